@@ -1,0 +1,45 @@
+# flamekit: `make demo` sets up and runs the sample job; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STORE  ?= data/flamekit.duckdb
+SAMPLE := data/sample
+# Unbuffered output so progress shows as it happens.
+export PYTHONUNBUFFERED := 1
+
+.PHONY: demo test setup browser clean bench
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+# Headless Chromium for the browser test (Debian's package; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: setup
+	rm -f $(STORE)
+	$(BIN)/flamekit sample --out $(SAMPLE)
+	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/accounts.csv --kind accounts
+	for w in $$(cat $(SAMPLE)/waves.txt); do \
+	  $(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/client_$$w.csv --kind client --wave $$w --mapping $(SAMPLE)/mapping_client_fi.yml || exit 1; \
+	  $(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/staff_$$w.csv --kind staff --wave $$w || exit 1; \
+	done
+	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/touchpoints.csv --kind touchpoints
+	$(BIN)/flamekit --store $(STORE) summary
+
+test: setup browser
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) $(SAMPLE) $(STORE) reports/*/

@@ -1,0 +1,284 @@
+"""The store: one embedded DuckDB database file holding every ingested survey.
+
+Tables (one row per …):
+
+``accounts``     account (master data from the CRM)
+``responses``    survey response: who answered, when, NPS, comment, flags
+``answers``      response × item (long, tidy): the 1–5 item answers
+``touchpoints``  transactional NPS event (e.g. sent two hours after a service visit)
+``quarantine``   rejected cell or row, with file, row, column, value and reason
+``ingests``      ingested file (content hash), to make re-ingesting a no-op
+
+Loaders open the file read-only and filter in SQL, so loading one account never
+brings another account's rows into memory, and several report processes can
+read at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    segment VARCHAR,
+    owner VARCHAR,
+    contract_start DATE,
+    renewal_date DATE,
+    status VARCHAR,
+    annual_value DOUBLE,
+    source_file VARCHAR,
+    ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS responses (
+    response_id VARCHAR PRIMARY KEY,
+    account_id VARCHAR NOT NULL,
+    side VARCHAR NOT NULL,
+    wave VARCHAR NOT NULL,
+    submitted_at TIMESTAMP,
+    respondent_id VARCHAR,
+    role VARCHAR,
+    team VARCHAR,
+    nps INTEGER,
+    comment VARCHAR,
+    duration_min DOUBLE,
+    straightlining BOOLEAN,
+    fingerprint VARCHAR,
+    source_file VARCHAR,
+    ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS answers (
+    response_id VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    item VARCHAR NOT NULL,
+    value DOUBLE,
+    PRIMARY KEY (response_id, item)
+);
+CREATE TABLE IF NOT EXISTS touchpoints (
+    touchpoint_id VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    visit_at TIMESTAMP,
+    answered_at TIMESTAMP,
+    score INTEGER NOT NULL,
+    comment VARCHAR,
+    source_file VARCHAR,
+    ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    file VARCHAR,
+    file_sha256 VARCHAR,
+    kind VARCHAR,
+    wave VARCHAR,
+    "row" INTEGER,
+    "column" VARCHAR,
+    value VARCHAR,
+    reason VARCHAR,
+    ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS ingests (
+    file VARCHAR,
+    file_sha256 VARCHAR,
+    kind VARCHAR,
+    wave VARCHAR,
+    rows_read INTEGER,
+    rows_stored INTEGER,
+    rows_already_stored INTEGER,
+    rows_quarantined INTEGER,
+    ingested_at TIMESTAMP
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store file is missing or cannot be opened."""
+
+
+def default_store() -> Path:
+    """Path of the store: ``$FLAMEKIT_STORE`` or ``data/flamekit.duckdb`` in the project."""
+    env = os.environ.get("FLAMEKIT_STORE")
+    return Path(env) if env else PROJECT_ROOT / "data" / "flamekit.duckdb"
+
+
+def _path(store: str | Path | None) -> Path:
+    return Path(store) if store is not None else default_store()
+
+
+@contextmanager
+def connect(store: str | Path | None = None, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the store; read-only unless writing.  Creates the schema when writing."""
+    path = _path(store)
+    if read_only and not path.exists():
+        raise StoreError(
+            f"No store at {path}. Ingest survey exports first (`flamekit ingest …`, or `make demo` for sample data)."
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(SCHEMA)
+        yield con
+    finally:
+        con.close()
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _where(filters: dict[str, list[str] | None], alias: str = "") -> tuple[str, list]:
+    clauses, params = [], []
+    pre = f"{alias}." if alias else ""
+    for col, values in filters.items():
+        if values is None:
+            continue
+        clauses.append(f"{pre}{col} IN ({', '.join('?' for _ in values)})")
+        params.extend(values)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def query(sql: str, params: list | None = None, *, store: str | Path | None = None) -> pd.DataFrame:
+    """Run a read-only SQL query against the store and return a DataFrame."""
+    with connect(store) as con:
+        return con.execute(sql, params or []).df()
+
+
+def load_accounts(*, store: str | Path | None = None) -> pd.DataFrame:
+    """All accounts: account_id, name, segment, owner, contract_start, renewal_date, status, annual_value."""
+    return query(
+        "SELECT account_id, name, segment, owner, contract_start, renewal_date, status, annual_value "
+        "FROM accounts ORDER BY account_id",
+        store=store,
+    )
+
+
+def load_responses(
+    *,
+    account: str | Iterable[str] | None = None,
+    wave: str | Iterable[str] | None = None,
+    side: str | Iterable[str] | None = None,
+    store: str | Path | None = None,
+) -> pd.DataFrame:
+    """Survey responses, one row per response (item answers are in :func:`load_answers`).
+
+    Parameters
+    ----------
+    account, wave, side : str or list of str, optional
+        Filters, applied in the database.  ``None`` means all.
+    store : path, optional
+        The store file (default :func:`default_store`).
+
+    Returns
+    -------
+    DataFrame
+        response_id, account_id, side, wave, submitted_at, respondent_id, role,
+        team, nps, comment, duration_min, straightlining.
+    """
+    where, params = _where({"account_id": _as_list(account), "wave": _as_list(wave), "side": _as_list(side)})
+    return query(
+        "SELECT response_id, account_id, side, wave, submitted_at, respondent_id, role, team, "
+        f"nps, comment, duration_min, straightlining FROM responses{where} "
+        "ORDER BY account_id, wave, side, response_id",
+        params,
+        store=store,
+    )
+
+
+def load_answers(
+    *,
+    account: str | Iterable[str] | None = None,
+    wave: str | Iterable[str] | None = None,
+    side: str | Iterable[str] | None = None,
+    store: str | Path | None = None,
+) -> pd.DataFrame:
+    """Item answers in long form, one row per response × item.
+
+    Returns
+    -------
+    DataFrame
+        response_id, account_id, side, wave, role, team, item, value
+        (``value`` is NaN for "don't know").
+    """
+    where, params = _where(
+        {"r.account_id": _as_list(account), "r.wave": _as_list(wave), "r.side": _as_list(side)}
+    )
+    return query(
+        "SELECT a.response_id, r.account_id, r.side, r.wave, r.role, r.team, a.item, a.value "
+        f"FROM answers a JOIN responses r USING (response_id){where} "
+        "ORDER BY r.account_id, r.wave, r.side, a.response_id, a.item",
+        params,
+        store=store,
+    )
+
+
+def load_touchpoints(
+    *,
+    account: str | Iterable[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    store: str | Path | None = None,
+) -> pd.DataFrame:
+    """Transactional NPS events: account_id, visit_at, answered_at, score, comment.
+
+    ``start``/``end`` filter on ``answered_at`` (inclusive start, exclusive end).
+    """
+    where, params = _where({"account_id": _as_list(account)})
+    extra = []
+    if start is not None:
+        extra.append("answered_at >= CAST(? AS TIMESTAMP)")
+        params.append(start)
+    if end is not None:
+        extra.append("answered_at < CAST(? AS TIMESTAMP)")
+        params.append(end)
+    if extra:
+        where = (where + " AND " if where else " WHERE ") + " AND ".join(extra)
+    return query(
+        f"SELECT touchpoint_id, account_id, visit_at, answered_at, score, comment FROM touchpoints{where} "
+        "ORDER BY account_id, answered_at",
+        params,
+        store=store,
+    )
+
+
+def load_quarantine(*, file: str | None = None, store: str | Path | None = None) -> pd.DataFrame:
+    """Rejected rows and cells: file, kind, wave, row, column, value, reason."""
+    where, params = _where({"file": _as_list(file)})
+    return query(
+        f'SELECT file, kind, wave, "row", "column", value, reason, ingested_at FROM quarantine{where} '
+        'ORDER BY file, "row", "column"',
+        params,
+        store=store,
+    )
+
+
+def waves(*, store: str | Path | None = None) -> list[str]:
+    """The survey waves in the store, in order."""
+    return query("SELECT DISTINCT wave FROM responses ORDER BY wave", store=store)["wave"].tolist()
+
+
+def data_hash(*, store: str | Path | None = None) -> str:
+    """A short content hash of every file ingested into the store.
+
+    Reports print it in their methods note and the batch uses it to skip
+    unchanged inputs (a report's benchmark depends on every account, so any
+    ingest changes every report).
+    """
+    import hashlib
+
+    with connect(store) as con:
+        files = con.execute("SELECT file_sha256 FROM ingests ORDER BY file_sha256").fetchall()
+    h = hashlib.sha256("".join(f[0] for f in files).encode())
+    return h.hexdigest()[:16]
