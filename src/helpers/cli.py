@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import __version__
 
-COMMAND_MODULES = ("helpers.cli", "helpers.reports", "helpers.portfolio")
+COMMAND_MODULES = ("helpers.cli", "helpers.reports")
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
