@@ -1,0 +1,128 @@
+"""Privacy: anonymity thresholds, contact scrubbing, escaping and account isolation.
+
+Staff answer anonymously, so no result is shown for a group smaller than the
+minimum group size — not in a table, a plot, the HTML source or embedded data.
+The rule is applied to the *data* (values replaced by NaN and flagged) before
+anything is drawn, so a template cannot leak what it never receives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+MIN_GROUP_SIZE = 5
+MIN_COMMENT_GROUP_SIZE = 10
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Phone numbers: start with +, 00, 0 or "(0", then at least 6 more digits with
+# spaces, dashes or brackets between them.  Dates (14.3.2026), years and sums
+# such as "1 200 000 €" do not match.
+PHONE = re.compile(r"(?<![\w+])(?:\+|00|\(0|0)[\d\s\-()]{5,}\d(?!\w)")
+EMAIL_MASK = "[email removed]"
+PHONE_MASK = "[phone removed]"
+
+
+class IsolationError(RuntimeError):
+    """Data of another account reached a single-account view."""
+
+
+def scrub_contacts(text: object) -> object:
+    """Replace e-mail addresses and phone numbers in free text with a marker.
+
+    Parameters
+    ----------
+    text : str or NA
+        A comment.  Non-strings are returned unchanged.
+
+    Returns
+    -------
+    str
+        The text with ``[email removed]`` / ``[phone removed]`` in place of contacts.
+
+    Examples
+    --------
+    >>> scrub_contacts("Soita 040 123 4567 tai matti@example.fi")
+    'Soita [phone removed] tai [email removed]'
+    """
+    if not isinstance(text, str):
+        return text
+    out = EMAIL.sub(EMAIL_MASK, text)
+
+    def _phone(m: re.Match) -> str:
+        digits = sum(ch.isdigit() for ch in m.group(0))
+        return PHONE_MASK if 7 <= digits <= 15 else m.group(0)
+
+    return PHONE.sub(_phone, out)
+
+
+def scrub_frame(data: pd.DataFrame, *, columns: Sequence[str] = ("comment",)) -> pd.DataFrame:
+    """Copy of ``data`` with contacts scrubbed from the given free-text columns."""
+    out = data.copy()
+    for c in columns:
+        if c in out:
+            out[c] = out[c].map(scrub_contacts)
+    return out
+
+
+def escape_text(text: object) -> str:
+    """HTML-escape free text (``<``, ``>``, ``&``, quotes) so it renders as inert text."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    return html.escape(str(text), quote=True)
+
+
+def suppress_small_groups(
+    data: pd.DataFrame,
+    *,
+    n: str = "n",
+    min_group_size: int = MIN_GROUP_SIZE,
+    columns: Iterable[str] | None = None,
+    only: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Blank every result computed from fewer than ``min_group_size`` answers.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per group result with a count column ``n``.
+    n : str
+        The count column.
+    min_group_size : int
+        Smallest group whose results may be shown (default 5).
+    columns : iterable of str, optional
+        Result columns to blank; default every numeric column except ``n``.
+    only : boolean Series, optional
+        Apply the rule only to these rows (e.g. ``data["side"] == "staff"``).
+
+    Returns
+    -------
+    DataFrame
+        Same rows; blanked values are NaN and ``suppressed`` is True for them.
+        ``n`` itself is kept so a reader sees why ("n = 3, below 5").
+    """
+    out = data.copy()
+    if columns is None:
+        columns = [c for c in out.select_dtypes("number").columns if c != n]
+    small = out[n].fillna(0) < min_group_size
+    if only is not None:
+        small &= only.reindex(out.index, fill_value=False).astype(bool)
+    for c in columns:
+        if c in out:
+            out[c] = out[c].astype("float64") if pd.api.types.is_numeric_dtype(out[c]) else out[c].astype(object)
+            out.loc[small, c] = np.nan
+    out["suppressed"] = small | (out["suppressed"] if "suppressed" in out else False)
+    return out
+
+
+def assert_single_account(data: pd.DataFrame, account_id: str, *, column: str = "account_id") -> pd.DataFrame:
+    """Raise :class:`IsolationError` if ``data`` holds any other account's rows; return it otherwise."""
+    if column in data and len(data):
+        others = set(data[column].dropna().astype(str)) - {str(account_id)}
+        if others:
+            raise IsolationError(f"Rows of {len(others)} other account(s) reached the report for {account_id}.")
+    return data
