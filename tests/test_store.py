@@ -1,0 +1,72 @@
+"""Store loaders: filters in SQL, one account never brings another's rows."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from helpers.store import (StoreError, data_hash, load_accounts, load_answers, load_responses, load_touchpoints,
+                           query, waves)
+
+
+def test_sample_store_contents(sample_store):
+    acc = load_accounts(store=sample_store)
+    assert len(acc) == 60 and set(acc["status"]) == {"active", "renewed", "churned"}
+    assert waves(store=sample_store) == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    assert any("ä" in n or "ö" in n or "Å" in n for n in acc["name"])
+
+
+def test_load_one_account_only(sample_store, monkeypatch):
+    seen = []
+    import helpers.store as st
+
+    real = st.query
+
+    def spy(sql, params=None, *, store=None):
+        seen.append((sql, params))
+        return real(sql, params, store=store)
+
+    monkeypatch.setattr(st, "query", spy)
+    resp = load_responses(account="A007", wave="2026Q3", side="client", store=sample_store)
+    assert set(resp["account_id"]) == {"A007"} and set(resp["side"]) == {"client"} and len(resp) >= 3
+    ans = load_answers(account="A007", store=sample_store)
+    assert set(ans["account_id"]) == {"A007"}
+    # the filter is a SQL parameter, so other accounts' rows are never materialised in Python
+    assert all("IN (?" in sql and "A007" in params for sql, params in seen)
+
+
+def test_multiple_accounts_and_touchpoints(sample_store):
+    resp = load_responses(account=["A001", "A002"], store=sample_store)
+    assert set(resp["account_id"]) == {"A001", "A002"}
+    tp = load_touchpoints(account="A003", start="2026-01-01", end="2026-02-01", store=sample_store)
+    assert set(tp["account_id"]) == {"A003"}
+    assert tp["answered_at"].min() >= __import__("pandas").Timestamp("2026-01-01")
+    assert tp["answered_at"].max() < __import__("pandas").Timestamp("2026-02-01")
+
+
+def test_several_readers_at_once(sample_store):
+    a = duckdb.connect(str(sample_store), read_only=True)
+    try:
+        assert len(load_accounts(store=sample_store)) == 60  # a second read-only connection works
+    finally:
+        a.close()
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="No store at .*flamekit ingest"):
+        load_accounts(store=tmp_path / "none.duckdb")
+
+
+def test_data_hash_stable(sample_store):
+    assert data_hash(store=sample_store) == data_hash(store=sample_store)
+    assert len(data_hash(store=sample_store)) == 16
+
+
+def test_sample_quarantine_shows_planted_errors(sample_store):
+    q = query('SELECT "row", reason FROM quarantine WHERE file LIKE \'%client_2026Q3%\'', store=sample_store)
+    reasons = " | ".join(q["reason"])
+    for expected in ("outside the 1–5 scale", "outside the 0–10 NPS scale", "not a known account",
+                     "duplicates response id", "superseded by a resubmission"):
+        assert expected in reasons
+    staff_q = query("SELECT count(*) AS n FROM quarantine WHERE reason LIKE '%preview%'", store=sample_store)
+    assert staff_q["n"].iloc[0] == 8  # two preview rows in each of the four staff exports
