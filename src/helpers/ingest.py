@@ -259,7 +259,7 @@ class _Problems:
             return
         idx = mask.index[mask.to_numpy()]
         vals = values.loc[idx].astype("object") if values is not None else pd.Series(None, index=idx, dtype=object)
-        rs = reason.loc[idx] if isinstance(reason, pd.Series) else reason
+        rs = reason.loc[idx].to_numpy() if isinstance(reason, pd.Series) else reason
         self.parts.append(pd.DataFrame({"idx": idx, "column": column, "value": vals.to_numpy(), "reason": rs}))
 
     def frame(self) -> pd.DataFrame:
@@ -396,8 +396,9 @@ def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, pr
         s = _recode(frame[col], mapping.values.get(col))
         if col in numeric:
             if instrument is not None:
-                dk = s.map(lambda v: v is not None and instrument.is_dont_know(v))
-                s = s.where(~dk, None)
+                codes = {u for u in pd.unique(s.dropna()) if instrument.is_dont_know(u)}
+                if codes:
+                    s = s.where(~s.isin(codes), None)
             nums, bad = parse_numbers(s)
             problems.add(bad, header_of[col], frame[col], "is not a number")
             seen |= {(i, col) for i in bad.index[bad.to_numpy()]}
@@ -414,7 +415,7 @@ def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, pr
 
 def _fingerprint(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     h = pd.util.hash_pandas_object(df[cols].astype(str), index=False)
-    return h.map(lambda v: f"{v:016x}")
+    return pd.Series(h.to_numpy().astype(str), index=df.index, dtype=object)
 
 
 def _file_sha(path: str | Path) -> str:
@@ -559,7 +560,7 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
     dup = df["response_id"].notna() & df["response_id"].duplicated(keep="first")
     first_row = df.reset_index().groupby("response_id")["index"].first()
     problems.add(dup, header_of["response_id"], df["response_id"],
-                 df["response_id"].map(lambda r: f"duplicates response id on row {raw.row_number(first_row.get(r, 0))}"))
+                 df.loc[dup, "response_id"].map(lambda r: f"duplicates response id on row {raw.row_number(first_row[r])}"))
     # resubmissions: same respondent, account and wave; latest kept
     if "respondent_id" in df:
         base = df[~dup]
@@ -707,9 +708,10 @@ def _build_touchpoints(con, raw, resolved, mp, inst: Instrument, problems: _Prob
         df["touchpoint_id"] = "tp-" + _fingerprint(df, cols)
     dup = df["touchpoint_id"].duplicated(keep="first")
     if dup.any():
-        first = df.reset_index().groupby("touchpoint_id")["index"].first()
+        ids = df.loc[dup, "touchpoint_id"]
+        first = df.index.to_series()[df["touchpoint_id"].isin(set(ids))].groupby(df["touchpoint_id"]).first()
         problems.add(dup, header_of.get("touchpoint_id", ""), df.get("touchpoint_id"),
-                     df["touchpoint_id"].map(lambda t: f"repeats the event on row {raw.row_number(first[t])}"))
+                     ids.map(lambda t: f"repeats the event on row {raw.row_number(first[t])}"))
     good = df.drop(index=problems.bad_rows())
     tp = pd.DataFrame({
         "touchpoint_id": good["touchpoint_id"].astype(str),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ class Instrument:
             return False
         return normalise_header(value) in self._dont_know_folded
 
-    @property
+    @cached_property
     def _dont_know_folded(self) -> frozenset[str]:
         return frozenset(normalise_header(v) for v in self.dont_know)
 
