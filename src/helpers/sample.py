@@ -382,7 +382,7 @@ def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: s
     dup = f.iloc[[25]].copy()                           # the same response exported twice
     resub = f.iloc[[30]].copy()                         # respondent answered again the next day
     resub["Vastaustunnus"] = resub["Vastaustunnus"] + "-b"
-    resub["Lähetetty"] = "28.9.2026 09.15"
+    resub["Lähetetty"] = "30.9.2026 09.15"  # after every original answer of the wave
     # one comment with markup someone pasted in: must stay inert text in every report
     f.loc[5, f.columns[-2]] = 'Hyvä palvelu <script>alert("x")</script> – kiitos!'
     return pd.concat([f, dup, resub], ignore_index=True)
