@@ -70,3 +70,31 @@ def test_sample_quarantine_shows_planted_errors(sample_store):
         assert expected in reasons
     staff_q = query("SELECT count(*) AS n FROM quarantine WHERE reason LIKE '%preview%'", store=sample_store)
     assert staff_q["n"].iloc[0] == 8  # two preview rows in each of the four staff exports
+
+
+def test_store_locked_by_a_writer_is_a_clear_error(tmp_path):
+    import multiprocessing as mp
+
+    from helpers.store import connect
+
+    path = tmp_path / "locked.duckdb"
+    with connect(path, read_only=False):
+        pass
+    ctx = mp.get_context("spawn")
+    ready, done = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold_write_lock, args=(str(path), ready, done))
+    p.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(StoreError, match="open for writing in another process"):
+            load_accounts(store=path)
+    finally:
+        done.set()
+        p.join(30)
+
+
+def _hold_write_lock(path, ready, done):
+    con = duckdb.connect(path)
+    ready.set()
+    done.wait(30)
+    con.close()

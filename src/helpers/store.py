@@ -122,7 +122,15 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"The store {path} is open for writing in another process (an ingest, or a notebook holding "
+                "a write connection). Wait for it to finish, or close that connection, and try again."
+            ) from exc
+        raise
     try:
         if not read_only:
             con.execute(SCHEMA)
