@@ -1,0 +1,427 @@
+"""The per-account report: every section on the sample store, privacy, isolation, errors, and the notebook."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import nbformat
+import numpy as np
+import pandas as pd
+import papermill as pm
+import pytest
+
+from helpers import account_report as ar
+from helpers import gaps as gp
+from helpers import store as st
+from helpers.instrument import load_instrument
+from helpers.privacy import IsolationError
+from helpers.scores import nps, respondent_scores
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "account_report.ipynb"
+DIMS = load_instrument().dimension_ids
+
+
+@pytest.fixture(scope="module")
+def a001(sample_store):
+    return ar.account_report_data("A001", "2026Q3", store=sample_store)
+
+
+@pytest.fixture(scope="module")
+def a002(sample_store):
+    """A002 in 2026Q3: 31 clients but only 2 team members — the team view must be hidden."""
+    return ar.account_report_data("A002", "2026Q3", store=sample_store, language="fi")
+
+
+@pytest.fixture(scope="module")
+def no_staff_store(sample_store, tmp_path_factory) -> Path:
+    """A copy of the sample store in which nobody from the team answered for A001 in 2026Q3."""
+    path = tmp_path_factory.mktemp("nostaff") / "flamekit.duckdb"
+    shutil.copy(sample_store, path)
+    con = duckdb.connect(str(path))
+    ids = "SELECT response_id FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'staff'"
+    con.execute(f"DELETE FROM answers WHERE response_id IN ({ids})")
+    con.execute("DELETE FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'staff'")
+    con.close()
+    return path
+
+
+def frames(obj):
+    """Every DataFrame in a nested report dict."""
+    if isinstance(obj, pd.DataFrame):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from frames(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from frames(v)
+
+
+def as_text(obj) -> str:
+    """Everything in a report dict as one string (frames in full)."""
+    parts = []
+    def walk(o):
+        if isinstance(o, pd.DataFrame):
+            parts.append(o.to_csv())
+        elif isinstance(o, dict):
+            for k, v in o.items():
+                parts.append(str(k))
+                walk(v)
+        elif isinstance(o, (list, tuple)):
+            for v in o:
+                walk(v)
+        else:
+            parts.append(str(o))
+    walk(obj)
+    return "\n".join(parts)
+
+
+# --- sections on the sample store -----------------------------------------------------
+def test_report_has_every_section(a001):
+    assert {"headline", "view_360", "client_groups", "gaps", "trend", "benchmark", "comments", "detractors",
+            "next_meeting", "notes", "methods"} <= set(a001)
+    head = a001["headline"]
+    assert (head["account_id"], head["wave"], head["n_client"], head["n_staff"]) == ("A001", "2026Q3", 10, 15)
+    assert len(a001["view_360"]) == 10 and len(a001["gaps"]) == 5
+    assert set(a001["trend"]["dimensions"]["wave"]) == {"2025Q4", "2026Q1", "2026Q2", "2026Q3"}
+    assert set(a001["benchmark"]["measure"]) == {*DIMS, "nps"}
+
+
+def test_headline_numbers_match_an_independent_calculation(a001, sample_store):
+    resp = st.load_responses(account="A001", side="client", store=sample_store)
+    now = nps(resp[resp["wave"] == "2026Q3"], by=None).iloc[0]
+    before = nps(resp[resp["wave"] == "2026Q2"], by=None).iloc[0]
+    head = a001["headline"]
+    assert head["nps"] == pytest.approx(now["nps"])
+    assert (head["nps_ci_low"], head["nps_ci_high"]) == pytest.approx((now["ci_low"], now["ci_high"]))
+    assert head["previous_wave"] == "2026Q2"
+    assert head["nps_change"] == pytest.approx(now["nps"] - before["nps"])
+    assert head["change_ci_low"] < head["nps_change"] < head["change_ci_high"]
+
+
+def test_headline_sentence_never_over_claims(a001, a002):
+    # A001: NPS fell from +100 (n = 4) to 0 with a CI of the change below 0 → "down", with the earlier n
+    h = a001["headline"]
+    assert h["change_clear"] and h["change_ci_high"] < 0
+    assert "down 100 points" in h["summary"] and "(n = 4;" in h["summary"]
+    assert "no clear gap" in h["summary"]  # no gap passes the rule in A001
+    # A002: the change's CI includes 0 → "no clear change" (in Finnish); the team view is hidden
+    h2 = a002["headline"]
+    assert h2["change_ci_low"] < 0 < h2["change_ci_high"] and not h2["change_clear"]
+    assert "ei selvää muutosta" in h2["summary"] and "tiimin näkemys on piilotettu" in h2["summary"]
+    assert h2["summary"].startswith("Asiakkaiden NPS on +65")
+
+
+def test_view_and_gaps_agree_with_helpers(a001, sample_store):
+    sc = respondent_scores(st.load_answers(account="A001", wave="2026Q3", store=sample_store))
+    expected = gp.perception_gaps(sc)
+    pd.testing.assert_frame_equal(a001["gaps"], expected)
+    view = a001["view_360"].set_index(["side", "dimension"])
+    g = expected.set_index("dimension")
+    for d in DIMS:
+        assert view.loc[("client", d), "mean"] == pytest.approx(g.loc[d, "client_mean"])
+        assert view.loc[("staff", d), "mean"] == pytest.approx(g.loc[d, "staff_mean"])
+    assert view["rwg"].between(0, 1).all()
+
+
+def test_next_meeting_focus_and_strengths(a001, sample_store):
+    nm = a001["next_meeting"]
+    focus, strengths = nm["focus"], nm["strengths"]
+    assert len(focus) == 3 and len(strengths) == 2
+    assert set(focus["dimension"]).isdisjoint(strengths["dimension"])
+    g = a001["gaps"].sort_values("client_mean")
+    assert focus["dimension"].tolist() == g["dimension"].head(3).tolist()  # no blind spot: lowest client means
+    assert strengths["dimension"].tolist() == g["dimension"].tail(2).tolist()[::-1]
+    assert focus["reason"].str.contains("among the lowest").all()
+
+
+def test_a_clear_blind_spot_leads_the_focus_areas(sample_store):
+    data = ar.account_report_data("A036", "2026Q3", store=sample_store)  # planted Care blind spot
+    care = data["gaps"].set_index("dimension").loc["care"]
+    assert care["label"] == gp.BLIND_SPOT and care["evidence"] == gp.CLEAR
+    assert data["next_meeting"]["focus"]["dimension"].iloc[0] == "care"
+    assert data["next_meeting"]["focus"]["reason"].iloc[0].startswith("Blind spot")
+    assert "the clearest blind spot is Care" in data["headline"]["summary"]
+
+
+def test_methods_note(a001, sample_store):
+    m = a001["methods"]
+    assert m["data_hash"] == st.data_hash(store=sample_store)
+    assert {"pandas", "numpy", "scipy", "statsmodels", "matplotlib", "python"} <= set(m["versions"])
+    for ref in ("Welch 1947", "Hedges & Olkin 1985", "Benjamini–Hochberg (1995)", "Rocks 2016", m["data_hash"]):
+        assert ref in m["text"]
+    assert m["thresholds"]["min_group_size"] == 5 and m["thresholds"]["min_comment_group_size"] == 10
+
+
+# --- isolation --------------------------------------------------------------------------
+def test_report_contains_nothing_of_another_account(a001, sample_store):
+    for f in frames(a001):
+        if "account_id" in f:
+            assert set(f["account_id"]) <= {"A001"}
+        assert not {"response_id", "respondent_id"} & set(f.columns)
+    text = as_text(a001)
+    assert set(re.findall(r"\bA\d{3}\b", text)) == {"A001"}
+    names = st.load_accounts(store=sample_store).set_index("account_id")["name"]
+    for acc, name in names.items():
+        if acc != "A001" and name not in names["A001"]:
+            assert name not in text, acc
+
+
+def test_isolation_check_catches_a_foreign_row(monkeypatch, sample_store):
+    real = ar.benchmark_section
+
+    def leaky(account):
+        out = real(account)
+        return pd.concat([out, out.assign(account_id="A002")])
+
+    monkeypatch.setattr(ar, "benchmark_section", leaky)
+    with pytest.raises(IsolationError):
+        ar.account_report_data("A001", "2026Q3", store=sample_store)
+
+
+def test_only_this_accounts_rows_are_loaded(monkeypatch, sample_store):
+    calls = []
+    for name in ("load_answers", "load_responses"):
+        real = getattr(st, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            calls.append((_name, kwargs.get("account")))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(st, name, spy)
+    monkeypatch.setattr(st, "load_accounts", lambda **k: pytest.fail("all accounts loaded"))
+    ar.account_report_data("A001", "2026Q3", store=sample_store)
+    assert calls and all(account == "A001" for _, account in calls)
+
+
+# --- privacy ----------------------------------------------------------------------------
+def test_small_team_is_blanked_everywhere(a002, sample_store):
+    assert a002["headline"]["n_staff"] == 2 and a002["headline"]["staff_suppressed"]
+    view = a002["view_360"]
+    staff = view[view["side"] == "staff"]
+    assert staff["suppressed"].all() and (staff["n"] == 2).all()
+    assert staff[["mean", "sd", "se", "ci_low", "ci_high", "rwg"]].isna().all().all()
+    g = a002["gaps"]
+    assert g["suppressed"].all() and g["label"].isna().all() and (g["evidence"] == gp.SUPPRESSED).all()
+    assert g[["staff_mean", "gap", "ci_low", "ci_high", "p_val", "p_fdr", "effect_size"]].isna().all().all()
+    tr = a002["trend"]["dimensions"]
+    hidden = tr[(tr["side"] == "staff") & (tr["wave"] == "2026Q3")]
+    assert len(hidden) == 5 and hidden["mean"].isna().all() and hidden["suppressed"].all()
+    shown = tr[(tr["side"] == "staff") & (tr["wave"] == "2026Q1")]
+    assert shown["mean"].notna().all()  # ten team answers in 2026Q1
+    net = a002["trend"]["nps"]
+    s3 = net[(net["side"] == "staff") & (net["wave"] == "2026Q3")].iloc[0]
+    assert math.isnan(s3["nps"]) and math.isnan(s3["promoters"]) and s3["suppressed"]
+    assert a002["comments"]["team"].empty and not a002["comments"]["team_shown"]
+    assert any("piilotettu" in n for n in a002["notes"])
+    # the hidden staff means appear nowhere in the report's numbers
+    sc = respondent_scores(st.load_answers(account="A002", wave="2026Q3", side="staff", store=sample_store))
+    staff_means = sc.groupby("dimension")["score"].mean()
+    view_vals = a002["view_360"].select_dtypes("number").to_numpy(dtype=float).ravel()
+    gap_vals = a002["gaps"].select_dtypes("number").drop(columns=["n_staff"]).to_numpy(dtype=float).ravel()
+    client = a002["gaps"].set_index("dimension")["client_mean"]
+    for d, m in staff_means.items():
+        if abs(m - client[d]) > 1e-9:
+            assert not np.isclose(view_vals, m).any(), d
+            assert not np.isclose(gap_vals, m).any(), d
+            assert not np.isclose(gap_vals, client[d] - m).any(), d
+
+
+def test_client_subgroups_are_hidden_with_secondary_suppression(a001, sample_store):
+    groups = a001["client_groups"]  # A001 2026Q3: 2 decision-makers, 8 users
+    dm = groups[groups["role"] == "decision-maker"]
+    users = groups[groups["role"] == "user"]
+    assert (dm["n"] == 2).all() and dm["mean"].isna().all()
+    assert users["mean"].isna().all()  # hidden too: total − users would reveal the decision-makers
+    both = ar.account_report_data("A014", "2026Q3", store=sample_store)["client_groups"]  # 7 + 7
+    assert both["mean"].notna().all() and not both["suppressed"].any()
+
+
+def test_account_without_team_answers_still_reports(no_staff_store):
+    data = ar.account_report_data("A001", "2026Q3", store=no_staff_store)
+    assert data["headline"]["n_staff"] == 0 and data["headline"]["staff_suppressed"]
+    assert any("No team member answered" in n for n in data["notes"])
+    staff = data["view_360"][data["view_360"]["side"] == "staff"]
+    assert len(staff) == 5 and (staff["n"] == 0).all() and staff["mean"].isna().all()
+    assert len(data["gaps"]) == 5 and (data["gaps"]["evidence"] == gp.SUPPRESSED).all()
+    assert len(data["next_meeting"]["focus"]) == 3
+    assert data["comments"]["team"].empty
+
+
+def test_wave_without_client_answers_still_reports(sample_store, tmp_path):
+    path = tmp_path / "noclient.duckdb"
+    shutil.copy(sample_store, path)
+    con = duckdb.connect(str(path))
+    ids = "SELECT response_id FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'client'"
+    con.execute(f"DELETE FROM answers WHERE response_id IN ({ids})")
+    con.execute("DELETE FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'client'")
+    con.close()
+    data = ar.account_report_data("A001", "2026Q3", store=path)
+    head = data["headline"]
+    assert head["summary"] == "No client answered in 2026Q3."
+    assert head["n_client"] == 0 and math.isnan(head["nps"])
+    assert ar.headline_json(head).data["nps"] is None
+    assert (data["gaps"]["evidence"] == gp.TOO_FEW).all() and data["next_meeting"]["focus"].empty
+    assert data["benchmark"].empty
+
+
+def test_thresholds_are_parameters(sample_store):
+    loose = ar.account_report_data("A002", "2026Q3", store=sample_store, min_group_size=2,
+                                   min_comment_group_size=2)
+    assert loose["view_360"].query("side == 'staff'")["mean"].notna().all()
+    assert loose["comments"]["team_shown"]
+
+
+# --- errors -------------------------------------------------------------------------------
+def test_unknown_account_is_a_clear_error(sample_store):
+    with pytest.raises(ValueError, match="Unknown account 'A999'"):
+        ar.account_report_data("A999", "2026Q3", store=sample_store)
+
+
+def test_wave_without_data_is_a_clear_error(sample_store):
+    with pytest.raises(ValueError, match=r"A001 has no survey answers in wave '2027Q1'.*2025Q4, 2026Q1"):
+        ar.account_report_data("A001", "2027Q1", store=sample_store)
+
+
+def test_bad_settings_are_errors(sample_store):
+    with pytest.raises(ValueError, match="language"):
+        ar.account_report_data("A001", "2026Q3", store=sample_store, language="sv")
+    with pytest.raises(ValueError, match="at least 1"):
+        ar.account_report_data("A001", "2026Q3", store=sample_store, min_group_size=0)
+
+
+def test_earlier_wave_report_does_not_see_later_waves(sample_store):
+    data = ar.account_report_data("A001", "2026Q1", store=sample_store)
+    assert set(data["trend"]["dimensions"]["wave"]) == {"2025Q4", "2026Q1"}
+    assert data["headline"]["previous_wave"] == "2025Q4"
+
+
+# --- display helpers ------------------------------------------------------------------------
+def test_tables_escape_free_text(a001, sample_store):
+    account = ar.load_account("A001", "2026Q3", store=sample_store)
+    html = ar.comment_list(a001["comments"], "celebrate").to_html()
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    bad = a001["view_360"].assign(side="client", dimension="<img src=x onerror=alert(1)>")
+    assert "<img" not in ar.view_table(bad).to_html()
+    fi = ar.gaps_table(a001["gaps"], language="fi").to_html()
+    assert "Välittäminen" in fi and "Ero (asiakas − tiimi)" in fi
+    assert ar.title_markdown(account).data.startswith("## Pohjolan Energia (A001)")
+
+
+def test_team_comment_list_below_threshold_is_a_note(a002):
+    md = ar.comment_list(a002["comments"], "team", language="fi")
+    assert "Tiimin kommentteja ei näytetä" in md.data
+
+
+def test_headline_json_only_json_and_nan_as_null(a001):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    payload = ar.headline_json(a001["headline"]).data
+    assert list(payload) == ["account_id", "wave", "n_client", "n_staff", "nps", "nps_ci_low", "nps_ci_high"]
+    empty = ar.headline_json({**a001["headline"], "nps": float("nan"), "nps_ci_low": np.nan})
+    assert empty.data["nps"] is None and empty.data["nps_ci_low"] is None
+    json.dumps(empty.data, allow_nan=False)
+    shell = InteractiveShell.instance()
+    published = []
+    shell.display_pub.publish = lambda data, metadata=None, **kw: published.append(data)
+    try:
+        empty._ipython_display_()
+    finally:
+        InteractiveShell.clear_instance()
+    assert published == [{"application/json": empty.data}]
+
+
+# --- the notebook -----------------------------------------------------------------------------
+def test_notebook_is_committed_clean():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4 and nb.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert "parameters" in code[0].metadata["tags"]
+    assert sum("headline" in c.metadata.get("tags", []) for c in code) == 1
+    assert all("hide-input" in c.metadata.get("tags", []) for c in code[1:])
+    assert not any(re.search(r"^\s*(def|class)\s", c.source, re.M) for c in code)
+    heading = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+                   and c.source.startswith("## The 360° view"))
+    assert "flame_chart" in nb.cells[heading + 1].source
+
+
+def test_notebook_parameters_are_documented():
+    params = pm.inspect_notebook(str(NOTEBOOK))
+    assert list(params) == ["account_id", "wave", "store", "language", "min_group_size", "min_comment_group_size"]
+    assert all(p["help"] for p in params.values())
+    assert {k: (p["inferred_type_name"], p["default"]) for k, p in params.items()} == {
+        "account_id": ("str", '"A001"'), "wave": ("str", '"2026Q3"'), "store": ("str", '""'),
+        "language": ("str", '"en"'), "min_group_size": ("int", "5"), "min_comment_group_size": ("int", "10")}
+
+
+def run_notebook(tmp_path, parameters=None):
+    out = tmp_path / "account_report.ipynb"
+    nb = pm.execute_notebook(str(NOTEBOOK), str(out), parameters=parameters or {}, kernel_name="python3",
+                             progress_bar=False, cwd=str(ROOT / "notebooks"))
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors, errors
+    return nb
+
+
+def outputs(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def headline_of(nb):
+    cell = next(c for c in nb.cells if "headline" in c.metadata.get("tags", []))
+    (out,) = cell.outputs
+    assert set(out["data"]) == {"application/json"}
+    return out["data"]["application/json"]
+
+
+def flame_output(nb):
+    i = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "The 360° view" in c.source)
+    (out,) = nb.cells[i + 1].outputs
+    return out
+
+
+@pytest.mark.slow
+def test_notebook_runs_with_its_defaults(sample_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("FLAMEKIT_STORE", str(sample_store))  # as FLAMEKIT_STORE=… papermill …
+    nb = run_notebook(tmp_path)
+    head = headline_of(nb)
+    expected = ar.account_report_data("A001", "2026Q3", store=sample_store)["headline"]
+    assert head["account_id"] == "A001" and head["n_client"] == 10 and head["n_staff"] == 15
+    assert head["nps"] == pytest.approx(expected["nps"]) and head["nps_ci_low"] == pytest.approx(
+        expected["nps_ci_low"], abs=1e-5)
+    flame = flame_output(nb)
+    assert "image/png" in flame["data"] and flame["metadata"]["image/png"]["alt"].startswith("flame chart")
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(nb))
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs(nb))
+    assert expected["summary"] in markdown and "Focus areas" in markdown
+    assert set(re.findall(r"\bA\d{3}\b", html + markdown)) == {"A001"}
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_finnish(sample_store, tmp_path):
+    nb = run_notebook(tmp_path, {"language": "fi", "store": str(sample_store)})
+    markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs(nb))
+    assert "Asiakkaiden NPS" in markdown and "Kehityskohteet" in markdown
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(nb))
+    assert "Välittäminen" in html and "Kommentti" in html
+    assert headline_of(nb)["account_id"] == "A001"
+    assert "liekkikaavio" in flame_output(nb)["metadata"]["image/png"]["alt"]
+
+
+@pytest.mark.slow
+def test_notebook_with_a_hidden_team_view(sample_store, tmp_path):
+    nb = run_notebook(tmp_path, {"account_id": "A002", "store": str(sample_store)})
+    markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs(nb))
+    assert "Team results are hidden: 2 team members answered" in markdown
+    assert "Team comments are not shown" in markdown
+    assert headline_of(nb)["n_staff"] == 2
