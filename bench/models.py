@@ -1,0 +1,70 @@
+"""Benchmark: model fits on about 100,000 simulated client responses.
+
+Prints wall times for the mixed model (random intercept per account), the
+clustered OLS and ordinal models, and the bootstrapped key-driver analyses
+(dominance and relative weights, 200 account resamples each).  Target: each
+fit under 30 s on 2 cores.  Not a test: run
+``.venv/bin/python bench/models.py [--responses N] [--boot B]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000, help="client responses to simulate (about)")
+    parser.add_argument("--boot", type=int, default=200, help="bootstrap resamples for the driver analysis")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from helpers import drivers, models
+    from helpers.diagnostics import ModelWarning
+    from helpers.sample import simulate
+
+    warnings.simplefilter("ignore", ModelWarning)
+    # the default sample has ≈ 15 client responses per account and wave, 4 waves
+    n_accounts = max(10, round(args.responses / 60))
+    t0 = time.perf_counter()
+    sim = simulate(seed=args.seed, n_accounts=n_accounts, staff_range=(2, 3))
+    t1 = time.perf_counter()
+    answers = models.answers_from_wide(sim.responses[sim.responses["side"] == "client"])
+    data = models.respondent_table(answers, sim.responses)
+    t2 = time.perf_counter()
+    print(f"data: {len(data):,} client responses in {data['account_id'].nunique():,} accounts "
+          f"(simulate {t1 - t0:.1f} s, respondent table {t2 - t1:.1f} s)")
+
+    timings = {}
+
+    def timed(label, fn, *a, **kw):
+        start = time.perf_counter()
+        out = fn(*a, **kw)
+        timings[label] = time.perf_counter() - start
+        return out
+
+    mixed = timed("mixed model (MixedLM, REML)", models.nps_mixed, data)
+    timed("OLS, cluster-robust", models.nps_ols, data)
+    timed("ordinal logit, cluster-robust", models.nps_ordinal, data)
+    dom = timed(f"dominance, {args.boot} account resamples", drivers.dominance, data, n_boot=args.boot, seed=1)
+    timed(f"relative weights, {args.boot} account resamples", drivers.relative_weights, data, n_boot=args.boot,
+          seed=1)
+
+    width = max(len(k) for k in timings)
+    for label, secs in timings.items():
+        flag = "ok" if secs < 30 else "SLOW (target 30 s)"
+        print(f"{label:<{width}}  {secs:7.2f} s  {flag}")
+    care = mixed.set_index("term").loc["care"]
+    top = dom.sort_values("rank").iloc[0]
+    print(f"check: mixed-model care slope {care['coef']:.3f} (95% CI {care['ci_low']:.3f}–{care['ci_high']:.3f}); "
+          f"top driver {top['term']} with {100 * top['share']:.0f}% of R² "
+          f"(first in {100 * top['top_share']:.0f}% of resamples)")
+    print(f"numpy threads: {np.__config__.CONFIG.get('Build Dependencies', {}).get('blas', {}).get('name', '?')}")
+
+
+if __name__ == "__main__":
+    main()

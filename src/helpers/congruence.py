@@ -1,0 +1,371 @@
+"""Congruence: does client–team agreement itself predict NPS or renewal?
+
+A gap score (client − staff) throws away the level: "both rate care 2" and
+"both rate care 5" have the same zero gap.  Polynomial regression with
+response-surface analysis (Edwards & Parry 1993) keeps both ratings and asks
+four questions of the fitted surface Z = f(X, Y), X the client's and Y the
+team's rating:
+
+* a1 — slope along the line of agreement (X = Y): is agreement on a *high*
+  rating better than agreement on a low one?
+* a2 — curvature along the line of agreement;
+* a3 — slope along the line of disagreement (X = −Y): is it better when the
+  client rates higher than the team, or the other way round?
+* a4 — curvature along the line of disagreement: does *any* disagreement
+  (either direction) go with a worse outcome?  For a good outcome (NPS)
+  a4 < 0 means disagreement hurts; for churn, a4 > 0 does.
+
+:func:`response_surface` fits one surface; :func:`congruence` runs it for every
+dimension of an account table; :func:`plot_response_surface` draws it.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .diagnostics import ModelWarning, trust_checks
+from .instrument import Instrument, load_instrument
+
+__all__ = ["SURFACE_COLUMNS", "response_surface", "congruence", "plot_response_surface"]
+
+SURFACE_COLUMNS = ["model", "dimension", "term", "meaning", "coef", "se", "ci_low", "ci_high", "p_val", "n",
+                   "n_dropped", "n_events", "estimator", "warnings"]
+
+_MEANING = {
+    "b0": "intercept (both ratings at the centre)",
+    "b1": "X (client rating), linear",
+    "b2": "Y (team rating), linear",
+    "b3": "X², client rating squared",
+    "b4": "X·Y interaction",
+    "b5": "Y², team rating squared",
+    "a1": "slope along the line of agreement (X = Y)",
+    "a2": "curvature along the line of agreement (X = Y)",
+    "a3": "slope along the line of disagreement (X = −Y)",
+    "a4": "curvature along the line of disagreement (X = −Y)",
+}
+# a = C b over (b1..b5)
+_A = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, -1, 0, 0, 0], [0, 0, 1, -1, 1]], dtype=float)
+
+
+def _design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.ones(len(x)), x, y, x**2, x * y, y**2])
+
+
+def response_surface(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    outcome: str,
+    family: str | None = None,
+    centre: float | None = None,
+    robust: bool = False,
+    method: str = "auto",
+    ci: float = 0.95,
+    instrument: str | Instrument | None = None,
+) -> pd.DataFrame:
+    """Polynomial regression of an outcome on two ratings, with response-surface tests.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit (usually per account, :func:`helpers.models.account_table`).
+    x, y : str
+        The two ratings: X the client's, Y the team's (e.g. ``client_care``
+        and ``staff_care``).
+    outcome : str
+        Z: a numeric outcome (e.g. ``client_nps_mean``) or 0/1 (``churned``).
+    family : {"linear", "logistic"}, optional
+        Default: logistic when the outcome has only the values 0 and 1.
+    centre : float, optional
+        Both ratings are centred here before squaring (default: the scale
+        midpoint, 3 on a 1–5 scale), so the line of agreement passes through
+        the middle of the scale.
+    robust : bool
+        Linear family only: HC3 heteroskedasticity-robust SEs instead of the
+        classical ones.
+    method : str
+        Logistic family only: "auto", "ml", "firth" or "ridge", as
+        :func:`helpers.models.retention_logit` (auto falls back to Firth
+        with few events or separation).
+    ci : float
+        Confidence level.
+    instrument : path or Instrument, optional
+        For the default centre.
+
+    Returns
+    -------
+    DataFrame
+        model ("response surface" or "response surface, logistic"),
+        dimension (empty here; filled by :func:`congruence`), term (b0…b5,
+        a1…a4), meaning, coef, se, ci_low, ci_high, p_val, n, n_dropped,
+        n_events, estimator, warnings.  ``attrs["cov"]`` is the covariance of
+        b0…b5 (a dict; ``pd.DataFrame(res.attrs["cov"])``).
+
+    Notes
+    -----
+    Z = b0 + b1·X + b2·Y + b3·X² + b4·XY + b5·Y² (Edwards & Parry 1993, Acad
+    Manage J 36:1577), with a1 = b1+b2, a2 = b3+b4+b5, a3 = b1−b2,
+    a4 = b3−b4+b5 (Shanock, Baran, Gentry, Pattison & Heggestad 2010, J Bus
+    Psychol 25:543).  Each a = c'b has SE √(c'Vc) from the coefficient
+    covariance V; tests and intervals use t on n − 6 df (linear) or the
+    normal (logistic).  Six parameters need many accounts: fewer than ~60
+    (or 10 events per parameter for churn) give wide intervals, and the
+    warnings say so.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"x": rng.uniform(1, 5, 200), "y": rng.uniform(1, 5, 200)})
+    >>> d["z"] = 8 - 0.5 * (d["x"] - d["y"]) ** 2 + rng.normal(0, 0.3, 200)
+    >>> rs = response_surface(d, x="x", y="y", outcome="z").set_index("term")
+    >>> round(float(rs.loc["a4", "coef"]), 1)
+    -2.0
+    """
+    from .models import _fit_binary
+
+    if centre is None:
+        inst = load_instrument(instrument)
+        centre = (inst.scale_min + inst.scale_max) / 2
+    missing = [c for c in (x, y, outcome) if c not in data.columns]
+    if missing:
+        raise KeyError(f"Columns {missing} are not in the data.")
+    sub = data[[x, y, outcome]].apply(pd.to_numeric, errors="coerce")
+    complete = sub.dropna()
+    n_dropped = len(sub) - len(complete)
+    n = len(complete)
+    messages = []
+    if n_dropped:
+        messages.append(f"{n_dropped} of {len(sub)} rows were left out because {x}, {y} or {outcome} was missing.")
+    zv = complete[outcome].to_numpy(dtype=float)
+    if family is None:
+        family = "logistic" if n and set(np.unique(zv)) <= {0.0, 1.0} else "linear"
+    if family not in ("linear", "logistic"):
+        raise ValueError(f"family must be 'linear' or 'logistic', not {family!r}.")
+    model = "response surface" if family == "linear" else "response surface, logistic"
+    terms = ["b0", "b1", "b2", "b3", "b4", "b5", "a1", "a2", "a3", "a4"]
+    events = int(zv.sum()) if family == "logistic" and n else np.nan
+
+    def empty(msg):
+        messages.append(msg)
+        out = pd.DataFrame({"model": model, "dimension": "", "term": terms, "meaning": [_MEANING[t] for t in terms],
+                            "n": n, "n_dropped": n_dropped, "n_events": events, "estimator": "none"})
+        return _finish(out, messages)
+
+    xv = complete[x].to_numpy(dtype=float) - centre
+    yv = complete[y].to_numpy(dtype=float) - centre
+    design = _design(xv, yv)
+    if n < 8 or np.linalg.matrix_rank(design) < 6:
+        return empty(f"Only {n} usable rows (or ratings without enough spread): the six-term surface cannot be "
+                     "estimated.")
+    if family == "logistic":
+        if events in (0, n):
+            return empty("Every unit has the same outcome, so nothing can be learnt about what predicts it.")
+        fit = _fit_binary(design, zv, ["Intercept", "X", "Y", "X2", "XY", "Y2"], method=method)
+        messages += fit["messages"]
+        b, cov = fit["coef"], fit["cov"]
+        estimator, df = fit["estimator"], None
+        checks = trust_checks(pd.DataFrame(design[:, 1:], columns=["X", "Y", "X2", "XY", "Y2"]).assign(z=zv),
+                              outcome="z", predictors=["X", "Y", "X2", "XY", "Y2"], kind="logistic")
+        messages += [m for m in checks.loc[~checks["passed"] & (checks["check"] == "events_per_variable"),
+                                           "message"] if not any("per predictor" in f for f in fit["messages"])]
+    else:
+        import statsmodels.api as sm
+
+        res = sm.OLS(zv, design).fit(cov_type="HC3" if robust else "nonrobust")
+        b, cov = np.asarray(res.params), np.asarray(res.cov_params())
+        estimator, df = ("OLS, HC3" if robust else "OLS"), n - 6
+        if n < 60:
+            messages.append(f"Only {n} units for a six-term surface: the curvature terms (a2, a4) are imprecise.")
+    a = _A @ b[1:]
+    a_se = np.sqrt(np.einsum("ij,jk,ik->i", _A, cov[1:, 1:], _A))
+    est = np.concatenate([b, a])
+    se = np.concatenate([np.sqrt(np.diag(cov)), a_se])
+    crit = stats.t.ppf(0.5 + ci / 2, df) if df else stats.norm.ppf(0.5 + ci / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = est / se
+    p = 2 * (stats.t.sf(np.abs(tstat), df) if df else stats.norm.sf(np.abs(tstat)))
+    out = pd.DataFrame({"model": model, "dimension": "", "term": terms, "meaning": [_MEANING[t] for t in terms],
+                        "coef": est, "se": se, "ci_low": est - crit * se, "ci_high": est + crit * se, "p_val": p,
+                        "n": n, "n_dropped": n_dropped, "n_events": events, "estimator": estimator})
+    out = _finish(out, messages)
+    out.attrs["cov"] = pd.DataFrame(cov, index=terms[:6], columns=terms[:6]).to_dict()
+    out.attrs["centre"] = centre
+    out.attrs["family"] = family
+    return out
+
+
+def _finish(out: pd.DataFrame, messages: list[str]) -> pd.DataFrame:
+    msgs = list(dict.fromkeys(m for m in messages if m))
+    out["warnings"] = " ".join(msgs)
+    for c in SURFACE_COLUMNS:
+        if c not in out:
+            out[c] = np.nan
+    out = out[SURFACE_COLUMNS]
+    out.attrs["warnings"] = msgs
+    for m in msgs:
+        _warnings.warn(m, ModelWarning, stacklevel=3)
+    return out
+
+
+def congruence(
+    table: pd.DataFrame,
+    *,
+    dimensions: Sequence[str] | None = None,
+    outcome: str = "client_nps_mean",
+    family: str | None = None,
+    centre: float | None = None,
+    method: str = "auto",
+    ci: float = 0.95,
+    instrument: str | Instrument | None = None,
+) -> pd.DataFrame:
+    """Response-surface analysis of client–team agreement for every dimension.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per account (:func:`helpers.models.account_table`) with
+        ``client_<d>`` and ``staff_<d>`` columns.  For a churn outcome only
+        accounts with ``outcome_known`` are used.
+    dimensions : sequence of str, optional
+        Default: every instrument dimension present.
+    outcome : str
+        ``client_nps_mean`` (default), ``client_nps`` or ``churned``.
+    family, centre, method, ci, instrument
+        As :func:`response_surface`.
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`response_surface` for each dimension, with
+        ``dimension`` filled.
+
+    Notes
+    -----
+    X = client mean, Y = staff mean of the same dimension.  Staff means
+    suppressed for anonymity are missing and those accounts are left out
+    (counted in n_dropped).  Ten surfaces means ten chances of a false
+    positive: read a4 together with its interval and across dimensions, and
+    correct p-values for multiplicity (e.g.
+    :func:`helpers.gaps.benjamini_hochberg`) before naming a finding.
+
+    Examples
+    --------
+    >>> from helpers.sample import simulate
+    >>> from helpers.models import account_table, answers_from_wide
+    >>> sim = simulate(seed=2, n_accounts=80, waves=("2026Q3",))
+    >>> tab = account_table(answers_from_wide(sim.responses), sim.responses, sim.accounts, min_group_size=1)
+    >>> sorted(congruence(tab, dimensions=["care"])["term"].unique())[:2]
+    ['a1', 'a2']
+    """
+    dims = load_instrument(instrument).dimension_ids if dimensions is None else list(dimensions)
+    data = table
+    if outcome == "churned" and "outcome_known" in table:
+        data = table[table["outcome_known"].astype(bool)]
+    parts = []
+    for d in dims:
+        cx, cy = f"client_{d}", f"staff_{d}"
+        if cx not in data or cy not in data:
+            continue
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            res = response_surface(data, x=cx, y=cy, outcome=outcome, family=family, centre=centre, method=method,
+                                   ci=ci, instrument=instrument)
+        for w in caught:
+            _warnings.warn(f"{d}: {w.message}", ModelWarning, stacklevel=2)
+        res["dimension"] = d
+        parts.append(res)
+    if not parts:
+        return pd.DataFrame(columns=SURFACE_COLUMNS)
+    for p in parts:
+        p.attrs = {"warnings": p.attrs.get("warnings", [])}
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["warnings"] = [f"{p['dimension'].iloc[0]}: {m}" for p in parts for m in p.attrs.get("warnings", [])]
+    return out
+
+
+def plot_response_surface(
+    surface: pd.DataFrame,
+    *,
+    scale: tuple[float, float] | None = None,
+    data: pd.DataFrame | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    ax=None,
+    title: str | None = None,
+    instrument: str | Instrument | None = None,
+):
+    """Contour map of a fitted response surface with the lines of agreement and disagreement.
+
+    Parameters
+    ----------
+    surface : DataFrame
+        One surface from :func:`response_surface` (or one dimension of
+        :func:`congruence`).
+    scale : (float, float), optional
+        Rating range to draw (default: the instrument scale).
+    data : DataFrame, optional
+        With ``x`` and ``y``: the observed ratings are drawn as points, so the
+        reader sees where the surface is supported by data.
+    x, y : str, optional
+        Rating columns of ``data``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if None.
+    title : str, optional
+        Axes title.
+    instrument : path or Instrument, optional
+        Scale range.
+
+    Returns
+    -------
+    matplotlib Axes
+        Filled contours of the predicted outcome (probability for the
+        logistic family), the line of agreement X = Y (solid) and of
+        disagreement X = −Y through the centre (dashed).
+
+    Notes
+    -----
+    Outside the cloud of observed points the surface is extrapolation.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"x": rng.uniform(1, 5, 100), "y": rng.uniform(1, 5, 100)})
+    >>> d["z"] = 8 - 0.5 * (d["x"] - d["y"]) ** 2 + rng.normal(0, 0.3, 100)
+    >>> ax = plot_response_surface(response_surface(d, x="x", y="y", outcome="z"))
+    >>> len(ax.lines)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    if scale is None:
+        inst = load_instrument(instrument)
+        scale = (inst.scale_min, inst.scale_max)
+    b = surface.set_index("term").loc[["b0", "b1", "b2", "b3", "b4", "b5"], "coef"].to_numpy(dtype=float)
+    centre = surface.attrs.get("centre", sum(scale) / 2)
+    grid = np.linspace(scale[0], scale[1], 60)
+    gx, gy = np.meshgrid(grid, grid)
+    z = _design((gx - centre).ravel(), (gy - centre).ravel()) @ b
+    logistic = surface["model"].iloc[0].endswith("logistic")
+    if logistic:
+        z = special.expit(z)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    cs = ax.contourf(gx, gy, z.reshape(gx.shape), levels=12, cmap="RdYlGn_r" if logistic else "RdYlGn")
+    ax.figure.colorbar(cs, ax=ax, label="P(churn)" if logistic else "Predicted outcome")
+    ax.plot(scale, scale, color="k", lw=1.5)
+    ax.plot(scale, [2 * centre - scale[0], 2 * centre - scale[1]], color="k", lw=1.5, ls="--")
+    if data is not None and x and y:
+        ax.scatter(data[x], data[y], s=10, color="k", alpha=0.4)
+    ax.set_xlim(scale)
+    ax.set_ylim(scale)
+    ax.set_xlabel("Client rating (X)")
+    ax.set_ylabel("Team rating (Y)")
+    dim = surface["dimension"].iloc[0]
+    ax.set_title(title or f"Response surface{f' — {dim}' if dim else ''}")
+    return ax

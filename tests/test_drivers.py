@@ -1,0 +1,199 @@
+"""Key-driver analysis: published values, independent brute force, planted effects, bootstrap, IPA."""
+
+from __future__ import annotations
+
+import doctest
+import warnings
+from itertools import permutations
+from math import factorial
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import drivers as D
+from helpers import models as M
+from helpers.diagnostics import ModelWarning
+
+DATA = Path(__file__).parent / "data" / "models"
+DIMS = ["excitement", "dare", "professionalism", "impact", "care"]
+ATTITUDE = ["complaints", "privileges", "learning", "raises", "critical", "advance"]
+
+
+@pytest.fixture(scope="module")
+def resp(simulation):
+    return M.respondent_table(M.answers_from_wide(simulation.responses), simulation.responses)
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        return fn(*args, **kwargs)
+
+
+def _r2(y, x):
+    x = np.column_stack([np.ones(len(y)), x])
+    e = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    return 1 - e @ e / ((y - y.mean()) @ (y - y.mean()))
+
+
+def test_docstring_examples_run():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = doctest.testmod(D)
+    assert result.failed == 0 and result.attempted > 5
+
+
+def test_dominance_matches_dominanceanalysis_attitude():
+    """R package dominanceanalysis README: lm(rating ~ ., attitude), average contributions (3 decimals)."""
+    a = pd.read_csv(DATA / "attitude.csv")
+    with pytest.warns(ModelWarning, match="Only 30 observations"):
+        res = D.dominance(a, outcome="rating", predictors=ATTITUDE, cluster=None, n_boot=0).set_index("term")
+    published = {"complaints": 0.371, "privileges": 0.051, "learning": 0.156, "raises": 0.120, "critical": 0.007,
+                 "advance": 0.028}
+    for t, v in published.items():
+        assert res.loc[t, "estimate"] == pytest.approx(v, abs=6e-4)
+    assert res["r2"].iloc[0] == pytest.approx(0.733, abs=6e-4)
+    assert res.loc["complaints", "rank"] == 1 and res.loc["learning", "rank"] == 2
+    cond = D.conditional_dominance(a, outcome="rating", predictors=ATTITUDE).set_index(["term", "k"])["increment"]
+    assert cond[("complaints", 0)] == pytest.approx(0.681, abs=6e-4)  # R² of complaints alone
+    assert cond[("complaints", 5)] == pytest.approx(0.733 - 0.564, abs=1.2e-3)  # last-entered increment
+    comp = D.complete_dominance(a, outcome="rating", predictors=ATTITUDE).set_index(["term", "other"])["dominates"]
+    assert all(comp[("complaints", o)] is True for o in ATTITUDE if o != "complaints")  # README: complete
+
+
+def test_relative_weights_match_rwa_mtcars():
+    """R package rwa README: rwa(mtcars, "mpg", c("cyl", "disp", "hp", "gear"))."""
+    m = pd.read_csv(DATA / "mtcars.csv")
+    with pytest.warns(ModelWarning, match="Only 32 observations"):
+        res = D.relative_weights(m, outcome="mpg", predictors=["cyl", "disp", "hp", "gear"], cluster=None,
+                                 n_boot=0).set_index("term")
+    assert np.allclose(res.loc[["cyl", "disp", "hp", "gear"], "estimate"],
+                       [0.2284797, 0.2221469, 0.2321744, 0.0963886], atol=1e-6)
+    assert np.allclose(res.loc[["cyl", "disp", "hp", "gear"], "share"] * 100,
+                       [29.32274, 28.50999, 29.79691, 12.37037], atol=1e-4)
+    assert res["r2"].iloc[0] == pytest.approx(0.7791896, abs=1e-6)
+
+
+def test_dominance_equals_shapley_by_brute_force(resp):
+    """Average the R² increment of each predictor over all 4! orders of entry, each R² from a fresh lstsq."""
+    d = resp.dropna()
+    preds = ["dare", "professionalism", "impact", "care"]
+    y = d["nps"].to_numpy()
+    cache = {}
+
+    def r2(s):
+        key = frozenset(s)
+        if key not in cache:
+            cache[key] = _r2(y, d[list(s)].to_numpy()) if s else 0.0
+        return cache[key]
+
+    shap = dict.fromkeys(preds, 0.0)
+    for order in permutations(preds):
+        for i, p in enumerate(order):
+            shap[p] += (r2(order[: i + 1]) - r2(order[:i])) / factorial(len(preds))
+    res = D.dominance(d, predictors=preds, n_boot=0).set_index("term")
+    for p in preds:
+        assert res.loc[p, "estimate"] == pytest.approx(shap[p], abs=1e-10)
+    assert res["r2"].iloc[0] == pytest.approx(r2(preds), abs=1e-10)
+
+
+def test_relative_weights_sum_to_r2_and_agree_with_dominance(resp):
+    d = resp.dropna()
+    rw = D.relative_weights(d, n_boot=0)
+    dom = D.dominance(d, n_boot=0)
+    full = _r2(d["nps"].to_numpy(), d[DIMS].to_numpy())
+    assert rw["estimate"].sum() == pytest.approx(full, abs=1e-10)
+    assert dom["estimate"].sum() == pytest.approx(full, abs=1e-10)
+    assert np.allclose(rw["estimate"], dom["estimate"], atol=0.01)  # Johnson (2000): a few hundredths at most
+
+
+def test_planted_drivers_rank_first_and_second_stably(resp):
+    """NPS was planted on care (1.5) and impact (1.0) only: care first, impact second in every resample."""
+    with pytest.warns(ModelWarning, match="left out"):
+        res = D.key_drivers(resp, n_boot=200, seed=1)
+    r = res.set_index("term")
+    assert r.loc["care", "rank"] == 1 and r.loc["impact", "rank"] == 2
+    assert r.loc["care", "top_share"] >= 0.95 and r.loc["impact", "rank_share"] >= 0.95
+    assert r.loc[["care", "impact"], "share"].sum() > 0.9
+    assert (r["ci_low"] <= r["estimate"]).all() and (r["estimate"] <= r["ci_high"]).all()
+    assert r["n_boot"].iloc[0] == 200 and r["n_clusters"].iloc[0] == resp["account_id"].nunique()
+    assert r["n"].iloc[0] + r["n_dropped"].iloc[0] == len(resp)
+    ranks = D.rank_stability(res)
+    assert np.allclose(ranks.groupby("term")["share"].sum(), 1.0)
+    assert np.allclose(ranks.groupby("rank")["share"].sum(), 1.0)
+    assert ranks.query("term == 'care' and rank == 1")["share"].iloc[0] == r.loc["care", "top_share"]
+
+
+def test_bootstrap_is_seeded_and_resamples_accounts(resp):
+    d = resp.dropna()
+    a = D.relative_weights(d, n_boot=50, seed=7)
+    b = D.relative_weights(d, n_boot=50, seed=7)
+    c = D.relative_weights(d, n_boot=50, seed=8)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["ci_low"], c["ci_low"])
+    # resampling respondents ignores the clustering and gives narrower intervals than resampling accounts
+    flat = D.relative_weights(d, n_boot=300, seed=7, cluster=None).set_index("term")
+    clus = D.relative_weights(d, n_boot=300, seed=7).set_index("term")
+    def width(r):
+        return r.loc["care", "ci_high"] - r.loc["care", "ci_low"]
+
+    assert width(flat) < width(clus)
+    # one replicate by hand: resample accounts, recompute the weights from raw rows
+    rng = np.random.default_rng(7)
+    accts = d["account_id"].unique()
+    w = rng.multinomial(len(accts), np.full(len(accts), 1 / len(accts)))
+    rows = d.set_index("account_id").loc[np.repeat(pd.factorize(d["account_id"])[1], w)].reset_index()
+    by_hand = D.relative_weights(rows, n_boot=0, cluster=None)["estimate"].to_numpy()
+    assert np.allclose(pd.DataFrame(a.attrs["bootstrap"]).iloc[0].to_numpy(), by_hand, atol=1e-10)
+
+
+def test_importance_performance_quadrants(resp):
+    imp = pd.DataFrame({"term": ["care", "impact", "dare"], "share": [0.5, 0.4, 0.1],
+                        "share_ci_low": [0.5, 0.2, 0.0], "share_ci_high": [0.7, 0.4, 0.2]})
+    sc = pd.DataFrame({"account_id": ["A", "A", "B", "B"], "care": [3.0, 3.2, 3.4, 3.4],
+                       "impact": [4.5, 4.3, 4.2, 4.4], "dare": [4.0, 4.2, 4.0, 4.0]})
+    port = D.importance_performance(imp, sc).set_index("term")
+    # account means: care (3.1, 3.4) → 3.25; impact 4.4, 4.3 → 4.35; dare 4.1, 4.0 → 4.05; cut = mean = 3.883
+    assert port.loc["care", "performance"] == pytest.approx(3.25)
+    assert port["performance_cut"].iloc[0] == pytest.approx((3.25 + 4.35 + 4.05) / 3)
+    assert port["quadrant"].to_dict() == {"care": "concentrate here", "impact": "keep up the good work",
+                                          "dare": "possible overkill"}
+    acc = D.importance_performance(imp, sc, account="B").set_index("term")
+    assert acc.loc["care", "performance"] == pytest.approx(3.4) and acc.loc["care", "n"] == 2
+    assert acc.loc["care", "performance_cut"] == pytest.approx(3.25)
+    assert acc.loc["care", "quadrant"] == "keep up the good work"  # above the portfolio on care
+    assert acc.loc["dare", "quadrant"] == "low priority"
+    ax = D.plot_importance_performance(acc)
+    assert len(ax.texts) == 3
+    plt.close("all")
+
+
+def test_importance_performance_on_sample_and_plots(resp):
+    imp = D.dominance(resp.dropna(), n_boot=30)
+    ipa = D.importance_performance(imp, resp)
+    assert set(ipa["quadrant"]) <= set(D.QUADRANTS.values())
+    assert ipa.set_index("term").loc["care", "quadrant"] in ("concentrate here", "keep up the good work")
+    ax = D.plot_drivers(imp)
+    assert len(ax.patches) == 5 and "R²" in ax.get_title()
+    plt.close("all")
+
+
+def test_constant_dimension_and_tiny_data_warn_without_crashing(resp):
+    d = resp.dropna().assign(dare=4.0)
+    with pytest.warns(ModelWarning, match="dare has the same value"):
+        res = D.dominance(d, n_boot=20).set_index("term")
+    assert np.isnan(res.loc["dare", "estimate"]) and res.loc["care", "rank"] == 1
+    tiny = resp.dropna().head(4)
+    with pytest.warns(ModelWarning, match="too few"):
+        out = D.relative_weights(tiny)
+    assert out["estimate"].isna().all()
+    three = resp.dropna().groupby("account_id").head(20)
+    three = three[three["account_id"].isin(three["account_id"].unique()[:3])]
+    with pytest.warns(ModelWarning, match="Only 3 accounts"):
+        out = D.relative_weights(three, n_boot=50)
+    assert out["estimate"].notna().all()
+    with pytest.raises(ValueError, match="n_boot > 0"):
+        D.rank_stability(D.relative_weights(resp.dropna(), n_boot=0))

@@ -1,0 +1,520 @@
+"""NPS and retention models: planted effects, published reference results, degenerate inputs.
+
+Reference data live in tests/data/models/ (see its README for sources).
+"""
+
+from __future__ import annotations
+
+import doctest
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+
+from helpers import models as M
+from helpers.diagnostics import ModelWarning
+from helpers.sample import simulate
+
+DATA = Path(__file__).parent / "data" / "models"
+DIMS = ["excitement", "dare", "professionalism", "impact", "care"]
+
+
+@pytest.fixture(scope="module")
+def tables(simulation):
+    ans = M.answers_from_wide(simulation.responses)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        acct = M.account_table(ans, simulation.responses, simulation.accounts)
+    return {"answers": ans, "resp": M.respondent_table(ans, simulation.responses), "acct": acct}
+
+
+@pytest.fixture(scope="module")
+def big_portfolio():
+    """1,500 accounts, one wave: enough churners (≈260) to see the planted retention effects."""
+    sim = simulate(seed=5, n_accounts=1500, waves=("2026Q3",))
+    ans = M.answers_from_wide(sim.responses)
+    return M.account_table(ans, sim.responses, sim.accounts, min_group_size=1)
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        return fn(*args, **kwargs)
+
+
+def test_docstring_examples_run():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = doctest.testmod(M, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 10
+
+
+# ---------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------
+def test_respondent_table_one_row_per_client_response(tables, simulation):
+    rt = tables["resp"]
+    n_client = (simulation.responses["side"] == "client").sum()
+    assert len(rt) == n_client and rt["response_id"].is_unique
+    assert list(rt.columns) == ["response_id", "account_id", "side", "wave", "nps", *DIMS]
+    # a respondent's care score is the mean of the care items they answered
+    row = simulation.responses.set_index("response_id").loc[rt["response_id"].iloc[0]]
+    items = row[["care_1", "care_2", "care_3"]].astype(float)
+    assert rt["care"].iloc[0] == pytest.approx(items.mean() if items.notna().sum() >= 2 else np.nan, nan_ok=True)
+
+
+def test_account_table_columns_gaps_and_outcomes(tables, simulation):
+    tab = tables["acct"]
+    assert len(tab) == len(simulation.accounts) and tab["account_id"].is_unique
+    for d in DIMS:
+        diff = tab[f"client_{d}"] - tab[f"staff_{d}"]
+        assert np.allclose(tab[f"gap_{d}"].dropna(), diff.dropna())
+    status = tab["status"]
+    assert (tab["outcome_known"] == status.isin(["renewed", "churned"])).all()
+    assert (tab.loc[status == "churned", "churned"] == 1).all()
+    assert (tab.loc[status == "renewed", "churned"] == 0).all()
+    assert tab.loc[status == "active", "churned"].isna().all()
+    # client NPS agrees with a hand count for one account
+    a = tab["account_id"].iloc[3]
+    s = simulation.responses.query("account_id == @a and side == 'client'")["nps"]
+    assert tab.set_index("account_id").loc[a, "client_nps"] == pytest.approx(
+        100 * ((s >= 9).mean() - (s <= 6).mean()))
+    assert tab.set_index("account_id").loc[a, "n_client"] == len(s)
+
+
+def test_account_table_hides_small_staff_groups_and_counts_them(tables, simulation):
+    with pytest.warns(ModelWarning, match="hidden"):
+        tab = M.account_table(tables["answers"], simulation.responses, simulation.accounts, waves="2026Q3",
+                              min_group_size=8)
+    small = tab["n_staff"] < 8
+    assert small.any()
+    assert tab.loc[small, ["staff_care", "gap_care"]].isna().all().all()
+    assert tab.loc[~small, "staff_care"].notna().all()
+    assert tab.attrs["n_staff_suppressed"] == int((small & (tab["n_staff"] > 0)).sum())
+
+
+def test_account_table_waves(tables, simulation):
+    resp = simulation.responses
+    by = quiet(M.account_table, tables["answers"], resp, simulation.accounts, by_wave=True)
+    assert len(by) == resp.groupby(["account_id", "wave"]).ngroups
+    latest = quiet(M.account_table, tables["answers"], resp, simulation.accounts, waves="latest")
+    q3 = quiet(M.account_table, tables["answers"], resp, simulation.accounts, waves=["2026Q3"])
+    pd.testing.assert_series_equal(latest["client_care"], q3["client_care"])
+    with pytest.raises(ValueError, match="2019Q1"):
+        M.account_table(tables["answers"], resp, simulation.accounts, waves="2019Q1")
+
+
+# ---------------------------------------------------------------------------
+# NPS models: planted effects
+# ---------------------------------------------------------------------------
+def test_nps_models_recover_planted_effects(tables, simulation):
+    """Sign and rough size on the default sample (60 accounts, 4 waves, ≈3,500 client answers).
+
+    NPS is rounded and clipped to 0–10 and ≈16% of answers sit at the ceiling, which pulls the linear
+    slopes about 10% below the planted 1.5 (care) and 1.0 (impact); hence the lower bounds.  The ratio
+    care/impact (1.5) survives proportional attenuation and is checked in all three models, including
+    the ordinal one whose coefficients are on the log-odds scale.
+    """
+    truth = simulation.truth["nps_coefs"]
+    res = quiet(M.nps_models, tables["resp"])
+    for model in ("ols", "mixed"):
+        r = res[res["model"] == model].set_index("term")
+        assert 1.15 < r.loc["care", "coef"] <= 1.6
+        assert 0.7 < r.loc["impact", "coef"] <= 1.1
+        for d in ("excitement", "dare", "professionalism"):
+            assert truth[d] == 0 and abs(r.loc[d, "coef"]) < 0.2
+        assert (r.loc[["care", "impact"], "p_val"] < 1e-6).all()
+    for model in ("ols", "mixed", "ordinal"):
+        r = res[res["model"] == model].set_index("term")
+        assert r.loc["care", "coef"] / r.loc["impact", "coef"] == pytest.approx(1.5, abs=0.25)
+    mixed = res[res["model"] == "mixed"].set_index("term")
+    assert mixed.loc["sd(account_id)", "coef"] == pytest.approx(simulation.truth["nps_account_sd"], abs=0.2)
+    assert (res["n_dropped"] > 0).all() and (res["n"] + res["n_dropped"] == len(tables["resp"])).all()
+    assert res["warnings"].str.contains("left out").all()
+
+
+@pytest.mark.slow
+def test_nps_interval_coverage_over_20_seeds():
+    """95% intervals of OLS (CR1) and mixed-model slopes cover the truth at about the stated rate.
+
+    The sample's own NPS is clipped at 10, which biases linear slopes (see the test above), so the
+    interval calibration is checked on an outcome rebuilt from the same planted model on the sampled
+    dimension scores — account intercept SD 0.4, noise SD 1.1, rounded to integers but not clipped.
+    20 seeds × 5 slopes = 100 intervals per model: we need at least 88 (P[X ≤ 87 | 0.95] ≈ 0.3%).
+    The clipped sample NPS is also fitted: its care slope must stay below the truth on average.
+    """
+    coefs = {"excitement": 0.0, "dare": 0.0, "professionalism": 0.0, "impact": 1.0, "care": 1.5}
+    centres = {"excitement": 3.6, "dare": 3.3, "professionalism": 4.0, "impact": 3.5, "care": 3.7}
+    cover = {"ols": 0, "mixed": 0}
+    width = {"ols": [], "mixed": []}
+    clipped_care = []
+    for seed in range(20):
+        sim = simulate(seed=100 + seed, n_accounts=80, waves=("2026Q3",))
+        rt = M.respondent_table(M.answers_from_wide(sim.responses), sim.responses).dropna()
+        rng = np.random.default_rng(seed)
+        accounts = rt["account_id"].unique()
+        u = dict(zip(accounts, rng.normal(0, 0.4, len(accounts))))
+        lin = 7.8 + sum(b * (rt[d] - centres[d]) for d, b in coefs.items())
+        rt = rt.assign(nps_star=np.rint(lin + rt["account_id"].map(u) + rng.normal(0, 1.1, len(rt))))
+        for model, fn in (("ols", M.nps_ols), ("mixed", M.nps_mixed)):
+            r = quiet(fn, rt, outcome="nps_star", predictors=DIMS).set_index("term")
+            for d, b in coefs.items():
+                cover[model] += r.loc[d, "ci_low"] <= b <= r.loc[d, "ci_high"]
+            width[model].append(r.loc["care", "ci_high"] - r.loc["care", "ci_low"])
+        clipped_care.append(quiet(M.nps_ols, rt, predictors=DIMS).set_index("term").loc["care", "coef"])
+    assert cover["ols"] >= 88 and cover["mixed"] >= 88, cover
+    # …and not by being uselessly wide: ≈1,100 answers give a care interval of about ±0.1–0.15
+    assert np.mean(width["ols"]) < 0.35 and np.mean(width["mixed"]) < 0.3
+    assert 1.15 < np.mean(clipped_care) < 1.47
+
+
+def test_ols_cluster_se_matches_hand_sandwich(tables):
+    """CR1 sandwich written out in numpy (Cameron & Miller 2015, eq. 11 with the G/(G−1)·(N−1)/(N−K) factor)."""
+    rt = tables["resp"].dropna()
+    res = M.nps_ols(rt).set_index("term")
+    x = np.column_stack([np.ones(len(rt)), rt[DIMS].to_numpy()])
+    y = rt["nps"].to_numpy()
+    bread = np.linalg.inv(x.T @ x)
+    beta = bread @ x.T @ y
+    e = y - x @ beta
+    meat = np.zeros((6, 6))
+    for _, idx in rt.groupby("account_id").indices.items():
+        s = x[idx].T @ e[idx]
+        meat += np.outer(s, s)
+    g, n, k = rt["account_id"].nunique(), len(rt), x.shape[1]
+    v = bread @ meat @ bread * g / (g - 1) * (n - 1) / (n - k)
+    assert np.allclose(res.loc[["Intercept", *DIMS], "coef"], beta)
+    assert np.allclose(res.loc[["Intercept", *DIMS], "se"], np.sqrt(np.diag(v)))
+    half = stats.t.ppf(0.975, g - 1) * np.sqrt(v[5, 5])
+    assert res.loc["care", "ci_high"] - res.loc["care", "coef"] == pytest.approx(half)
+
+
+# ---------------------------------------------------------------------------
+# NPS models: published results
+# ---------------------------------------------------------------------------
+def _housing() -> pd.DataFrame:
+    h = pd.read_csv(DATA / "housing.csv")
+    h = h.loc[h.index.repeat(h["Freq"])].reset_index(drop=True)
+    h["sat"] = h["Sat"].map({"Low": 0, "Medium": 1, "High": 2})
+    h["InflMedium"], h["InflHigh"] = (h["Infl"] == "Medium") * 1.0, (h["Infl"] == "High") * 1.0
+    for t in ("Apartment", "Atrium", "Terrace"):
+        h[f"Type{t}"] = (h["Type"] == t) * 1.0
+    h["ContHigh"] = (h["Cont"] == "High") * 1.0
+    return h
+
+
+def test_ordinal_matches_mass_polr_housing():
+    """MASS::polr(Sat ~ Infl + Type + Cont, weights = Freq, data = housing) (Venables & Ripley 2002, §7.3)."""
+    terms = ["InflMedium", "InflHigh", "TypeApartment", "TypeAtrium", "TypeTerrace", "ContHigh"]
+    res = M.nps_ordinal(_housing(), outcome="sat", predictors=terms, cluster=None).set_index("term")
+    coef = [0.5663937, 1.2888191, -0.5723501, -0.3661866, -1.0910149, 0.3602841]
+    se = [0.1046528, 0.1271561, 0.1192380, 0.1551733, 0.1514860, 0.0955358]
+    assert np.allclose(res.loc[terms, "coef"], coef, atol=2e-4)
+    assert np.allclose(res.loc[terms, "se"], se, rtol=1e-3)
+    assert np.allclose(res.loc[["threshold 0|1", "threshold 1|2"], "coef"], [-0.4961353, 0.6907083], atol=2e-4)
+    assert np.allclose(res.loc[["threshold 0|1", "threshold 1|2"], "se"], [0.1248472, 0.1254719], rtol=1e-3)
+
+
+def test_mixed_matches_lme4_sleepstudy():
+    """lme4: lmer(Reaction ~ Days + (1 | Subject), sleepstudy), REML."""
+    s = pd.read_csv(DATA / "sleepstudy.csv")
+    res = M.nps_mixed(s, outcome="Reaction", predictors=["Days"], group="Subject").set_index("term")
+    assert res.loc["Intercept", "coef"] == pytest.approx(251.40510, abs=1e-3)
+    assert res.loc["Days", "coef"] == pytest.approx(10.46729, abs=1e-4)
+    assert res.loc["Intercept", "se"] == pytest.approx(9.7467163, rel=1e-3)
+    assert res.loc["Days", "se"] == pytest.approx(0.8042214, rel=1e-3)
+    assert res.loc["sd(Subject)", "coef"] == pytest.approx(37.12383, rel=1e-3)
+    assert res.loc["sd(residual)", "coef"] == pytest.approx(30.99123, rel=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# Logistic regression: Firth, ML, separation
+# ---------------------------------------------------------------------------
+def _endometrial() -> pd.DataFrame:
+    return pd.read_csv(DATA / "endometrial.csv").assign(outcome_known=True)
+
+
+def test_firth_matches_heinze_schemper_endometrial():
+    """Endometrial data (Heinze & Schemper 2002): NV separates, Firth estimates as printed by brglm2."""
+    with pytest.warns(ModelWarning, match="separation"):
+        res = M.retention_logit(_endometrial(), predictors=["NV", "PI", "EH"], outcome="HG")
+    r = res.set_index("term")
+    assert (res["estimator"] == "logistic Firth").all()
+    assert np.allclose(r.loc[["Intercept", "NV", "PI", "EH"], "coef"], [3.775, 2.929, -0.035, -2.604], atol=1.5e-3)
+    assert np.allclose(r.loc[["Intercept", "NV", "PI", "EH"], "se"], [1.489, 1.551, 0.040, 0.776], atol=1.5e-3)
+    assert "NV" in res["warnings"].iloc[0] and "separation" in res["warnings"].iloc[0]
+
+
+def test_ml_on_separated_data_warns_and_other_terms_match_mle():
+    """With NV → ∞ the ML estimates of the other terms converge to 4.305 (1.637), −0.042 (0.044), −2.903 (0.846)."""
+    with pytest.warns(ModelWarning, match="infinite"):
+        r = M.retention_logit(_endometrial(), predictors=["NV", "PI", "EH"], outcome="HG", method="ml")
+    r = r.set_index("term")
+    assert r.loc["NV", "coef"] > 15
+    assert np.allclose(r.loc[["Intercept", "PI", "EH"], "coef"], [4.305, -0.042, -2.903], atol=2e-3)
+    assert np.allclose(r.loc[["Intercept", "PI", "EH"], "se"], [1.637, 0.044, 0.846], atol=2e-3)
+
+
+def test_firth_two_by_two_equals_haldane_correction():
+    """For one binary predictor Firth's estimate is the log odds ratio with ½ added to every cell."""
+    a, b, c, d = 7, 2, 3, 0  # x=1: 7 events, 2 non-events; x=0: 3 events, 0 non-events (ML infinite)
+    x = np.r_[np.ones(a + b), np.zeros(c + d)]
+    y = np.r_[np.ones(a), np.zeros(b), np.ones(c), np.zeros(d)]
+    fit = M.firth_logit(np.column_stack([np.ones_like(x), x]), y)
+    assert fit["converged"]
+    assert fit["coef"][0] == pytest.approx(np.log((c + 0.5) / (d + 0.5)), abs=1e-7)
+    assert fit["coef"][1] == pytest.approx(np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5))), abs=1e-7)
+
+
+def test_ml_logit_agrees_with_score_equations():
+    rng = np.random.default_rng(4)
+    x = np.column_stack([np.ones(400), rng.normal(size=(400, 2))])
+    y = (rng.random(400) < special.expit(x @ [-0.5, 1.0, -0.7])).astype(float)
+    tab = pd.DataFrame({"churned": y, "a": x[:, 1], "b": x[:, 2]})
+    r = M.retention_logit(tab, predictors=["a", "b"]).set_index("term")
+    assert r["estimator"].iloc[0] == "logistic ML"
+    beta = r.loc[["Intercept", "a", "b"], "coef"].to_numpy()
+    assert np.allclose(x.T @ (y - special.expit(x @ beta)), 0, atol=1e-6)  # ML score is zero
+
+
+def test_ridge_shrinks_towards_zero():
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.ones(60), rng.normal(size=60)])
+    y = (rng.random(60) < special.expit(2 * x[:, 1])).astype(float)
+    ml = M.firth_logit(x, y)["coef"][1]
+    strong = M.ridge_logit(x, y, prior_sd=0.1)["coef"][1]
+    weak = M.ridge_logit(x, y, prior_sd=100)["coef"][1]
+    assert 0 < strong < weak and abs(strong) < abs(ml)
+    tab = pd.DataFrame({"churned": y, "x": x[:, 1]})
+    with pytest.warns(ModelWarning, match="ridge prior"):
+        assert M.retention_logit(tab, predictors=["x"], method="ridge")["estimator"].iloc[0] == "logistic ridge"
+
+
+@pytest.mark.slow
+def test_retention_effects_in_planted_direction(big_portfolio):
+    """Churn logit = −1.5 − 1.5·(client care − 3.7) + 1.5·(staff care − client care − 0.25) on latent means.
+
+    In the (client care, gap = client − staff) parametrisation both true slopes are −1.5.  Observed account
+    means carry sampling error (staff means from 2–15 answers), which attenuates the estimates (about −0.9 and
+    −0.5 here): direction is recoverable, size is not, so only signs and "clearly not zero" are asserted.
+    """
+    r = quiet(M.retention_logit, big_portfolio, predictors=["client_care", "gap_care"]).set_index("term")
+    assert r["estimator"].iloc[0] == "logistic ML"
+    assert r.loc["client_care", "ci_high"] < 0 and r.loc["gap_care", "ci_high"] < 0
+    assert -1.5 < r.loc["client_care", "coef"] < -0.4
+    other = quiet(M.retention_logit, big_portfolio, predictors=["client_care", "staff_care"]).set_index("term")
+    assert other.loc["client_care", "coef"] < 0 < other.loc["staff_care", "coef"]
+    cox = quiet(M.retention_cox, big_portfolio, predictors=["client_care", "gap_care"]).set_index("term")
+    assert cox.loc["client_care", "ci_high"] < 0 and cox.loc["gap_care", "ci_high"] < 0
+    # placebo: dare has no planted effect
+    placebo = quiet(M.retention_logit, big_portfolio, predictors=["client_care", "client_dare"]).set_index("term")
+    assert placebo.loc["client_dare", "ci_low"] < 0 < placebo.loc["client_dare", "ci_high"]
+
+
+def test_retention_on_default_sample_is_firth_with_plain_warnings(tables):
+    with pytest.warns(ModelWarning):
+        r = M.retention_logit(tables["acct"])
+    assert list(r["term"]) == ["Intercept"] + [f"client_{d}" for d in DIMS] + [f"gap_{d}" for d in DIMS]
+    assert (r["estimator"] == "logistic Firth").all()
+    text = r["warnings"].iloc[0]
+    assert "per predictor" in text and "still active" in text
+    known = tables["acct"]["outcome_known"].sum()
+    assert r["n"].iloc[0] + r["n_dropped"].iloc[0] == known
+    assert r["n_events"].iloc[0] == tables["acct"]["churned"].sum()
+
+
+# ---------------------------------------------------------------------------
+# Cox
+# ---------------------------------------------------------------------------
+def test_cox_matches_survival_ovarian():
+    """survival package, tests/ovarian.Rout.save: coxph(Surv(futime, fustat) ~ age + rx + ecog.ps)."""
+    o = pd.read_csv(DATA / "ovarian.csv")
+    with pytest.warns(ModelWarning, match="churn events"):
+        r = M.retention_cox(o, predictors=["age", "rx", "ecog_ps"], time="futime", event="fustat")
+    r = r.set_index("term")
+    assert np.allclose(r.loc[["age", "rx", "ecog_ps"], "coef"], [0.147, -0.815, 0.103], atol=1.5e-3)
+    assert np.allclose(r.loc[["age", "rx", "ecog_ps"], "se"], [0.0463, 0.6342, 0.6064], atol=2e-4)
+    assert r["n_events"].iloc[0] == 12 and r["n"].iloc[0] == 26
+    one = M.retention_cox(o, predictors=["age"], time="futime", event="fustat").set_index("term")
+    assert one.loc["age", "coef"] == pytest.approx(0.162, abs=1e-3)
+    assert one.loc["age", "se"] == pytest.approx(0.0497, abs=1e-4)
+
+
+def test_time_to_churn_rules():
+    t = pd.DataFrame({"contract_start": ["2020-01-01", "2020-01-01", "2020-01-01", None],
+                      "renewal_date": ["2022-01-01", "2022-01-01", "2027-01-01", "2022-01-01"],
+                      "status": ["churned", "renewed", "active", "churned"]})
+    out = M.time_to_churn(t, cutoff="2026-01-01")
+    assert out["event"].tolist() == [1, 0, 0]
+    assert out["time_days"].tolist() == [731.0, 2192.0, 2192.0]
+    assert out.attrs["n_dropped"] == 1
+    assert M.time_to_churn(t).attrs["cutoff"] == pd.Timestamp("2022-01-01")
+
+
+# ---------------------------------------------------------------------------
+# Prediction quality
+# ---------------------------------------------------------------------------
+def test_auc_and_brier_against_independent_formulas():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 200).astype(float)
+    p = np.clip(0.3 * y + rng.random(200) * 0.7, 0, 1)
+    u = stats.mannwhitneyu(p[y == 1], p[y == 0]).statistic
+    assert M.auc(y, p) == pytest.approx(u / ((y == 1).sum() * (y == 0).sum()))
+    assert M.auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    assert np.isnan(M.auc([1, 1], [0.2, 0.3]))
+    assert M.brier([0, 0, 1], [0.0, 0.5, 0.5]) == pytest.approx((0 + 0.25 + 0.25) / 3)
+
+
+def test_cv_beats_noise_baseline_and_is_reproducible():
+    rng = np.random.default_rng(1)
+    tab = pd.DataFrame({"account_id": [f"A{i}" for i in range(200)], "x": rng.normal(size=200),
+                        "client_nps": rng.normal(size=200), "outcome_known": True})
+    tab["churned"] = (rng.random(200) < special.expit(-1 + 2 * tab["x"])).astype(float)
+    res = M.retention_cv(tab, predictors=["x"], repeats=5, seed=3).set_index(["model", "metric"])
+    again = M.retention_cv(tab, predictors=["x"], repeats=5, seed=3).set_index(["model", "metric"])
+    pd.testing.assert_frame_equal(res, again)
+    both = pd.concat([res.reset_index(), again.reset_index()])  # results concatenate (attrs are plain data)
+    assert len(both) == 8
+    assert len(M.calibration_table(res.attrs["predictions"])) == 10
+    assert res.loc[("model", "auc"), "estimate"] > 0.75
+    assert 0.35 < res.loc[("baseline", "auc"), "estimate"] < 0.65
+    assert res.loc[("model", "auc"), "ci_low"] > res.loc[("baseline", "auc"), "ci_high"]
+    assert res.loc[("model", "brier"), "estimate"] < res.loc[("baseline", "brier"), "estimate"]
+    pred = M.cv_predictions(tab, predictors=["x"], repeats=2, seed=3)
+    assert pred.groupby(["model", "repeat"])["account_id"].nunique().eq(200).all()  # each account once per repeat
+    assert set(pred["fold"].unique()) == set(range(5))
+    # stratified: every fold holds 1/5 of the churners (± 1)
+    churners = pred[(pred["repeat"] == 0) & (pred["model"] == "model") & (pred["churned"] == 1)]
+    sizes = churners.groupby("fold").size()
+    assert sizes.max() - sizes.min() <= 1
+
+
+def test_calibration_table_and_plot():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(2)
+    p = rng.random(500)
+    pred = pd.DataFrame({"account_id": range(500), "model": "model", "repeat": 0, "predicted": p,
+                         "churned": (rng.random(500) < p).astype(float)})
+    cal = M.calibration_table(pred, bins=5)
+    assert cal["n"].tolist() == [100] * 5
+    assert np.allclose(cal["observed"], cal["mean_predicted"], atol=0.12)  # calibrated by construction
+    assert ((cal["ci_low"] <= cal["observed"]) & (cal["observed"] <= cal["ci_high"])).all()
+    ax = M.plot_calibration(cal)
+    assert len(ax.lines) >= 2 and ax.get_xlabel().startswith("Predicted")
+    plt.close("all")
+
+
+def test_predict_risk_lists_every_account_with_interval_and_drivers(tables):
+    with pytest.warns(ModelWarning):
+        risk = M.predict_risk(tables["acct"], predictors=["client_care", "gap_care"])
+    assert len(risk) == len(tables["acct"]) and set(risk["status"]) >= {"active", "churned", "renewed"}
+    ok = risk["p_churn"].notna()
+    inside = (risk["ci_low"] <= risk["p_churn"]) & (risk["p_churn"] <= risk["ci_high"])
+    assert inside[ok].all()
+    assert risk["p_churn"].is_monotonic_decreasing
+    assert risk["risk_rank"].iloc[0] == 1
+    top = risk.iloc[0]
+    assert "Care" in top["drivers"]
+    # the contributions reproduce the logit difference from an average account
+    coef = quiet(M.retention_logit, tables["acct"], predictors=["client_care", "gap_care"]).set_index("term")["coef"]
+    known = tables["acct"][tables["acct"]["outcome_known"]]
+    eta_mean = coef["Intercept"] + (coef[["client_care", "gap_care"]] * known[["client_care", "gap_care"]].mean()).sum()
+    contrib = top["contrib_client_care"] + top["contrib_gap_care"]
+    assert special.logit(top["p_churn"]) - eta_mean == pytest.approx(contrib)
+
+
+# ---------------------------------------------------------------------------
+# Tiny or degenerate inputs: a clear warning, no crash
+# ---------------------------------------------------------------------------
+def _tiny(n=12, churn=None, seed=0):
+    rng = np.random.default_rng(seed)
+    tab = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)], "status": "renewed", "outcome_known": True,
+                        "client_care": rng.uniform(2, 5, n), "gap_care": rng.normal(0, 0.3, n),
+                        "client_nps": rng.uniform(-50, 80, n),
+                        "contract_start": pd.Timestamp("2020-01-01"), "renewal_date": pd.Timestamp("2025-06-01")})
+    tab["churned"] = 0.0
+    if churn is not None:
+        tab.loc[churn, ["churned", "status"]] = [1.0, "churned"]
+    return tab
+
+
+def test_all_renewed_gives_clear_warning_everywhere():
+    tab = _tiny()
+    pred = ["client_care", "gap_care"]
+    with pytest.warns(ModelWarning, match="no account churned"):
+        r = M.retention_logit(tab, predictors=pred)
+    assert r["coef"].isna().all() and r["n_events"].iloc[0] == 0
+    with pytest.warns(ModelWarning, match="0 churn"):
+        assert M.retention_cox(tab, predictors=pred)["coef"].isna().all()
+    with pytest.warns(ModelWarning, match="at least 2 churned"):
+        assert M.retention_cv(tab, predictors=pred).empty
+    with pytest.warns(ModelWarning):
+        risk = M.predict_risk(tab, predictors=pred)
+    assert risk["p_churn"].isna().all() and "no account churned" in risk["warnings"].iloc[0]
+
+
+def test_one_churner_uses_firth_and_says_so():
+    tab = _tiny(churn=[3])
+    with pytest.warns(ModelWarning, match="Firth"):
+        r = M.retention_logit(tab, predictors=["client_care", "gap_care"])
+    assert np.isfinite(r["coef"]).all() and r["n_events"].iloc[0] == 1
+    with pytest.warns(ModelWarning, match="at least 2 churned"):
+        M.retention_cv(tab, predictors=["client_care", "gap_care"])
+    with pytest.warns(ModelWarning, match="churn events"):
+        cox = M.retention_cox(tab, predictors=["client_care", "gap_care"])
+    assert cox["n_events"].iloc[0] == 1
+
+
+def test_three_accounts_do_not_crash():
+    tab = _tiny(n=3, churn=[0])
+    with pytest.warns(ModelWarning, match="cannot be fitted"):
+        r = M.retention_logit(tab, predictors=["client_care", "gap_care"])
+    assert r["coef"].isna().all()
+    with pytest.warns(ModelWarning):
+        M.predict_risk(tab, predictors=["client_care", "gap_care"])
+    rt = pd.DataFrame({"account_id": ["A", "B", "C"], "nps": [7.0, 9, 4], "care": [3.0, 4, 2], "impact": [3.0, 5, 2]})
+    for fn in (M.nps_ols, M.nps_ordinal, M.nps_mixed):
+        with pytest.warns(ModelWarning, match="too few|Only 3"):
+            out = fn(rt, predictors=["care", "impact"])
+        assert out["coef"].isna().all()
+
+
+def test_constant_dimension_is_left_out_with_a_warning(tables):
+    rt = tables["resp"].dropna(subset=["nps", *DIMS]).assign(dare=3.0)
+    with pytest.warns(ModelWarning, match="dare has the same value"):
+        res = M.nps_ols(rt)
+    r = res.set_index("term")
+    assert np.isnan(r.loc["dare", "coef"]) and np.isfinite(r.loc["care", "coef"])
+    with pytest.warns(ModelWarning, match="dare has the same value"):
+        assert np.isnan(M.nps_mixed(rt).set_index("term").loc["dare", "coef"])
+    with pytest.warns(ModelWarning, match="dare has the same value"):
+        assert np.isnan(M.nps_ordinal(rt).set_index("term").loc["dare", "coef"])
+    tab = _tiny(n=40, churn=list(range(8))).assign(client_dare=3.0)
+    with pytest.warns(ModelWarning, match="client_dare has the same value"):
+        lr = M.retention_logit(tab, predictors=["client_care", "client_dare"])
+    assert np.isnan(lr.set_index("term").loc["client_dare", "coef"])
+
+
+def test_missing_columns_raise_a_readable_error(tables):
+    with pytest.raises(KeyError, match="warmth"):
+        M.nps_ols(tables["resp"], predictors=["care", "warmth"])
+
+
+def test_tables_from_the_store_loaders(sample_store):
+    """The store's loaders feed the tables directly (dates, nullable NPS and all)."""
+    from helpers.store import load_accounts, load_answers, load_responses
+
+    ans, resp = load_answers(store=sample_store), load_responses(store=sample_store)
+    acc = load_accounts(store=sample_store)
+    tab = quiet(M.account_table, ans, resp, acc)
+    assert len(tab) == len(acc) and tab["n_client"].sum() == (resp["side"] == "client").sum()
+    assert pd.api.types.is_datetime64_any_dtype(tab["renewal_date"])
+    rt = M.respondent_table(ans, resp)
+    assert len(rt) == (resp["side"] == "client").sum()
+    res = quiet(M.nps_ols, rt).set_index("term")
+    assert res.loc["care", "coef"] > 1.0
+    assert quiet(M.time_to_churn, tab)["event"].sum() == (tab["status"] == "churned").sum()
