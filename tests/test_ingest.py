@@ -317,3 +317,41 @@ def test_cli_ingest_prints_summary_and_errors(ready, tmp_path, capsys):
     assert cli(["--store", str(ready), "ingest", str(tmp_path / "nope.csv"), "--kind", "client", "--wave", "X"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Nothing was written" in err
+
+
+def test_hostile_wave_label_is_quarantined(ready, tmp_path):
+    f = survey_frame(2).assign(wave=["2026Q3", "2026Q4 <img src=x onerror=alert(7)>"])
+    res = ingest(write_csv(f, tmp_path / "c.csv"), kind="client", store=ready)
+    assert res.rows_stored == 1 and "is not a wave label" in load_quarantine(store=ready)["reason"].iloc[0]
+    with pytest.raises(IngestError, match="short label"):
+        ingest(write_csv(survey_frame(1), tmp_path / "d.csv"), kind="client", wave="<b>x</b>", store=ready)
+
+
+def test_resubmission_across_files_supersedes_the_stored_answer(ready, tmp_path):
+    monday = survey_frame(1, prefix="RS").assign(respondent_id="P1", nps="2", submitted_at="2026-09-07 10:00")
+    ingest(write_csv(monday, tmp_path / "mon.csv"), kind="client", wave="2026Q3", store=ready)
+    friday = survey_frame(2, prefix="RS").assign(respondent_id="P1", nps=["2", "10"],
+                                                submitted_at=["2026-09-07 10:00", "2026-09-11 10:00"])
+    res = ingest(write_csv(friday, tmp_path / "fri.csv"), kind="client", wave="2026Q3", store=ready)
+    assert res.superseded_in_store == 1 and res.rows_stored == 1
+    resp = load_responses(store=ready)
+    assert resp["response_id"].tolist() == ["RS2"] and resp["nps"].tolist() == [10]
+    assert set(load_answers(store=ready)["response_id"]) == {"RS2"}
+    con = duckdb.connect(str(ready), read_only=True)  # the earlier answer is kept, marked, not deleted
+    assert con.execute("SELECT superseded_by FROM responses WHERE response_id = 'RS1'").fetchone()[0] == "RS2"
+    con.close()
+    # an older answer arriving later does not replace the newer one
+    late = survey_frame(1, prefix="OLD").assign(respondent_id="P1", submitted_at="2026-09-01 10:00")
+    res = ingest(write_csv(late, tmp_path / "late.csv"), kind="client", wave="2026Q3", store=ready)
+    assert res.rows_stored == 0 and "older than this respondent's answer already in the store (RS2)" in \
+        res.quarantine["reason"].iloc[0]
+
+
+def test_dates_with_offsets_and_excel_serials(ready, tmp_path):
+    f = survey_frame(4).assign(submitted_at=["2026-03-28T10:00:00+02:00", "2026-03-30T10:00:00+03:00",
+                                             "46000", "46001.5"])
+    res = ingest(write_csv(f, tmp_path / "c.csv"), kind="client", wave="2026Q1", store=ready)
+    assert res.rows_stored == 4
+    got = load_responses(store=ready).set_index("response_id")["submitted_at"]
+    assert got["R1"] == pd.Timestamp("2026-03-28 08:00") and got["R2"] == pd.Timestamp("2026-03-30 07:00")
+    assert got["R3"] == pd.Timestamp("2025-12-09") and got["R4"] == pd.Timestamp("2025-12-10 12:00")

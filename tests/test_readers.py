@@ -118,3 +118,16 @@ def test_parse_numbers_decimal_comma_and_text():
 def test_decode_bytes_prefers_utf8():
     text, enc = decode_bytes("ä".encode())
     assert (text, enc) == ("ä", "utf-8")
+
+
+def test_trailing_separator_and_sep_hint(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("a;b;\n1;2;\n3;4;\n", encoding="utf-8")
+    assert list(read_export(p).frame.columns) == ["a", "b"]
+    p.write_text("sep=;\na;b\n1;2,5\n", encoding="utf-8")
+    raw = read_export(p)
+    assert list(raw.frame.columns) == ["a", "b"] and raw.frame["b"].iloc[0] == "2,5"
+    assert raw.row_number(0) == 3
+    p.write_text("a;;c\n1;2;3\n", encoding="utf-8")  # a blank header with values is still an error
+    with pytest.raises(ExportError, match="empty cells"):
+        read_export(p)

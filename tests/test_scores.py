@@ -132,8 +132,27 @@ def test_nps_change_by_hand():
     assert (out["wave_from"], out["wave_to"], out["nps_from"], out["nps_to"], out["change"]) == ("w1", "w2", 0, 50, 50)
     v1 = ((2.75 / 7) + (2.75 / 7) - 0) / 7
     v2 = ((3.75 / 7) + (1.75 / 7) - (2 / 7) ** 2) / 7
-    assert out["ci_high"] - out["change"] == pytest.approx(100 * 1.959964 * np.sqrt(v1 + v2), abs=1e-3)
+    assert out["change_adjusted"] == pytest.approx(100 * (2 / 7 - 0))
+    assert out["ci_high"] - out["change_adjusted"] == pytest.approx(100 * 1.959964 * np.sqrt(v1 + v2), abs=1e-3)
     assert out["ci_low"] < 0 < out["ci_high"]  # n = 4 per wave: not a clear change
+
+
+def test_nps_change_two_answers_is_never_clear():
+    d = pd.DataFrame({"wave": ["w1", "w1", "w2", "w2"], "nps": [0, 0, 10, 10]})
+    out = nps_change(d, by=[]).iloc[0]
+    assert out["change"] == 200
+    assert out["ci_low"] == pytest.approx(-11.1, abs=0.1) and out["ci_high"] == pytest.approx(171.1, abs=0.1)
+
+
+def test_nps_change_wave_order():
+    d = pd.DataFrame({"wave": ["W9"] * 2 + ["W10"] * 2, "nps": [0, 0, 10, 10]})
+    out = nps_change(d, by=[]).iloc[0]
+    assert (out["wave_from"], out["wave_to"]) == ("W9", "W10")  # natural order, not text order
+    d = pd.DataFrame({"wave": ["Syksy 2025"] * 2 + ["Kevät 2026"] * 2, "nps": [0, 0, 10, 10]})
+    out = nps_change(d, by=[], order=["Syksy 2025", "Kevät 2026"]).iloc[0]
+    assert (out["wave_from"], out["wave_to"]) == ("Syksy 2025", "Kevät 2026")
+    with pytest.raises(ValueError, match="not in the given order"):
+        nps_change(d, by=[], order=["Syksy 2025"])
 
 
 def test_rwg_by_hand():

@@ -44,6 +44,7 @@ from .readers import ExportError, RawExport, parse_numbers, read_export
 from .store import connect
 
 KINDS = ("client", "staff", "accounts", "touchpoints")
+WAVE_LABEL = re.compile(r"[\w.\- ]{1,40}")
 ACCOUNT_STATUSES = ("active", "renewed", "churned")
 STRAIGHTLINE_MIN_ITEMS = 6
 
@@ -126,6 +127,7 @@ class IngestResult:
     rows_quarantined: int = 0
     already_ingested: bool = False
     flagged_straightlining: int = 0
+    superseded_in_store: int = 0
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
     encoding: str = ""
 
@@ -137,6 +139,9 @@ class IngestResult:
             f"{self.file} ({what}): {self.rows_read} rows read, {self.rows_stored} stored, "
             f"{self.rows_already_stored} already in store, {self.rows_quarantined} quarantined."
         ]
+        if self.superseded_in_store:
+            lines.append(f"  {self.superseded_in_store} earlier answer(s) in the store superseded by a resubmission "
+                         "from the same respondent (kept in the store, no longer counted).")
         if self.flagged_straightlining:
             lines.append(f"  {self.flagged_straightlining} response(s) flagged for straight-lining (kept).")
         if len(self.quarantine):
@@ -276,24 +281,31 @@ _FI_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}")
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse ISO (2026-03-14 10:22) and Finnish (14.3.2026 10.22 / 10:22) dates.
+    """Parse ISO, Finnish and Excel-serial dates to naive UTC timestamps.
+
+    Accepts ``2026-03-14 10:22``, ISO with offsets (``2026-03-28T10:00:00+02:00``;
+    mixed offsets across daylight-saving changes are converted to UTC), Finnish
+    ``14.3.2026 10.22`` / ``14.3.2026 10:22`` / ``14.3.2026``, and Excel serial
+    day numbers (``46000.5``; days since 1899-12-30).
 
     Returns
     -------
-    (timestamps, bad) : timezone-naive datetimes and a mask of cells that had
-    text but no valid date.
+    (timestamps, bad) : naive datetimes (UTC where the text had an offset) and a
+    mask of cells that had text but no valid date.
     """
     s = values.astype("object")
     present = s.notna()
     txt = s[present].astype(str).str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    iso = pd.to_datetime(txt, format="ISO8601", errors="coerce")
-    if getattr(iso.dt, "tz", None) is not None:
-        iso = iso.dt.tz_convert("UTC").dt.tz_localize(None)
+    iso = pd.to_datetime(txt, format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
     out[present] = iso.astype("datetime64[ns]")
     rest = present & out.isna()
     if rest.any():
         t = s[rest].astype(str).str.strip()
+        serial = t.str.fullmatch(r"\d{5}(?:\.\d+)?")
+        if serial.any():
+            days = pd.to_numeric(t[serial]).where(lambda d: d.between(20_000, 80_000))
+            out.loc[days.index] = pd.to_datetime(days, unit="D", origin="1899-12-30").astype("datetime64[ns]")
         fi = t.str.match(_FI_DATE)
         t = t.str.replace(r"(\d{1,2})\.(\d{2})(?:\.(\d{2}))?$", lambda m: f"{m.group(1)}:{m.group(2)}"
                           + (f":{m.group(3)}" if m.group(3) else ""), regex=True)
@@ -482,7 +494,7 @@ def ingest(
         raw = read_export(path)
     except ExportError as exc:
         raise IngestError(str(exc)) from exc
-    if kind in ("client", "staff") and wave is not None and not re.fullmatch(r"[\w.\- ]{1,40}", wave):
+    if kind in ("client", "staff") and wave is not None and not WAVE_LABEL.fullmatch(wave):
         raise IngestError(f"Wave {wave!r} should be a short label such as 2026Q3.")
     mp = Mapping.load(mapping)
     resolved = resolve_columns(raw, kind, inst, mp)
@@ -539,6 +551,9 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
             problems.add(w.notna() & (w != wave), header_of["wave"], w, f"differs from --wave {wave}")
         else:
             problems.add(w.isna(), header_of["wave"], w, "is required but empty")
+        bad_label = w.notna() & ~w.map(lambda v: isinstance(v, str) and bool(WAVE_LABEL.fullmatch(v)))
+        problems.add(bad_label, header_of["wave"], w,
+                     "is not a wave label (letters, digits, spaces, '.', '-' or '_'; at most 40)")
         df["wave"] = w.where(w.notna(), wave) if wave is None else wave
     else:
         df["wave"] = wave
@@ -597,6 +612,27 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
                      df["response_id"].map(lambda r: f"is already in the store with different answers (from {differ.get(r)})"))
         result.rows_already_stored = int(good["response_id"].isin(same).sum())
         good = good[~good["response_id"].isin(set(existing["response_id"]))]
+    # resubmissions across files: the same respondent already answered this wave
+    supersede = pd.DataFrame(columns=["new_id", "old_id"])
+    if "respondent_id" in good and good["respondent_id"].notna().any():
+        cand = good.loc[good["respondent_id"].notna(), ["response_id", "respondent_id", "account_id", "wave"]]
+        cand = cand.assign(submitted_at=good["submitted_at"] if "submitted_at" in good else pd.NaT)
+        con.register("resub", cand)
+        prior = con.execute(
+            "SELECT c.response_id AS new_id, r.response_id AS old_id, r.submitted_at AS old_at, "
+            "CAST(c.submitted_at AS TIMESTAMP) AS new_at FROM resub c JOIN responses r "
+            "ON r.respondent_id = c.respondent_id AND r.account_id = c.account_id AND r.wave = c.wave "
+            "AND r.side = ? AND r.response_id <> c.response_id AND r.superseded_by IS NULL", [kind]).df()
+        con.unregister("resub")
+        if len(prior):
+            older_new = prior["new_at"].notna() & prior["old_at"].notna() & (prior["new_at"] < prior["old_at"])
+            stale = prior[older_new].drop_duplicates("new_id").set_index("new_id")["old_id"]
+            mask = pd.Series(df["response_id"].isin(stale.index) & df.index.isin(good.index), index=df.index)
+            problems.add(mask, header_of["respondent_id"], df["respondent_id"],
+                         df.loc[mask, "response_id"].map(
+                             lambda r: f"is older than this respondent's answer already in the store ({stale[r]})"))
+            good = good[~good["response_id"].isin(stale.index)]
+            supersede = prior.loc[~older_new, ["new_id", "old_id"]]
     # straight-lining: the same answer to every item (flag, keep)
     vals = good[items]
     n_ans = vals.notna().sum(axis=1)
@@ -616,6 +652,7 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
         "duration_min": good.get("duration_min"),
         "straightlining": straight.astype(bool),
         "fingerprint": good["fingerprint"],
+        "superseded_by": None,
         "source_file": raw.file,
         "ingested_at": now,
     })
@@ -626,6 +663,9 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
     long = good.melt(id_vars=["response_id", "account_id"], value_vars=items, var_name="item", value_name="value")
     _insert_responses(con, resp)
     _insert_answers(con, long[["response_id", "account_id", "item", "value"]])
+    for new_id, old_id in supersede.itertuples(index=False):
+        con.execute("UPDATE responses SET superseded_by = ? WHERE response_id = ?", [new_id, old_id])
+    result.superseded_in_store = len(supersede)
     result.rows_stored = len(resp)
 
 
@@ -642,7 +682,7 @@ def _insert_responses(con, resp: pd.DataFrame) -> None:
     con.execute(
         "INSERT INTO responses SELECT response_id, account_id, side, wave, CAST(submitted_at AS TIMESTAMP), "
         "respondent_id, role, team, nps, comment, duration_min, straightlining, fingerprint, source_file, "
-        "CAST(ingested_at AS TIMESTAMP) FROM resp_new")
+        "CAST(ingested_at AS TIMESTAMP), CAST(superseded_by AS VARCHAR) FROM resp_new")
     con.unregister("resp_new")
 
 

@@ -18,11 +18,17 @@ import pandas as pd
 MIN_GROUP_SIZE = 5
 MIN_COMMENT_GROUP_SIZE = 10
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# Phone numbers: start with +, 00, 0 or "(0", then at least 6 more digits with
-# spaces, dashes or brackets between them.  Dates (14.3.2026), years and sums
-# such as "1 200 000 €" do not match.
-PHONE = re.compile(r"(?<![\w+])(?:\+|00|\(0|0)[\d\s\-()]{5,}\d(?!\w)")
+EMAIL = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"                                          # matti@example.fi
+    r"|[\w.+-]+\s*[(\[]at[)\]]\s*[\w-]+(?:\s*(?:\.|[(\[]dot[)\]])\s*[\w-]+)+"  # matti(at)example.fi
+    r"|[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+",                        # matti at example dot fi
+    re.UNICODE | re.IGNORECASE)
+# Phone-like runs: start with +, 00, 0 or an opening bracket, then digits with
+# spaces, dashes (- –), dots, slashes or brackets between them.  A run with 7 or
+# more digits is masked whole (so two numbers written back to back are both
+# masked); dates such as 01.02.2026 and sums such as "1 200 000 €" are left alone.
+PHONE = re.compile(r"(?<![\w+])(?:\+|00|0|\(\+?\d)[\d\s\-–./()]{4,}\d(?!\w)")
+DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})$|^\d{4}-\d{2}-\d{2}$")
 EMAIL_MASK = "[email removed]"
 PHONE_MASK = "[phone removed]"
 
@@ -54,8 +60,10 @@ def scrub_contacts(text: object) -> object:
     out = EMAIL.sub(EMAIL_MASK, text)
 
     def _phone(m: re.Match) -> str:
-        digits = sum(ch.isdigit() for ch in m.group(0))
-        return PHONE_MASK if 7 <= digits <= 15 else m.group(0)
+        run = m.group(0)
+        if DATE_LIKE.match(run.strip()):
+            return run
+        return PHONE_MASK if sum(ch.isdigit() for ch in run) >= 7 else run
 
     return PHONE.sub(_phone, out)
 

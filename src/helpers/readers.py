@@ -147,6 +147,14 @@ def _finish(raw: pd.DataFrame, name: str, *, enc: str, delim: str) -> RawExport:
     """Turn a header-less frame of text cells into a :class:`RawExport`."""
     if raw.empty:
         raise ExportError(f"{name} is empty: there is no header row and no data.")
+    # A separator at the end of every line (Excel, Webropol) makes a last column with
+    # no header and no values: drop such columns, but only when they are entirely empty.
+    while raw.shape[1] > 1:
+        last = raw.iloc[:, -1]
+        if last.isna().all() or (last.astype(str).str.strip().isin(["", "nan", "None"])).all():
+            raw = raw.iloc[:, :-1]
+        else:
+            break
     headers = _check_headers(list(raw.iloc[0]), name)
     alt: dict[str, str] = {}
     start = 1
@@ -174,7 +182,14 @@ def _finish(raw: pd.DataFrame, name: str, *, enc: str, delim: str) -> RawExport:
 def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
     if not text.strip():
         raise ExportError(f"{name} is empty: there is no header row and no data.")
-    delim = _sniff_delimiter(text)
+    first, _, rest = text.partition("\n")
+    m = re.fullmatch(r'"?sep=(.)"?\s*', first)
+    if m:  # Excel's "sep=;" hint line
+        delim, text = m.group(1), rest
+        if not text.strip():
+            raise ExportError(f"{name} has a header row but no data rows.")
+    else:
+        delim = _sniff_delimiter(text)
     try:
         raw = pd.read_csv(
             io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
@@ -184,7 +199,10 @@ def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         detail = f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)}" if m else str(exc)
         raise ExportError(f"{name}: {detail}; check the separator ('{delim}') or quoting.") from exc
-    return _finish(raw, name, enc=enc, delim=delim)
+    out = _finish(raw, name, enc=enc, delim=delim)
+    if m:
+        out.first_row += 1  # row numbers as the file shows them, hint line included
+    return out
 
 
 def _read_xlsx(path: Path, name: str) -> RawExport:

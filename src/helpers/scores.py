@@ -161,8 +161,11 @@ def nps(
     -------
     DataFrame
         *by, n, promoters, passives, detractors, pct_promoters, pct_passives,
-        pct_detractors, nps, ci_low, ci_high, wald_low, wald_high.  NPS and
-        intervals are on the −100…100 scale.
+        pct_detractors, nps, nps_adjusted (the centre of the adjusted-Wald
+        interval), ci_low, ci_high, wald_low, wald_high.  NPS and intervals are on
+        the −100…100 scale.  With very few answers the raw NPS can lie outside
+        its adjusted interval (one promoter: NPS 100, interval −48…98): such
+        groups are below any sensible reporting threshold and reports flag them.
 
     Notes
     -----
@@ -207,6 +210,7 @@ def nps(
     ppa, pda = (out["promoters"] + 0.75) / na, (out["detractors"] + 0.75) / na
     est = ppa - pda
     half = z * np.sqrt((ppa + pda - est**2) / na)
+    out["nps_adjusted"] = 100 * est
     out["ci_low"] = (100 * (est - half)).clip(-100, 100)
     out["ci_high"] = (100 * (est + half)).clip(-100, 100)
     wvar = (pp + pd_ - (pp - pd_) ** 2) / n.where(n > 0)
@@ -221,6 +225,7 @@ def nps_change(
     score: str = "nps",
     wave: str = "wave",
     by: Sequence[str] = ("account_id", "side"),
+    order: Sequence[str] | None = None,
     ci: float = 0.95,
 ) -> pd.DataFrame:
     """Change in NPS from each wave to the next, with a confidence interval.
@@ -231,37 +236,60 @@ def nps_change(
         One row per respondent with ``score`` and ``wave`` columns.
     by : sequence of str
         Groups within which consecutive waves are compared.
+    order : sequence of str, optional
+        Wave labels oldest first (e.g. :func:`helpers.store.waves`).  Default:
+        natural order of the labels (``W9`` before ``W10``); pass the store's
+        order when labels are not sortable (``Syksy 2025``, ``Kevät 2026``).
+    ci : float
+        Confidence level.
 
     Returns
     -------
     DataFrame
-        *by, wave_from, wave_to, n_from, n_to, nps_from, nps_to, change, ci_low, ci_high.
+        *by, wave_from, wave_to, n_from, n_to, nps_from, nps_to, change (raw
+        difference), change_adjusted, ci_low, ci_high.
 
     Notes
     -----
     The two waves are treated as independent samples (different respondents).
-    Var(ΔNPS) = Var̃₁ + Var̃₂ with each variance from the adjusted-Wald form above
-    (Rocks 2016, section 4: the difference of two independent NPS), so
-    CI = (NPS₂ − NPS₁) ± z·√(Var̃₁ + Var̃₂), in NPS points.
+    With the adjusted-Wald quantities of :func:`nps` for each wave (Rocks 2016),
+    CI = (NPS̃₂ − NPS̃₁) ± z·√(Var̃₁ + Var̃₂), in NPS points.  The interval is
+    centred on the *adjusted* change, like each wave's own interval, so two
+    respondents per wave can never make a "clear" change out of 0 → 100.
     """
+    from .store import natural_key
+
     by = list(by)
     per = nps(data, score=score, by=[*by, wave], ci=ci)
     z = _z(ci)
     na = per["n"] + 3
     ppa, pda = (per["promoters"] + 0.75) / na, (per["detractors"] + 0.75) / na
+    per["_adj"] = ppa - pda
     per["_var"] = (ppa + pda - (ppa - pda) ** 2) / na
+    rank = {w: i for i, w in enumerate(order)} if order is not None else None
+    if rank is not None:
+        unknown = sorted(set(per[wave]) - set(rank))
+        if unknown:
+            raise ValueError(f"Waves {unknown} are not in the given order {list(order)}.")
+        per["_rank"] = per[wave].map(rank)
+    else:
+        per["_rank"] = per[wave].map(natural_key)
+    per = per.sort_values("_rank", kind="stable")
     rows = []
-    for key, grp in per.sort_values(wave).groupby(by, observed=True, dropna=False) if by else [((), per.sort_values(wave))]:
+    groups = per.groupby(by, observed=True, dropna=False, sort=False) if by else [((), per)]
+    for key, grp in groups:
         grp = grp.reset_index(drop=True)
         for i in range(1, len(grp)):
             a, b = grp.iloc[i - 1], grp.iloc[i]
-            change = b["nps"] - a["nps"]
+            adjusted = 100 * (b["_adj"] - a["_adj"])
             half = 100 * z * np.sqrt(a["_var"] + b["_var"])
             key_t = key if isinstance(key, tuple) else (key,)
             rows.append({**dict(zip(by, key_t)), "wave_from": a[wave], "wave_to": b[wave], "n_from": a["n"],
-                         "n_to": b["n"], "nps_from": a["nps"], "nps_to": b["nps"], "change": change,
-                         "ci_low": max(change - half, -200.0), "ci_high": min(change + half, 200.0)})
-    cols = [*by, "wave_from", "wave_to", "n_from", "n_to", "nps_from", "nps_to", "change", "ci_low", "ci_high"]
+                         "n_to": b["n"], "nps_from": a["nps"], "nps_to": b["nps"], "change": b["nps"] - a["nps"],
+                         "change_adjusted": adjusted,
+                         "ci_low": max(adjusted - half, -200.0), "ci_high": min(adjusted + half, 200.0)})
+    cols = [*by, "wave_from", "wave_to", "n_from", "n_to", "nps_from", "nps_to", "change", "change_adjusted",
+            "ci_low", "ci_high"]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS responses (
     source_file VARCHAR,
     ingested_at TIMESTAMP
 );
+ALTER TABLE responses ADD COLUMN IF NOT EXISTS superseded_by VARCHAR;
 CREATE TABLE IF NOT EXISTS answers (
     response_id VARCHAR NOT NULL,
     account_id VARCHAR NOT NULL,
@@ -193,12 +194,14 @@ def load_responses(
     -------
     DataFrame
         response_id, account_id, side, wave, submitted_at, respondent_id, role,
-        team, nps, comment, duration_min, straightlining.
+        team, nps, comment, duration_min, straightlining.  Responses superseded by
+        a later resubmission of the same respondent stay in the store but are left out.
     """
     where, params = _where({"account_id": _as_list(account), "wave": _as_list(wave), "side": _as_list(side)})
     return query(
         "SELECT response_id, account_id, side, wave, submitted_at, respondent_id, role, team, "
         f"nps, comment, duration_min, straightlining FROM responses{where} "
+        + (" AND " if where else " WHERE ") + "superseded_by IS NULL "
         "ORDER BY account_id, wave, side, response_id",
         params,
         store=store,
@@ -226,6 +229,7 @@ def load_answers(
     return query(
         "SELECT a.response_id, r.account_id, r.side, r.wave, r.role, r.team, a.item, a.value "
         f"FROM answers a JOIN responses r USING (response_id){where} "
+        + (" AND " if where else " WHERE ") + "r.superseded_by IS NULL "
         "ORDER BY r.account_id, r.wave, r.side, a.response_id, a.item",
         params,
         store=store,
@@ -273,8 +277,29 @@ def load_quarantine(*, file: str | None = None, store: str | Path | None = None)
 
 
 def waves(*, store: str | Path | None = None) -> list[str]:
-    """The survey waves in the store, in order."""
-    return query("SELECT DISTINCT wave FROM responses ORDER BY wave", store=store)["wave"].tolist()
+    """The survey waves in the store, oldest first.
+
+    Waves are ordered by when they were answered (the median ``submitted_at`` of
+    their responses), not by their labels, so ``W9`` comes before ``W10`` and
+    ``Syksy 2025`` before ``Kevät 2026``.  Waves without any submission time fall
+    back to :func:`natural_key` order of their labels, after the dated ones.
+    """
+    df = query("SELECT wave, median(submitted_at) AS mid FROM responses GROUP BY wave", store=store)
+    return sort_waves(df["wave"].tolist(), dated=dict(zip(df["wave"], df["mid"])))
+
+
+def natural_key(label: str) -> tuple:
+    """Sort key that compares digit runs as numbers: ``W9`` < ``W10``, ``2025Q4`` < ``2026Q1``."""
+    import re
+
+    return tuple(int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", str(label)))
+
+
+def sort_waves(labels: Iterable[str], *, dated: dict | None = None) -> list[str]:
+    """Order wave labels: by their date when known (``dated``: label → timestamp), else naturally."""
+    dated = {k: v for k, v in (dated or {}).items() if v is not None and not pd.isna(v)}
+    return sorted(set(labels), key=lambda w: (0, pd.Timestamp(dated[w]), natural_key(w)) if w in dated
+                  else (1, pd.Timestamp.min, natural_key(w)))
 
 
 def data_hash(*, store: str | Path | None = None) -> str:
