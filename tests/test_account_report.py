@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import nbformat
+from nbconvert.filters import markdown2html
 import numpy as np
 import pandas as pd
 import papermill as pm
@@ -33,6 +34,11 @@ def a001(sample_store):
 
 
 @pytest.fixture(scope="module")
+def a001_account(sample_store):
+    return ar.load_account("A001", "2026Q3", store=sample_store)
+
+
+@pytest.fixture(scope="module")
 def a002(sample_store):
     """A002 in 2026Q3: 31 clients but only 2 team members — the team view must be hidden."""
     return ar.account_report_data("A002", "2026Q3", store=sample_store, language="fi")
@@ -49,6 +55,41 @@ def no_staff_store(sample_store, tmp_path_factory) -> Path:
     con.execute("DELETE FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'staff'")
     con.close()
     return path
+
+
+def relabelled_store(sample_store: Path, path: Path, labels: dict[str, str], *deletes: str) -> Path:
+    """A copy of the sample store with wave labels renamed (old → new) and some responses deleted (SQL WHERE)."""
+    shutil.copy(sample_store, path)
+    con = duckdb.connect(str(path))
+    for old, new in labels.items():
+        con.execute("UPDATE responses SET wave = ? WHERE wave = ?", [new, old])
+    for where in deletes:
+        con.execute(f"DELETE FROM answers WHERE response_id IN (SELECT response_id FROM responses WHERE {where})")
+        con.execute(f"DELETE FROM responses WHERE {where}")
+    con.close()
+    return path
+
+
+HOSTILE = "2026Q4 <img src=x onerror=alert(7)>"
+HOSTILE_PREV = "2026Q2 [x](javascript:alert(8)) <script>alert(9)</script>"
+
+
+@pytest.fixture(scope="module")
+def hostile_store(sample_store, tmp_path_factory) -> Path:
+    """Wave labels carrying markup; nobody from A001's team and none of A002's clients answered in the last wave."""
+    path = tmp_path_factory.mktemp("hostile") / "flamekit.duckdb"
+    now = HOSTILE.replace("'", "''")
+    return relabelled_store(sample_store, path, {"2026Q3": HOSTILE, "2026Q2": HOSTILE_PREV},
+                            f"account_id = 'A001' AND wave = '{now}' AND side = 'staff'",
+                            f"account_id = 'A002' AND wave = '{now}' AND side = 'client'")
+
+
+@pytest.fixture(scope="module")
+def numbered_store(sample_store, tmp_path_factory) -> Path:
+    """Wave labels whose text order is not their time order: 'Syksy 2025' (autumn) … 'W9', 'W10'."""
+    path = tmp_path_factory.mktemp("numbered") / "flamekit.duckdb"
+    return relabelled_store(sample_store, path, {"2025Q4": "Syksy 2025", "2026Q1": "Kevät 2026", "2026Q2": "W9",
+                                                 "2026Q3": "W10"})
 
 
 def frames(obj):
@@ -105,12 +146,16 @@ def test_headline_numbers_match_an_independent_calculation(a001, sample_store):
     assert head["change_ci_low"] < head["nps_change"] < head["change_ci_high"]
 
 
-def test_headline_sentence_never_over_claims(a001, a002):
-    # A001: NPS fell from +100 (n = 4) to 0 with a CI of the change below 0 → "down", with the earlier n
+def test_headline_sentence_never_over_claims(a001, a002, sample_store):
+    # A001: NPS fell from +100 to 0, but the +100 came from four answers: the CI of the change includes 0
     h = a001["headline"]
-    assert h["change_clear"] and h["change_ci_high"] < 0
-    assert "down 100 points" in h["summary"] and "(n = 4;" in h["summary"]
+    assert h["change_ci_low"] < 0 < h["change_ci_high"] and not h["change_clear"]
+    assert "no clear change from +100 in 2026Q2 (n = 4;" in h["summary"]
     assert "no clear gap" in h["summary"]  # no gap passes the rule in A001
+    # A013: +50 (n = 16) → −60 (n = 5), the CI of the change below 0 → "down", with the earlier n
+    h13 = ar.account_report_data("A013", "2026Q3", store=sample_store)["headline"]
+    assert h13["change_clear"] and h13["change_ci_high"] < 0
+    assert "down 110 points from +50 in 2026Q2 (n = 16;" in h13["summary"]
     # A002: the change's CI includes 0 → "no clear change" (in Finnish); the team view is hidden
     h2 = a002["headline"]
     assert h2["change_ci_low"] < 0 < h2["change_ci_high"] and not h2["change_clear"]
@@ -130,15 +175,67 @@ def test_view_and_gaps_agree_with_helpers(a001, sample_store):
     assert view["rwg"].between(0, 1).all()
 
 
-def test_next_meeting_focus_and_strengths(a001, sample_store):
+def test_next_meeting_names_only_dimensions_that_stand_out(a001):
+    """A001: client means 3.42 … 4.43 around a median of 3.97; only Care is half a point below it."""
     nm = a001["next_meeting"]
-    focus, strengths = nm["focus"], nm["strengths"]
-    assert len(focus) == 3 and len(strengths) == 2
-    assert set(focus["dimension"]).isdisjoint(strengths["dimension"])
-    g = a001["gaps"].sort_values("client_mean")
-    assert focus["dimension"].tolist() == g["dimension"].head(3).tolist()  # no blind spot: lowest client means
-    assert strengths["dimension"].tolist() == g["dimension"].tail(2).tolist()[::-1]
-    assert focus["reason"].str.contains("among the lowest").all()
+    g = a001["gaps"].set_index("dimension")
+    median = g["client_mean"].median()
+    assert nm["status"] == "ranked" and nm["median"] == pytest.approx(median) and nm["margin"] == 0.5
+    assert nm["focus"]["dimension"].tolist() == ["care"]
+    assert g.loc["care", "client_mean"] <= median - 0.5
+    assert nm["strengths"].empty  # Professionalism is 0.47 above the median: not a clear separation
+    assert nm["focus"]["reason"].iloc[0] == ("Client mean 3.42 (n = 10), 0.55 points below the account's median "
+                                             "dimension (3.97).")
+    md = ar.next_meeting_markdown(nm).data
+    assert "Focus areas" in md and "Strengths" not in md
+
+
+def gaps_frame(means, *, labels=None, gaps=None, n_client=10) -> pd.DataFrame:
+    """A hand-made gaps_section frame: one row per dimension in instrument order."""
+    k = len(DIMS)
+    return pd.DataFrame({"dimension": DIMS, "client_mean": means, "n_client": n_client, "n_staff": 10,
+                         "gap": gaps if gaps is not None else [0.0] * k,
+                         "label": labels if labels is not None else [gp.ALIGNED_WEAK] * k,
+                         "evidence": gp.CLEAR, "suppressed": False})
+
+
+def test_next_meeting_treats_ties_together(a001_account):
+    # Excitement and Dare tie for the lowest mean: asked for one focus area, both come (or neither could)
+    nm = ar.next_meeting(a001_account, gaps=gaps_frame([3.0, 3.0, 4.0, 4.2, 4.1]), n_focus=1)
+    assert nm["focus"]["dimension"].tolist() == ["excitement", "dare"]
+    assert nm["focus"]["reason"].str.contains("Tied with").all()
+    # a tie that would name every dimension but one plus one more is left out instead
+    four = ar.next_meeting(a001_account, gaps=gaps_frame([2.0, 4.5, 4.5, 4.5, 4.5]))
+    assert four["focus"]["dimension"].tolist() == ["excitement"] and four["strengths"].empty
+
+
+def test_next_meeting_never_labels_every_dimension(a001_account):
+    labels = [gp.BLIND_SPOT] * 3 + [gp.HIDDEN_STRENGTH] * 2
+    nm = ar.next_meeting(a001_account, gaps=gaps_frame([3.5] * 5, labels=labels, gaps=[-1.5, -1.2, -1.0, 1.0, 1.2]))
+    assert nm["focus"]["dimension"].tolist() == ["excitement", "dare", "professionalism"]
+    assert nm["strengths"]["dimension"].tolist() == ["care"]  # 3 + 1 = all five dimensions but one
+    every = ar.next_meeting(a001_account, gaps=gaps_frame([3.5] * 5, labels=[gp.BLIND_SPOT] * 5,
+                                                          gaps=[-1.5, -1.4, -1.3, -1.2, -1.1]), n_focus=5)
+    assert len(every["focus"]) == 4 and every["strengths"].empty
+    flat = ar.next_meeting(a001_account, gaps=gaps_frame([3.5, 3.6, 3.7, 3.8, 3.9]))
+    assert flat["status"] == "none_stand_out" and flat["focus"].empty and flat["strengths"].empty
+    assert ar.next_meeting_markdown(flat).data.startswith("No dimension stands out")
+
+
+def test_next_meeting_does_not_rank_a_tie_or_three_answers(sample_store):
+    """A003 in 2026Q3: three clients; Dare and Professionalism tie at 3.28, the median."""
+    for language, words in (("en", "Too few answers to rank"), ("fi", "Liian vähän vastauksia")):
+        data = ar.account_report_data("A003", "2026Q3", store=sample_store, language=language)
+        nm = data["next_meeting"]
+        assert nm["status"] == "too_few" and nm["focus"].empty and nm["strengths"].empty
+        assert nm["note"].startswith(words) and ar.next_meeting_markdown(nm, language=language).data == nm["note"]
+    loose = ar.account_report_data("A003", "2026Q3", store=sample_store, min_group_size=3)
+    means = loose["gaps"].set_index("dimension")["client_mean"]
+    assert means["dare"] == pytest.approx(means["professionalism"])
+    nm = loose["next_meeting"]
+    named = {*nm["focus"]["dimension"], *nm["strengths"]["dimension"]}
+    assert not {"dare", "professionalism"} & named  # the tie is the median: neither lowest nor highest
+    assert nm["status"] == "none_stand_out"
 
 
 def test_a_clear_blind_spot_leads_the_focus_areas(sample_store):
@@ -250,7 +347,7 @@ def test_account_without_team_answers_still_reports(no_staff_store):
     staff = data["view_360"][data["view_360"]["side"] == "staff"]
     assert len(staff) == 5 and (staff["n"] == 0).all() and staff["mean"].isna().all()
     assert len(data["gaps"]) == 5 and (data["gaps"]["evidence"] == gp.SUPPRESSED).all()
-    assert len(data["next_meeting"]["focus"]) == 3
+    assert data["next_meeting"]["focus"]["dimension"].tolist() == ["care"]  # the client's view alone
     assert data["comments"]["team"].empty
 
 
@@ -276,6 +373,132 @@ def test_thresholds_are_parameters(sample_store):
                                    min_comment_group_size=2)
     assert loose["view_360"].query("side == 'staff'")["mean"].notna().all()
     assert loose["comments"]["team_shown"]
+
+
+# --- free text in Markdown ------------------------------------------------------------------
+def rendered(*displays) -> str:
+    """Markdown displays (or None) rendered to HTML as nbconvert renders them."""
+    return "\n".join(markdown2html(d.data) for d in displays if d is not None)
+
+
+def assert_inert(html: str) -> None:
+    low = re.sub(r'<a class="anchor-link" href="#[^"]*">', "", html.lower())  # nbconvert's heading anchors
+    for tag in ("<img", "<script", "<a ", "<iframe"):
+        assert tag not in low, (tag, html)
+
+
+@pytest.mark.parametrize("account_id, language", [("A001", "en"), ("A002", "fi")])
+def test_hostile_wave_labels_stay_text_in_every_markdown_piece(hostile_store, account_id, language):
+    data = ar.account_report_data(account_id, HOSTILE, store=hostile_store, language=language)
+    account = ar.load_account(account_id, HOSTILE, store=hostile_store, language=language)
+    voice = data["comments"]
+    no_detractors = {**voice, "detractors": voice["detractors"].iloc[0:0]}
+    html = rendered(ar.title_markdown(account), ar.headline_markdown(data["headline"], language=language),
+                    ar.notes_markdown(data["notes"]), ar.methods_markdown(data["methods"]),
+                    ar.next_meeting_markdown(data["next_meeting"], language=language),
+                    ar.notes_markdown(ar.benchmark_notes(data["benchmark"], language=language)),
+                    ar.comment_list(no_detractors, "detractors", language=language, wave=HOSTILE))
+    assert_inert(html)
+    # … and the labels are still there to read, as text
+    assert "2026Q4 &lt;img src=x onerror=alert(7)&gt;" in html
+    assert "2026Q2 [x](javascript:alert(8)) &lt;script&gt;alert(9)&lt;/script&gt;" in html  # methods: waves
+    if account_id == "A001":  # the previous wave in the headline sentence; no team in the report's wave
+        assert "from +100 in 2026Q2 [x](javascript:alert(8))" in rendered(ar.headline_markdown(data["headline"]))
+        assert any(n.startswith("No team member answered in 2026Q4 &lt;img") for n in data["notes"])
+    else:  # no client in the report's wave
+        assert data["headline"]["summary"].startswith("Kierroksella 2026Q4 &lt;img")
+
+
+def test_names_and_labels_are_escaped_where_they_meet_markdown(a001_account, monkeypatch):
+    hostile = {"name": "Evil <img src=x onerror=alert(1)> Oy", "wave": HOSTILE}
+    account = ar.AccountData(**{**{f: getattr(a001_account, f) for f in a001_account.__dataclass_fields__},
+                                **hostile, "waves": (*a001_account.waves[:-1], HOSTILE)})
+    assert_inert(rendered(ar.title_markdown(account)))
+    labels = {d: f"<img src=x onerror=alert('{d}')>" for d in DIMS}
+    monkeypatch.setattr(type(a001_account.instrument), "labels", lambda self, language="en": labels)
+    meeting = ar.next_meeting(a001_account, gaps=gaps_frame([3.0, 3.0, 4.0, 4.2, 4.1]))
+    assert_inert(rendered(ar.next_meeting_markdown(meeting)))
+    assert meeting["focus"]["reason"].str.contains("Tied with &lt;img", regex=False).all()
+
+
+# --- waves in time order --------------------------------------------------------------------
+def test_waves_follow_time_not_text_order(numbered_store):
+    order = ["Syksy 2025", "Kevät 2026", "W9", "W10"]
+    data = ar.account_report_data("A001", "W10", store=numbered_store)
+    head = data["headline"]
+    assert head["previous_wave"] == "W9" and "from +100 in W9 (n = 4;" in head["summary"]
+    resp = st.load_responses(account="A001", side="client", store=numbered_store)
+    before, now = (nps(resp[resp["wave"] == w], by=None).iloc[0]["nps"] for w in ("W9", "W10"))
+    assert head["nps_previous"] == pytest.approx(before) and head["nps_change"] == pytest.approx(now - before)
+    trend = data["trend"]
+    assert list(dict.fromkeys(trend["dimensions"]["wave"])) == order
+    assert list(dict.fromkeys(trend["nps"]["wave"])) == order
+    assert list(zip(trend["changes"]["wave_from"], trend["changes"]["wave_to"])) == list(zip(order, order[1:]))
+    assert data["methods"]["waves"] == order and "waves Syksy 2025, Kevät 2026, W9, W10" in data["methods"]["text"]
+    # an earlier report sees only earlier waves: W10 is later than W9 although "W10" < "W9" as text
+    w9 = ar.account_report_data("A001", "W9", store=numbered_store)
+    assert w9["headline"]["previous_wave"] == "Kevät 2026"
+    assert list(dict.fromkeys(w9["trend"]["dimensions"]["wave"])) == order[:3]
+    assert "W10" not in set(w9["trend"]["nps"]["wave"]) | set(w9["trend"]["changes"]["wave_to"])
+    # "Kevät 2026" (spring) sorts before "Syksy 2025" (autumn) by label, but came after it
+    spring = ar.load_account("A001", "Kevät 2026", store=numbered_store)
+    assert spring.waves == ("Syksy 2025", "Kevät 2026") and spring.previous_wave == "Syksy 2025"
+
+
+def test_wave_order_falls_back_to_natural_order_without_dates(numbered_store, tmp_path):
+    path = tmp_path / "undated.duckdb"
+    shutil.copy(numbered_store, path)
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE responses SET submitted_at = NULL")
+    con.close()
+    account = ar.load_account("A001", "W10", store=path)
+    assert account.waves == ("Kevät 2026", "Syksy 2025", "W9", "W10")  # by label, digits as numbers
+    assert account.previous_wave == "W9"
+
+
+# --- agreement ------------------------------------------------------------------------------
+def test_agreement_is_shown_only_for_groups_of_min_group_size(sample_store):
+    a003 = ar.account_report_data("A003", "2026Q3", store=sample_store)  # three clients, two team members
+    view = a003["view_360"]
+    assert (view.loc[view["side"] == "client", "n"] == 3).all()
+    assert view["rwg"].isna().all()
+    a013 = ar.account_report_data("A013", "2026Q3", store=sample_store)  # five clients: shown, with a caveat
+    client = a013["view_360"].query("side == 'client'").set_index("dimension")
+    assert client["n"].to_dict() == {"excitement": 5, "dare": 5, "professionalism": 5, "impact": 4, "care": 5}
+    assert client["rwg"].drop("impact").notna().all() and np.isnan(client.loc["impact", "rwg"])
+    assert any("unstable" in n and "client, n = 5" in n for n in a013["notes"])
+    assert not any("r_wg" in n for n in ar.account_report_data("A014", "2026Q3", store=sample_store)["notes"])
+    assert "Dunlap, Burke & Smith-Crowe 2003" in a013["methods"]["text"]
+
+
+# --- roles and the benchmark in the report ------------------------------------------------------
+def test_comment_tables_hide_roles_of_small_client_groups(a001):
+    """A001 2026Q3: two decision-makers (hidden in the role table), so no comment or detractor shows a role."""
+    voice = a001["comments"]
+    assert voice["roles_hidden"]
+    for which in ("celebrate", "improve", "detractors"):
+        frame = voice[which]
+        assert frame["role"].isna().all() and frame["role_hidden"].all()
+        html = ar.comment_list(voice, which).to_html()
+        assert "decision-maker" not in html and ">user<" not in html and ">–</td>" in html
+        assert "<caption>A client&#x27;s role is shown as “–”" in html
+    assert any(n.startswith("A client's role is shown as “–”") for n in a001["notes"])
+
+
+def test_benchmark_quartiles_in_the_report(a001, sample_store):
+    bench = a001["benchmark"]
+    assert bench["quartiles_shown"].all() and (bench["n_accounts"] >= 10).all()
+    means = bench[bench["measure"] != "nps"]
+    assert np.allclose(means[["ref_p25", "ref_median", "ref_p75"]] * 10,
+                       (means[["ref_p25", "ref_median", "ref_p75"]] * 10).round())
+    html = ar.benchmark_table(bench).to_html()
+    care = means.set_index("measure").loc["care"]
+    assert f"{care['ref_p25']:.1f} … {care['ref_p75']:.1f}" in html
+    assert ar.benchmark_notes(bench) == []
+    few = bench.assign(quartiles_shown=False, ref_p25=np.nan, ref_median=np.nan, ref_p75=np.nan, n_accounts=7)
+    (note,) = ar.benchmark_notes(few)
+    assert "at least 10 other accounts compare (here 7)" in note
+    assert ar.benchmark_notes(few, language="fi")[0].startswith("Salkun mediaani")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -425,3 +648,13 @@ def test_notebook_with_a_hidden_team_view(sample_store, tmp_path):
     assert "Team results are hidden: 2 team members answered" in markdown
     assert "Team comments are not shown" in markdown
     assert headline_of(nb)["n_staff"] == 2
+
+
+@pytest.mark.slow
+def test_notebook_with_a_hostile_wave_label(hostile_store, tmp_path):
+    nb = run_notebook(tmp_path, {"wave": HOSTILE, "store": str(hostile_store)})
+    markdown = [o["data"]["text/markdown"] for o in outputs(nb) if "text/markdown" in o.get("data", {})]
+    html = "\n".join(markdown2html(m) for m in markdown)
+    html += "".join(o.get("data", {}).get("text/html", "") for o in outputs(nb))
+    assert_inert(html)
+    assert "2026Q4 &lt;img src=x onerror=alert(7)&gt;" in html

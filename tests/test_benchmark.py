@@ -38,10 +38,11 @@ def test_benchmark_excludes_the_account_from_its_reference():
     r = bm.benchmark(a, "A").iloc[0]
     # reference = B..F = 2.0, 2.5, 3.5, 4.0, 3.0: two below 3.0, one equal → (2 + 0.5)/5 = 50 %
     assert r["n_accounts"] == 5 and r["percentile"] == pytest.approx(50.0)
-    assert r["ref_median"] == pytest.approx(3.0)
-    assert r["ref_p25"] == pytest.approx(np.percentile([2.0, 2.5, 3.5, 4.0, 3.0], 25))
-    assert r["ref_p75"] == pytest.approx(3.5)
     assert bool(r["shown"]) and r["account_id"] == "A"
+    loose = bm.benchmark(a, "A", min_accounts_for_quartiles=5).iloc[0]
+    assert loose["ref_median"] == pytest.approx(3.0)
+    assert loose["ref_p25"] == pytest.approx(np.percentile([2.0, 2.5, 3.5, 4.0, 3.0], 25))
+    assert loose["ref_p75"] == pytest.approx(3.5)
     # the top account: 100 % of the others are below it; with itself in the reference it would be (5 + ½)/6
     top = bm.benchmark(agg({"A": 5.0, "B": 2.0, "C": 2.5, "D": 3.5, "E": 4.0, "F": 3.0}), "A").iloc[0]
     assert top["percentile"] == 100.0
@@ -50,13 +51,43 @@ def test_benchmark_excludes_the_account_from_its_reference():
 def test_benchmark_needs_enough_accounts_and_respondents():
     four = agg({"A": 3.0, "B": 2.0, "C": 2.5, "D": 3.5, "E": 4.0})
     r = bm.benchmark(four, "A").iloc[0]
-    assert r["n_accounts"] == 4 and not r["shown"]
+    assert r["n_accounts"] == 4 and not r["shown"] and not r["quartiles_shown"]
     assert np.isnan(r["percentile"]) and np.isnan(r["ref_median"]) and np.isnan(r["ref_p25"])
     assert bm.benchmark(four, "A", min_accounts=4).iloc[0]["shown"]
     thin = agg({"A": 3.0, "B": 2.0, "C": 2.5, "D": 3.5, "E": 4.0, "F": 3.0}, n={"B": 2})
     r = bm.benchmark(thin, "A").iloc[0]
     assert r["n_accounts"] == 4 and not r["shown"]  # B has two respondents: not a benchmark
     assert bm.benchmark(thin, "A", min_respondents=2).iloc[0]["n_accounts"] == 5
+
+
+def test_quartiles_need_ten_accounts():
+    """With five others the median *is* one account's value; quartiles wait for ten accounts."""
+    five = agg({"A": 3.0, "B": 2.0, "C": 2.5, "D": 3.5, "E": 4.0, "F": 3.0})
+    r = bm.benchmark(five, "A").iloc[0]
+    assert r["shown"] and r["percentile"] == pytest.approx(50.0)  # the percentile band stays
+    assert not r["quartiles_shown"]
+    assert np.isnan(r["ref_p25"]) and np.isnan(r["ref_median"]) and np.isnan(r["ref_p75"])
+    others = {f"B{i:02d}": 2.0 + i / 10 for i in range(9)}
+    nine = bm.benchmark(agg({"A": 3.0, **others}), "A").iloc[0]
+    assert nine["n_accounts"] == 9 and nine["shown"] and not nine["quartiles_shown"]
+    ten = bm.benchmark(agg({"A": 3.0, **others, "B09": 2.9}), "A").iloc[0]
+    assert ten["n_accounts"] == 10 and ten["quartiles_shown"] and np.isfinite(ten["ref_median"])
+    assert bm.benchmark(agg({"A": 3.0, **others}), "A", min_accounts_for_quartiles=9).iloc[0]["quartiles_shown"]
+
+
+def test_quartiles_are_rounded_in_the_data():
+    rng = np.random.default_rng(7)
+    values = {f"X{i:02d}": float(v) for i, v in enumerate(rng.uniform(2, 5, 14).round(4))}
+    means = bm.benchmark(agg({"A": 3.0, **values}), "A").iloc[0]
+    ref = np.array(list(values.values()))
+    for col, q in (("ref_p25", 25), ("ref_median", 50), ("ref_p75", 75)):
+        assert means[col] == round(float(np.percentile(ref, q)), 1)  # one decimal
+        assert means[col] != pytest.approx(float(np.percentile(ref, q)), abs=1e-6)  # not an account's exact value
+        assert not np.isin(means[col], ref).any()
+    nps_values = {k: float(v) for k, v in zip(values, rng.uniform(-60, 80, 14).round(2))}
+    net = bm.benchmark(agg({"A": 10.0, **nps_values}, measure="nps"), "A").iloc[0]
+    assert net["ref_median"] == round(float(np.median(list(nps_values.values()))))  # NPS: whole points
+    assert float(net["ref_p25"]).is_integer() and float(net["ref_p75"]).is_integer()
 
 
 def test_benchmark_places_the_ends_of_the_accounts_interval():

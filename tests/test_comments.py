@@ -51,6 +51,17 @@ def test_markdown_safe_renders_as_plain_text(attack):
         assert tag not in html.lower(), (attack, html)
 
 
+@pytest.mark.parametrize("attack", ATTACKS + ["2026Q4 <img src=x onerror=alert(7)>", "W1\n# heading", "040 1234567"])
+def test_markdown_escape_makes_labels_inert_without_scrubbing(attack):
+    out = cm.markdown_escape(attack)
+    html = markdown2html(out)
+    for tag in ("<script", "<img", "<a ", "<iframe", "<strong", "<em", "<h1"):
+        assert tag not in html.lower(), (attack, html)
+    assert "\n" not in out
+    assert cm.markdown_escape("040 1234567") == "040 1234567"  # a label is not a comment: nothing removed
+    assert cm.markdown_escape(None) == "" and cm.markdown_escape(float("nan")) == ""
+
+
 def test_markdown_safe_keeps_the_words():
     html = markdown2html(cm.markdown_safe("Hyvä palvelu – kiitos! [linkki](javascript:x) 1. ei lista "
                                           "https://evil.example/x www.evil.example"))
@@ -115,11 +126,71 @@ def test_client_comments_sorted_and_without_ids():
 def test_detractor_followups():
     r = responses([("client", "user", 6, "Soita 040 123 4567"), ("client", "decision-maker", 2, None),
                    ("client", "user", 7, "meh"), ("staff", "sales", 1, "bad client")])
-    out = cm.detractor_followups(r)
-    assert list(out.columns) == ["role", "nps", "comment"]
+    out = cm.detractor_followups(r, min_group_size=1)
+    assert list(out.columns) == ["role", "role_hidden", "nps", "comment"]
     assert out["nps"].tolist() == [2, 6]
     assert out["comment"].tolist() == [None, "Soita [phone removed]"]
-    assert out["role"].tolist() == ["decision-maker", "user"]
+    assert out["role"].tolist() == ["decision-maker", "user"] and not out["role_hidden"].any()
+    # with the default threshold (5) one decision-maker and two users are too few to name
+    hidden = cm.detractor_followups(r)
+    assert hidden["role"].isna().all() and hidden["role_hidden"].all() and hidden["nps"].tolist() == [2, 6]
+
+
+def clients(counts: dict[str, int], nps: int = 3) -> pd.DataFrame:
+    """Client responses with the given number of answers per role, every one a commenting detractor."""
+    rows = [("client", role, nps, f"{role} comment {i}") for role, n in counts.items() for i in range(n)]
+    return responses(rows)
+
+
+@pytest.mark.parametrize("counts, shown", [
+    ({"decision-maker": 2, "user": 8}, set()),         # as A001 2026Q3: hiding only the two would name them
+    ({"decision-maker": 7, "user": 7}, {"decision-maker", "user"}),
+    ({"decision-maker": 5, "user": 3, None: 3}, {"decision-maker"}),  # 3 + 3 hidden together: 6 ≥ 5
+    ({"decision-maker": 2, "user": 6, "owner": 9}, {"owner"}),  # 2 hidden → the smallest shown (6) too
+    ({"user": 4}, set()),
+])
+def test_roles_are_shown_only_for_groups_of_min_group_size(counts, shown):
+    r = clients(counts)
+    visible = cm.visible_roles(r)
+    assert set(r.loc[visible, "role"].dropna()) == shown
+    hidden_n = int((~visible).sum())
+    assert hidden_n in (0, len(r)) or hidden_n >= 5  # "–" stands for no fewer than five people (or everyone)
+    for out in (cm.client_comments(r), cm.detractor_followups(r)):
+        assert set(out["role"].dropna()) == shown
+        assert out.loc[out["role_hidden"], "role"].isna().all()
+        assert out["role_hidden"].sum() == hidden_n
+    voice = cm.voice_of_client(r)
+    assert voice["roles_hidden"] is (hidden_n > 0)
+
+
+def test_hidden_roles_show_a_dash_in_both_languages():
+    r = clients({"decision-maker": 2, "user": 8})
+    for language, role_text in (("en", "decision-maker"), ("fi", "päättäjä")):
+        for frame in (cm.client_comments(r), cm.detractor_followups(r)):
+            html = cm.comments_table(frame, language=language).to_html()
+            assert role_text not in html.replace("decision-maker comment", "")
+            assert "user" not in html.replace("user comment", "") and "käyttäjä" not in html
+            assert f">{cm.HIDDEN_ROLE_TEXT[language]}</td>" in html
+
+
+def test_roles_are_counted_per_account_and_wave():
+    two_waves = pd.concat([clients({"decision-maker": 5}).assign(wave="2026Q2"),
+                           clients({"decision-maker": 2, "user": 3}).assign(wave="2026Q3")], ignore_index=True)
+    visible = cm.visible_roles(two_waves)
+    assert visible[two_waves["wave"] == "2026Q2"].all() and not visible[two_waves["wave"] == "2026Q3"].any()
+
+
+def test_roles_of_small_client_groups_are_hidden_on_the_sample_store(sample_store):
+    """A001 in 2026Q3: two decision-makers and eight users, so no comment or detractor shows a role."""
+    r = st.load_responses(account="A001", wave="2026Q3", store=sample_store)
+    assert r[r["side"] == "client"]["role"].value_counts().to_dict() == {"user": 8, "decision-maker": 2}
+    voice = cm.voice_of_client(r)
+    every = pd.concat([voice["celebrate"], voice["improve"], voice["detractors"]])
+    assert len(every) and every["role"].isna().all() and every["role_hidden"].all() and voice["roles_hidden"]
+    both = st.load_responses(account="A014", wave="2026Q3", store=sample_store)  # seven of each
+    shown = cm.voice_of_client(both)
+    listed = pd.concat([shown["celebrate"], shown["improve"], shown["detractors"]])
+    assert listed["role"].notna().all() and not shown["roles_hidden"]
 
 
 @pytest.mark.parametrize("n_staff, shown", [(9, False), (10, True)])

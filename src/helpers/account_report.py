@@ -22,12 +22,27 @@ blanked, with ``suppressed`` flags and notes; team comments need
 loaded (the benchmark reads one aggregate per account), and
 :func:`account_report_data` checks every table with
 :func:`helpers.privacy.assert_single_account`.
+
+**Sentences are Markdown.**  The summary, notes, reasons and methods text are
+Markdown fragments: every free-text value put into them (wave labels, the
+account name, dimension labels, the instrument name) is escaped with
+:func:`helpers.comments.markdown_escape`, so a label such as
+``2026Q4 <img src=x onerror=…>`` stays inert text after nbconvert.  Tables are
+Stylers that HTML-escape every cell.
+
+**Waves are in time order.**  "Earlier waves", the previous wave and the
+trend follow :func:`helpers.store.waves` (by when the wave was answered, then
+natural label order), never the text order of the labels (``W10`` after
+``W9``).
 """
 
 from __future__ import annotations
 
+import html
+import inspect
 import math
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -42,12 +57,16 @@ from . import gaps as gp
 from . import plots
 from . import store as st
 from .instrument import LANGUAGES, Instrument, load_instrument
-from .privacy import (MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account, escape_text,
-                      suppress_small_groups)
+from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account, suppress_small_groups
 from .scores import nps, nps_change, respondent_scores, rwg, summarise
 
 CI = 0.95
 FDR = 0.05
+#: r_wg from fewer answers than this is unstable (its sampling spread is wide;
+#: Dunlap, Burke & Smith-Crowe 2003): shown from min_group_size, with a note.
+RWG_STABLE_N = 10
+
+_md = cm.markdown_escape
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -75,18 +94,31 @@ TEXT: dict[str, dict[str, str]] = {
         "note_groups": "Client groups with fewer than {k} answers are hidden (and, where needed, one more group, "
                        "so a hidden group cannot be worked out from the total).",
         "note_team_comments": "Team comments are not shown: {n} team members answered, fewer than {k}.",
+        "note_roles": "A client's role is shown as “–” next to their comment and score when fewer than {k} "
+                      "clients answered in that role (and, where needed, in one more role), so no score can be "
+                      "tied to a small group.",
+        "note_rwg": "Agreement r_wg is shown only for groups of at least {k} answers; below about {m} answers "
+                    "({groups}) it is unstable, so read it as a rough indication.",
         "note_benchmark": "No benchmark for {measures}: fewer than {k} other accounts with at least {k} client "
                           "answers.",
+        "note_quartiles": "The portfolio median and middle half are shown only when at least {m} other accounts "
+                          "compare (here {n}), and rounded, so that no single account's value can be read from "
+                          "them.",
         "empty": "None in {wave}.",
         "focus": "**Focus areas**",
         "strengths": "**Strengths to build on**",
         "no_focus": "No client scores in this wave, so no focus areas can be named.",
+        "too_few_rank": "Too few answers to rank the dimensions: {n} clients answered, fewer than {k}, so no "
+                        "focus areas or strengths are named.",
+        "none_stand_out": "No dimension stands out: every client mean is within {mg} points of the account's "
+                          "median dimension ({med}) and no gap between the client's and the team's view is clear.",
         "r_blind": "Blind spot: the team rates itself {x} points higher than the client (clear).",
-        "r_low": "Client mean {m} (n = {n}), among the lowest of the dimensions.",
-        "r_low_tentative": "Client mean {m} (n = {n}); the team may rate itself higher ({x} points), not "
-                           "confirmed.",
+        "r_low": "Client mean {m} (n = {n}), {d} points below the account's median dimension ({med}).",
+        "r_low_tentative": "Client mean {m} (n = {n}), {d} points below the account's median dimension ({med}); "
+                           "the team may rate itself higher ({x} points), not confirmed.",
         "r_hidden": "Hidden strength: the client rates this {x} points higher than the team does (clear).",
-        "r_high": "Client mean {m} (n = {n}), among the highest of the dimensions.",
+        "r_high": "Client mean {m} (n = {n}), {d} points above the account's median dimension ({med}).",
+        "tied": " Tied with {dims}.",
         "alt_flame": "flame chart: the client's and the team's mean on each dimension",
         "alt_dots": "dot plot: dimension means with 95% confidence intervals, client and team",
         "alt_gaps": "gap chart: client minus team on each dimension with 95% confidence intervals",
@@ -123,18 +155,35 @@ TEXT: dict[str, dict[str, str]] = {
         "note_groups": "Asiakasryhmät, joissa on alle {k} vastausta, on piilotettu (tarvittaessa myös yksi ryhmä "
                        "lisää, jottei piilotettua ryhmää voi laskea kokonaisluvusta).",
         "note_team_comments": "Tiimin kommentteja ei näytetä: vastaajia oli {n}, alle {k}.",
+        "note_roles": "Asiakkaan rooli näkyy kommentin ja pisteiden vieressä merkkinä ”–”, jos roolissa "
+                      "vastasi alle {k} asiakasta (tarvittaessa myös yhdessä roolissa lisää), jottei kenenkään "
+                      "pisteitä voi yhdistää pieneen ryhmään.",
+        "note_rwg": "Yksimielisyys r_wg näytetään vain vähintään {k} vastauksen ryhmille; alle noin {m} "
+                    "vastauksen ryhmissä ({groups}) se on epävakaa, joten lue se karkeana suuntana.",
         "note_benchmark": "Vertailua ei näytetä mittareille {measures}: alle {k} muuta asiakasta, joilla on "
                           "vähintään {k} asiakasvastausta.",
+        "note_quartiles": "Salkun mediaani ja keskimmäinen puolikas näytetään vain, kun vertailuasiakkaita on "
+                          "vähintään {m} (nyt {n}), ja pyöristettyinä, jottei yksittäisen asiakkaan arvoa voi "
+                          "päätellä niistä.",
         "empty": "Ei yhtään kierroksella {wave}.",
         "focus": "**Kehityskohteet**",
         "strengths": "**Vahvuudet, joille rakentaa**",
         "no_focus": "Tällä kierroksella ei ole asiakasvastauksia, joten kehityskohteita ei voi nimetä.",
+        "too_few_rank": "Liian vähän vastauksia ulottuvuuksien järjestykseen asettamiseen: asiakkaita vastasi {n}, "
+                        "alle {k}, joten kehityskohteita tai vahvuuksia ei nimetä.",
+        "none_stand_out": "Mikään ulottuvuus ei erotu: jokainen asiakkaiden keskiarvo on {mg} pisteen sisällä "
+                          "asiakkuuden ulottuvuuksien mediaanista ({med}), eikä asiakkaan ja tiimin näkemysten "
+                          "välillä ole selvää eroa.",
         "r_blind": "Sokea piste: tiimi arvioi itsensä {x} pistettä korkeammalle kuin asiakas (selvä ero).",
-        "r_low": "Asiakkaiden keskiarvo {m} (n = {n}), ulottuvuuksista matalimpia.",
-        "r_low_tentative": "Asiakkaiden keskiarvo {m} (n = {n}); tiimi saattaa arvioida itsensä korkeammalle "
-                           "({x} pistettä), ei vahvistettu.",
+        "r_low": "Asiakkaiden keskiarvo {m} (n = {n}), {d} pistettä alle asiakkuuden ulottuvuuksien mediaanin "
+                 "({med}).",
+        "r_low_tentative": "Asiakkaiden keskiarvo {m} (n = {n}), {d} pistettä alle asiakkuuden ulottuvuuksien "
+                           "mediaanin ({med}); tiimi saattaa arvioida itsensä korkeammalle ({x} pistettä), ei "
+                           "vahvistettu.",
         "r_hidden": "Piilevä vahvuus: asiakas arvioi tämän {x} pistettä korkeammalle kuin tiimi (selvä ero).",
-        "r_high": "Asiakkaiden keskiarvo {m} (n = {n}), ulottuvuuksista korkeimpia.",
+        "r_high": "Asiakkaiden keskiarvo {m} (n = {n}), {d} pistettä yli asiakkuuden ulottuvuuksien mediaanin "
+                  "({med}).",
+        "tied": " Tasoissa: {dims}.",
         "alt_flame": "flame chart – liekkikaavio: asiakkaan ja tiimin keskiarvo kullakin ulottuvuudella",
         "alt_dots": "pistekaavio: ulottuvuuksien keskiarvot ja 95 %:n luottamusvälit, asiakas ja tiimi",
         "alt_gaps": "erokaavio: asiakas miinus tiimi kullakin ulottuvuudella ja 95 %:n luottamusvälit",
@@ -197,6 +246,8 @@ class AccountData:
     wave: str
     name: str
     segment: str | None
+    #: The account's waves up to and including ``wave``, oldest first
+    #: (:func:`helpers.store.waves` order).
     waves: tuple[str, ...]
     responses: pd.DataFrame = field(repr=False)
     answers: pd.DataFrame = field(repr=False)
@@ -209,9 +260,9 @@ class AccountData:
 
     @property
     def previous_wave(self) -> str | None:
-        """The latest earlier wave with answers from this account, if any."""
-        earlier = [w for w in self.waves if w < self.wave]
-        return earlier[-1] if earlier else None
+        """The latest earlier wave (in time, not label, order) with answers from this account, if any."""
+        i = self.waves.index(self.wave)
+        return self.waves[i - 1] if i > 0 else None
 
     def in_wave(self, frame: pd.DataFrame, wave: str | None = None) -> pd.DataFrame:
         """Rows of ``frame`` in the report's wave (or ``wave``)."""
@@ -235,7 +286,8 @@ def load_account(
     account_id : str
         The account, e.g. ``"A001"`` (case-sensitive).
     wave : str
-        The report's wave, e.g. ``"2026Q3"``; the trend uses this and earlier waves.
+        The report's wave, e.g. ``"2026Q3"``; the trend uses this and earlier
+        waves, in the store's time order (:func:`helpers.store.waves`).
     store : path, optional
         The store file (default :func:`helpers.store.default_store`).
     language : {"en", "fi"}
@@ -266,12 +318,12 @@ def load_account(
         raise ValueError(f"Unknown account {account_id!r}: it is not in the accounts of the store "
                          f"{path or st.default_store()}. Account ids are case-sensitive, e.g. 'A001'.")
     responses = assert_single_account(st.load_responses(account=account_id, store=path), account_id)
-    have = sorted(responses["wave"].dropna().unique())
+    have = wave_order(responses["wave"].dropna().unique(), store=path)
     if wave not in have:
         listed = ", ".join(have) if have else "none"
         raise ValueError(f"Account {account_id} has no survey answers in wave {wave!r}; "
                          f"waves with answers: {listed}.")
-    waves = tuple(w for w in have if w <= wave)
+    waves = tuple(have[: have.index(wave) + 1])
     responses = responses[responses["wave"].isin(waves)].reset_index(drop=True)
     answers = assert_single_account(st.load_answers(account=account_id, store=path), account_id)
     answers = answers[answers["wave"].isin(waves)].reset_index(drop=True)
@@ -284,19 +336,41 @@ def load_account(
                        store=path, instrument=inst)
 
 
+def wave_order(labels: Sequence[str], *, store: str | Path | None = None) -> list[str]:
+    """``labels`` in the store's time order (:func:`helpers.store.waves`), oldest first.
+
+    Labels the store does not know (none, normally) follow in natural order
+    (:func:`helpers.store.sort_waves`).
+    """
+    labels = [str(w) for w in labels]
+    known = [w for w in st.waves(store=store) if w in set(labels)]
+    return known + st.sort_waves(set(labels) - set(known))
+
+
+def _nps_change(data: pd.DataFrame, *, order: Sequence[str], **kwargs: Any) -> pd.DataFrame:
+    """:func:`helpers.scores.nps_change` with the waves in ``order`` (oldest first)."""
+    if "order" in inspect.signature(nps_change).parameters:
+        return nps_change(data, order=list(order), **kwargs)
+    return nps_change(data, **kwargs)  # older scores module: its own (label) order
+
+
 # ---------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------
-def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str) -> pd.DataFrame:
-    """Sort by ``cols`` with dimensions in instrument order and the client before the team."""
+def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str,
+                     waves: Sequence[str] = ()) -> pd.DataFrame:
+    """Sort by ``cols``: dimensions in instrument order, the client before the team, waves as in ``waves``."""
     order = {d: i for i, d in enumerate(inst.dimension_ids)}
     side = {"client": 0, "staff": 1}
+    wave = {w: i for i, w in enumerate(waves)}
 
     def key(s: pd.Series) -> pd.Series:
         if s.name == "dimension":
             return s.map(order)
         if s.name == "side":
             return s.map(side)
+        if s.name == "wave" and wave:
+            return s.map(wave)
         return s
     return frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True)
 
@@ -309,12 +383,16 @@ def view_360(account: AccountData) -> pd.DataFrame:
     DataFrame
         account_id, wave, side, dimension, n, mean, sd, se, ci_low, ci_high,
         rwg, suppressed — one row per side × dimension (n = 0 when nobody
-        answered).  Team rows with n < ``min_group_size`` are blank.
+        answered).  Team rows with n < ``min_group_size`` are blank; r_wg is
+        blank for either side below ``min_group_size``.
 
     Notes
     -----
     Means with Student-t intervals (:func:`helpers.scores.summarise`);
-    r_wg(J) within-group agreement per side (:func:`helpers.scores.rwg`).
+    r_wg(J) within-group agreement per side (:func:`helpers.scores.rwg`).  r_wg
+    of a handful of people says little (three raters who happen to agree give
+    a high value), so it is shown only from ``min_group_size`` answers, and
+    :func:`privacy_notes` says it is unstable below ``RWG_STABLE_N`` (10).
     """
     inst = account.instrument
     sc = account.in_wave(account.scores)
@@ -329,6 +407,7 @@ def view_360(account: AccountData) -> pd.DataFrame:
         out = out.merge(agree, on=["side", "dimension"], how="left")
     else:
         out["rwg"] = np.nan
+    out.loc[out["n"] < account.min_group_size, "rwg"] = np.nan
     out = out.assign(account_id=account.account_id, wave=account.wave)
     out = suppress_small_groups(out, min_group_size=account.min_group_size, only=out["side"] == "staff",
                                 columns=["mean", "sd", "se", "ci_low", "ci_high", "rwg"])
@@ -432,7 +511,8 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
         nps_ci_high (adjusted Wald, Rocks 2016), previous_wave, n_previous, nps_previous,
         nps_change, change_ci_low, change_ci_high, change_clear (bool: the
         change's CI excludes 0), staff_suppressed, summary (one sentence in
-        the report's language), notes (privacy and sample-size notes).
+        the report's language, Markdown with its free text escaped), notes
+        (privacy and sample-size notes, likewise).
 
     Notes
     -----
@@ -455,7 +535,8 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
               "change_ci_high": np.nan}
     prev_client = client[client["wave"] == prev] if prev else client.iloc[0:0]
     if prev and now["n"] > 0 and prev_client["nps"].notna().any():
-        ch = nps_change(client[client["wave"].isin([prev, account.wave])], by=[], ci=CI).iloc[-1]
+        ch = _nps_change(client[client["wave"].isin([prev, account.wave])], order=[prev, account.wave], by=[],
+                         ci=CI).iloc[-1]
         change = {"n_previous": int(ch["n_from"]), "nps_previous": float(ch["nps_from"]),
                   "nps_change": float(ch["change"]),
                   "change_ci_low": float(ch["ci_low"]), "change_ci_high": float(ch["ci_high"])}
@@ -473,27 +554,28 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
         hidden = clear[clear["label"] == gp.HIDDEN_STRENGTH].sort_values("gap", ascending=False)
         if len(blind):
             r = blind.iloc[0]
-            gap = _t("gap_blind", lang, dim=labels[r["dimension"]], x=_num(-r["gap"], lang))
+            gap = _t("gap_blind", lang, dim=_md(labels[r["dimension"]]), x=_num(-r["gap"], lang))
         elif len(hidden):
             r = hidden.iloc[0]
-            gap = _t("gap_hidden_strength", lang, dim=labels[r["dimension"]], x=_num(r["gap"], lang))
+            gap = _t("gap_hidden_strength", lang, dim=_md(labels[r["dimension"]]), x=_num(r["gap"], lang))
         elif n_client < k:
             gap = _t("gap_few", lang)
         else:
             gap = _t("gap_none", lang)
     if now["n"] == 0:
-        summary = _t("no_client", lang, wave=account.wave, gap=gap if staff_hidden else "")
+        summary = _t("no_client", lang, wave=_md(account.wave), gap=gap if staff_hidden else "")
     else:
         if not prev or np.isnan(change["nps_change"]):
             chg = _t("first_wave", lang) if not prev else ""
         elif clear_change:
             key = "up" if change["nps_change"] > 0 else "down"
-            chg = _t(key, lang, x=_num(abs(change["nps_change"]), lang, 0), prev=prev, prev_n=change["n_previous"],
+            chg = _t(key, lang, x=_num(abs(change["nps_change"]), lang, 0), prev=_md(prev),
+                     prev_n=change["n_previous"],
                      prev_nps=_num(change["nps_previous"], lang, 0, sign=True),
                      lo=_num(change["change_ci_low"], lang, 0, sign=True),
                      hi=_num(change["change_ci_high"], lang, 0, sign=True))
         else:
-            chg = _t("no_change", lang, prev=prev, prev_n=change["n_previous"],
+            chg = _t("no_change", lang, prev=_md(prev), prev_n=change["n_previous"],
                      prev_nps=_num(change["nps_previous"], lang, 0, sign=True),
                      x=_num(change["nps_change"], lang, 0, sign=True),
                      lo=_num(change["change_ci_low"], lang, 0, sign=True),
@@ -510,7 +592,7 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
 
 
 def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None) -> list[str]:
-    """Plain-language notes on what is hidden or thin in this report, in its language."""
+    """Plain-language notes on what is hidden or thin in this report, in its language (Markdown)."""
     lang, k = account.language, account.min_group_size
     resp = account.in_wave(account.responses)
     n_client = int((resp["side"] == "client").sum())
@@ -518,19 +600,26 @@ def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None) -> 
     notes = []
     g = gaps_section(account) if gaps is None else gaps
     if n_staff == 0:
-        notes.append(_t("note_staff_none", lang, wave=account.wave))
+        notes.append(_t("note_staff_none", lang, wave=_md(account.wave)))
     elif n_staff < k:
         notes.append(_t("note_staff_hidden", lang, n=n_staff, k=k))
     elif g["suppressed"].any():
         labels = account.instrument.labels(lang)
-        dims = ", ".join(labels[d] for d in g.loc[g["suppressed"], "dimension"])
+        dims = ", ".join(_md(labels[d]) for d in g.loc[g["suppressed"], "dimension"])
         notes.append(_t("note_staff_dims", lang, dims=dims, k=k))
     if n_client == 0:
-        notes.append(_t("note_client_none", lang, wave=account.wave))
+        notes.append(_t("note_client_none", lang, wave=_md(account.wave)))
     elif n_client < k:
         notes.append(_t("note_client_few", lang, n=n_client))
+    unstable = [f"{gp.SIDE_TEXT[lang][side].lower()}, n = {n}" for side, n in (("client", n_client),
+                                                                               ("staff", n_staff))
+                if k <= n < RWG_STABLE_N]
+    if unstable:
+        notes.append(_t("note_rwg", lang, k=k, m=RWG_STABLE_N, groups="; ".join(unstable)))
     if 0 < n_staff < account.min_comment_group_size:
         notes.append(_t("note_team_comments", lang, n=n_staff, k=account.min_comment_group_size))
+    if comments_section(account)["roles_hidden"]:
+        notes.append(_t("note_roles", lang, k=k))
     return notes
 
 
@@ -545,7 +634,8 @@ def trend_section(account: AccountData) -> dict[str, pd.DataFrame]:
         nps, ci_low, ci_high, suppressed (as :func:`helpers.scores.nps`);
         ``changes``: client NPS change between consecutive waves
         (:func:`helpers.scores.nps_change`).  Team rows from fewer than
-        ``min_group_size`` answers are blank in every wave.
+        ``min_group_size`` answers are blank in every wave.  Waves are in
+        time order (:attr:`AccountData.waves`), oldest first.
     """
     k = account.min_group_size
     sc = account.scores
@@ -555,9 +645,11 @@ def trend_section(account: AccountData) -> dict[str, pd.DataFrame]:
     net = nps(account.responses, by=["account_id", "wave", "side"], ci=CI)
     net = suppress_small_groups(net, min_group_size=k, only=net["side"] == "staff")
     client = account.responses[account.responses["side"] == "client"]
-    changes = nps_change(client, by=["account_id", "side"], ci=CI)
-    return {"dimensions": _dimension_order(dims, account.instrument, "wave", "side", "dimension"),
-            "nps": net.sort_values(["wave", "side"]).reset_index(drop=True), "changes": changes}
+    changes = _nps_change(client, order=account.waves, by=["account_id", "side"], ci=CI)
+    return {"dimensions": _dimension_order(dims, account.instrument, "wave", "side", "dimension",
+                                           waves=account.waves),
+            "nps": _dimension_order(net, account.instrument, "wave", "side", waves=account.waves),
+            "changes": changes}
 
 
 def benchmark_section(account: AccountData) -> pd.DataFrame:
@@ -569,7 +661,8 @@ def benchmark_section(account: AccountData) -> pd.DataFrame:
         As :func:`helpers.benchmark.benchmark`: this account's rows only, one
         per dimension and NPS; ``shown`` is False (percentile blank) when fewer
         than ``min_group_size`` other accounts with at least ``min_group_size``
-        client answers contribute.
+        client answers contribute, and ``quartiles_shown`` is False (portfolio
+        quartiles blank) below ``benchmark.MIN_ACCOUNTS_FOR_QUARTILES`` (10).
     """
     agg = bm.portfolio_aggregates(account.wave, store=account.store, side="client",
                                   instrument=account.instrument, ci=CI)
@@ -582,9 +675,39 @@ def benchmark_section(account: AccountData) -> pd.DataFrame:
 
 
 def comments_section(account: AccountData) -> dict[str, Any]:
-    """Voice of the client for the report's wave (:func:`helpers.comments.voice_of_client`)."""
+    """Voice of the client for the report's wave (:func:`helpers.comments.voice_of_client`).
+
+    A client's role is shown next to their score only when at least
+    ``min_group_size`` clients answered in that role (see
+    :func:`helpers.comments.visible_roles`).
+    """
     return cm.voice_of_client(account.in_wave(account.responses),
-                              min_comment_group_size=account.min_comment_group_size)
+                              min_comment_group_size=account.min_comment_group_size,
+                              min_group_size=account.min_group_size)
+
+
+def equivalence_margin(inst: Instrument) -> float:
+    """The gaps module's default equivalence margin: one eighth of the scale range (0.5 on 1–5)."""
+    return (inst.scale_max - inst.scale_min) / 8
+
+
+def _take(candidates: pd.DataFrame, n: int, cap: int) -> pd.DataFrame:
+    """The first ``n`` rows of sorted ``candidates``, never splitting a tie on (``_rank``, ``_key``).
+
+    When the n-th and the (n+1)-th candidate tie, the whole tie comes in if
+    that keeps to ``cap`` rows, and is left out otherwise: tied dimensions are
+    named together or not at all.
+    """
+    n = max(min(int(n), int(cap)), 0)
+    if len(candidates) <= n:
+        return candidates
+    key = list(zip(candidates["_rank"], candidates["_key"].round(9)))
+    if n == 0 or key[n - 1] != key[n]:
+        return candidates.iloc[:n]
+    tie = [i for i, kk in enumerate(key) if kk == key[n - 1]]
+    if tie[-1] < cap:
+        return candidates.iloc[: tie[-1] + 1]
+    return candidates.iloc[: tie[0]]
 
 
 def next_meeting(
@@ -593,8 +716,9 @@ def next_meeting(
     gaps: pd.DataFrame | None = None,
     n_focus: int = 3,
     n_strengths: int = 2,
-) -> dict[str, pd.DataFrame]:
-    """Top focus areas and strengths for the next meeting with the client.
+    margin: float | None = None,
+) -> dict[str, Any]:
+    """Focus areas and strengths for the next meeting — only dimensions that really stand out.
 
     Parameters
     ----------
@@ -602,54 +726,100 @@ def next_meeting(
     gaps : DataFrame, optional
         :func:`gaps_section` output (computed when omitted).
     n_focus, n_strengths : int
-        How many of each.
+        How many of each; a tie for the last place brings in every tied
+        dimension, as long as no more than all dimensions but one are named.
+    margin : float, optional
+        How far (in scale points) a client mean must lie from the account's
+        median dimension to count as low or high; default the gaps module's
+        equivalence margin (:func:`equivalence_margin`, 0.5 on a 1–5 scale).
 
     Returns
     -------
     dict
-        ``focus`` and ``strengths``: dimension, client_mean, n_client, gap,
-        label, evidence, reason (a sentence in the report's language).
+        ``focus`` and ``strengths`` (frames: dimension, client_mean, n_client,
+        gap, label, evidence, reason — a Markdown sentence in the report's
+        language), ``status`` (``"ranked"``, ``"none_stand_out"``,
+        ``"too_few"`` or ``"no_clients"``), ``note`` (a sentence explaining an
+        empty list, else ""), ``median`` (the median client dimension mean),
+        ``margin``.
 
     Notes
     -----
-    Focus areas: first the dimensions with a *clear* blind spot, largest gap
-    first; then the lowest client means.  Strengths, from the remaining
-    dimensions: first clear hidden strengths, then the highest client means.
-    Ranking means is not a test: the reason says "among the lowest", not
-    "a problem".  A negative gap that is only ``tentative`` is mentioned as
-    not confirmed.
+    With fewer than ``min_group_size`` client answers nothing is ranked.
+    Otherwise a dimension is a **focus area** when it has a *clear* blind spot
+    (:func:`helpers.gaps.perception_gaps`) or its client mean is at least
+    ``margin`` below the median of the account's dimension means; blind spots
+    come first (largest gap first), then the lowest means.  From the other
+    dimensions, a **strength** has a clear hidden strength or a client mean at
+    least ``margin`` above the median.  Focus areas and strengths together
+    never name more than all dimensions but one, and tied dimensions (equal
+    means or gaps) are named together or not at all (a tie for the last place
+    is taken whole when that stays within the limit, else left out) — so a tie
+    is never broken by the order of the rows.  The median dimension itself is
+    never "low" or "high", so a "ranking" of five nearly equal means names
+    nothing.  A negative gap that is only ``tentative`` is mentioned as not
+    confirmed.
     """
-    lang = account.language
+    lang, k = account.language, account.min_group_size
     g = gaps_section(account) if gaps is None else gaps
+    mg = equivalence_margin(account.instrument) if margin is None else float(margin)
     cols = ["dimension", "client_mean", "n_client", "gap", "label", "evidence", "reason"]
+    empty = pd.DataFrame(columns=cols)
     g = g[g["client_mean"].notna()].copy()
+    n_client = int(g["n_client"].max()) if len(g) else 0
+    out = {"focus": empty, "strengths": empty, "median": np.nan, "margin": mg}
     if g.empty:
-        return {"focus": pd.DataFrame(columns=cols), "strengths": pd.DataFrame(columns=cols)}
-    blind = g["label"].eq(gp.BLIND_SPOT)
-    g["_rank"] = np.where(blind, 0, 1)
-    g["_key"] = np.where(blind, g["gap"], g["client_mean"])
-    focus = g.sort_values(["_rank", "_key"], kind="mergesort").head(n_focus)
-    rest = g[~g["dimension"].isin(focus["dimension"])].copy()
-    hidden = rest["label"].eq(gp.HIDDEN_STRENGTH)
-    rest["_rank"] = np.where(hidden, 0, 1)
-    rest["_key"] = np.where(hidden, -rest["gap"], -rest["client_mean"])
-    strengths = rest.sort_values(["_rank", "_key"], kind="mergesort").head(n_strengths)
+        return {**out, "status": "no_clients", "note": _t("no_focus", lang)}
+    if n_client < k:
+        return {**out, "status": "too_few", "note": _t("too_few_rank", lang, n=n_client, k=k)}
+    g = g[g["n_client"] >= k]
+    med = float(g["client_mean"].median())
+    tol = 1e-9
+    dist = g["client_mean"] - med
+    labels = account.instrument.labels(lang)
+    cap = len(g) - 1  # never label every dimension
 
-    def reason(r: pd.Series, kind: str) -> str:
-        m, n = _num(r["client_mean"], lang, 1), int(r["n_client"])
+    blind = g["label"].eq(gp.BLIND_SPOT)
+    cand = g[blind | (dist <= -mg + tol)].copy()
+    is_blind = cand["label"].eq(gp.BLIND_SPOT)
+    cand["_rank"] = np.where(is_blind, 0, 1)
+    cand["_key"] = np.where(is_blind, cand["gap"], cand["client_mean"])
+    focus = _take(cand.sort_values(["_rank", "_key"], kind="mergesort"), n_focus, cap)
+
+    rest = g[~g["dimension"].isin(focus["dimension"])]
+    rest_dist = rest["client_mean"] - med
+    cand = rest[rest["label"].eq(gp.HIDDEN_STRENGTH) | (rest_dist >= mg - tol)].copy()
+    is_hidden = cand["label"].eq(gp.HIDDEN_STRENGTH)
+    cand["_rank"] = np.where(is_hidden, 0, 1)
+    cand["_key"] = np.where(is_hidden, -cand["gap"], -cand["client_mean"])
+    strengths = _take(cand.sort_values(["_rank", "_key"], kind="mergesort"), n_strengths, cap - len(focus))
+
+    if focus.empty and strengths.empty:
+        return {**out, "median": med, "status": "none_stand_out",
+                "note": _t("none_stand_out", lang, mg=_num(mg, lang, 1), med=_num(med, lang, 2))}
+
+    def tied(r: pd.Series, chosen: pd.DataFrame) -> str:
+        same = chosen[(chosen["dimension"] != r["dimension"])
+                      & np.isclose(chosen["client_mean"], r["client_mean"], rtol=0, atol=tol)]
+        return _t("tied", lang, dims=", ".join(_md(labels[d]) for d in same["dimension"])) if len(same) else ""
+
+    def reason(r: pd.Series, kind: str, chosen: pd.DataFrame) -> str:
+        m, n = _num(r["client_mean"], lang, 2), int(r["n_client"])  # two decimals: the difference adds up
+        d, md = _num(abs(r["client_mean"] - med), lang, 2), _num(med, lang, 2)
         if kind == "focus":
             if r["label"] == gp.BLIND_SPOT:
                 return _t("r_blind", lang, x=_num(-r["gap"], lang))
             if r["evidence"] == gp.TENTATIVE and r["gap"] < 0:
-                return _t("r_low_tentative", lang, m=m, n=n, x=_num(-r["gap"], lang))
-            return _t("r_low", lang, m=m, n=n)
+                return _t("r_low_tentative", lang, m=m, n=n, d=d, med=md, x=_num(-r["gap"], lang)) + tied(r, chosen)
+            return _t("r_low", lang, m=m, n=n, d=d, med=md) + tied(r, chosen)
         if r["label"] == gp.HIDDEN_STRENGTH:
             return _t("r_hidden", lang, x=_num(r["gap"], lang))
-        return _t("r_high", lang, m=m, n=n)
+        return _t("r_high", lang, m=m, n=n, d=d, med=md) + tied(r, chosen)
 
-    focus = focus.assign(reason=[reason(r, "focus") for _, r in focus.iterrows()])
-    strengths = strengths.assign(reason=[reason(r, "strength") for _, r in strengths.iterrows()])
-    return {"focus": focus[cols].reset_index(drop=True), "strengths": strengths[cols].reset_index(drop=True)}
+    focus = focus.assign(reason=[reason(r, "focus", focus) for _, r in focus.iterrows()])
+    strengths = strengths.assign(reason=[reason(r, "strength", strengths) for _, r in strengths.iterrows()])
+    return {**out, "focus": focus[cols].reset_index(drop=True), "strengths": strengths[cols].reset_index(drop=True),
+            "median": med, "status": "ranked", "note": ""}
 
 
 def _version(pkg: str) -> str:
@@ -667,17 +837,21 @@ def methods_note(account: AccountData) -> dict[str, Any]:
     dict
         ``text`` (Markdown in the report's language), ``thresholds``,
         ``versions`` (python and packages), ``data_hash``
-        (:func:`helpers.store.data_hash`), ``waves``, ``instrument``.
+        (:func:`helpers.store.data_hash`), ``waves`` (oldest first),
+        ``instrument``.
     """
     inst = account.instrument
     span = inst.scale_max - inst.scale_min
     strong_at = inst.scale_min + 0.75 * span
-    margin = span / 8
+    margin = equivalence_margin(inst)
+    mq = bm.MIN_ACCOUNTS_FOR_QUARTILES
     thresholds = {"min_group_size": account.min_group_size,
                   "min_comment_group_size": account.min_comment_group_size, "ci": CI, "fdr": FDR,
                   "strong_at": strong_at, "equivalence_margin": margin, "min_items": inst.min_items,
                   "benchmark_min_accounts": account.min_group_size,
-                  "benchmark_min_respondents": account.min_group_size}
+                  "benchmark_min_respondents": account.min_group_size,
+                  "benchmark_min_accounts_for_quartiles": mq, "rwg_min_n": account.min_group_size,
+                  "rwg_stable_n": RWG_STABLE_N}
     versions = {"python": platform.python_version(),
                 **{p: _version(p) for p in ("flamekit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib",
                                             "seaborn", "duckdb")}}
@@ -686,13 +860,16 @@ def methods_note(account: AccountData) -> dict[str, Any]:
     v = ", ".join(f"{k} {val}" for k, val in versions.items())
     k, kc = account.min_group_size, account.min_comment_group_size
     sa, mg = _num(strong_at, lang, 1), _num(margin, lang, 2)
-    q, waves = _num(FDR, lang, 2), ", ".join(account.waves)
+    q, waves = _num(FDR, lang, 2), ", ".join(_md(w) for w in account.waves)
+    mg1 = _num(margin, lang, 1)
     if lang == "fi":
         items = [
             f"**Ulottuvuuspisteet**: vastaajan pistemäärä on hänen vastaamiensa väittämien keskiarvo (vähintään "
             f"{inst.min_items} väittämää); keskiarvon 95 %:n luottamusväli x̄ ± t·s/√n.",
             "**NPS** = % suosittelijat (9–10) − % arvostelijat (0–6); 95 %:n luottamusväli korjatulla "
-            "Wald-menetelmällä (Rocks 2016). Muutoksen luottamusväli: kahden riippumattoman NPS:n varianssien summa.",
+            "Wald-menetelmällä (Rocks 2016). Muutoksen luottamusväli: kahden riippumattoman NPS:n varianssien "
+            "summa, keskitettynä korjattuun muutokseen (siksi väli ei ole aina symmetrinen raakamuutoksen "
+            "ympärillä).",
             "**Näkemysero** = asiakkaan keskiarvo − tiimin keskiarvo; Welchin t-testi ja luottamusväli (Welch 1947), "
             "Hedgesin g pienen otoksen korjauksella J = 1 − 3/(4N − 9) (Hedges & Olkin 1985). Raportin "
             f"ulottuvuuksien p-arvot korjataan yhdessä Benjamini–Hochberg-menetelmällä (1995), q = {q}.",
@@ -700,15 +877,28 @@ def methods_note(account: AccountData) -> dict[str, Any]:
             f"korjattu p < {q} ja luottamusväli ei sisällä nollaa. Muuten \"yhteneväinen\": vahva, kun asiakkaan "
             f"keskiarvo ≥ {sa}. Näyttö on \"selvä\", kun luottamusväli on kokonaan välillä ±{mg}; \"alustava\", "
             f"kun ero näkyy vain ilman korjausta; muuten \"epäselvä\". Alle {k} vastauksen ryhmiä ei luokitella.",
-            "**Yksimielisyys** r_wg(J) (James, Demaree & Wolf 1984); ≥ 0,70 on tavallinen raja.",
+            "**Yksimielisyys** r_wg(J) (James, Demaree & Wolf 1984); ≥ 0,70 on tavallinen raja. Näytetään vain "
+            f"vähintään {k} vastauksen ryhmille; alle noin {RWG_STABLE_N} vastauksen ryhmissä se on epävakaa "
+            "(Dunlap, Burke & Smith-Crowe 2003).",
             "**Vertailu**: asiakkaan sija muiden asiakkaiden keskiarvojen joukossa samalla kierroksella (oma arvo "
             f"ei ole vertailujoukossa). Mukana asiakkaat, joilla on vähintään {k} asiakasvastausta; näytetään vain, "
-            f"kun tällaisia asiakkaita on vähintään {k}. Tietokannasta luetaan vain asiakaskohtaiset keskiarvot.",
+            f"kun tällaisia asiakkaita on vähintään {k}. Salkun mediaani ja kvartiilit näytetään vasta "
+            f"vähintään {mq} asiakkaasta, pyöristettyinä (keskiarvot 0,1 pisteeseen, NPS kokonaisiin "
+            "pisteisiin), jottei yksittäisen asiakkaan arvoa voi päätellä. Tietokannasta luetaan vain "
+            "asiakaskohtaiset keskiarvot.",
+            f"**Seuraavaan tapaamiseen**: kehityskohde on ulottuvuus, jolla on selvä sokea piste tai jonka "
+            f"asiakkaiden keskiarvo on vähintään {mg1} pistettä alle asiakkuuden ulottuvuuksien mediaanin; "
+            f"vahvuus vastaavasti (selvä piilevä vahvuus tai vähintään {mg1} pistettä yli mediaanin). Tasoissa "
+            f"olevat ulottuvuudet nimetään yhdessä, kaikkia ulottuvuuksia ei nimetä koskaan, eikä mitään nimetä "
+            f"alle {k} asiakasvastauksesta.",
             "**Kommentit**: yhteystiedot poistetaan; luokittelu vihjesanoilla ja NPS-ryhmällä "
             "(ks. helpers.comments).",
             f"**Tietosuoja**: tiimin tulokset alle {k} vastauksesta piilotetaan; samoin asiakkaiden alaryhmät alle "
-            f"{k} vastauksesta; tiimin kommentit näytetään vasta vähintään {kc} tiimin vastauksesta.",
-            f"**Aineisto**: kierrokset {waves}; aineiston tiiviste {digest}; kysely \"{escape_text(inst.name)}\".",
+            f"{k} vastauksesta; tiimin kommentit näytetään vasta vähintään {kc} tiimin vastauksesta. Asiakkaan "
+            f"rooli näytetään kommentin ja pisteiden vieressä vain, jos roolissa vastasi vähintään {k} "
+            "asiakasta.",
+            f"**Aineisto**: kierrokset {waves} (aikajärjestyksessä); aineiston tiiviste {digest}; kysely "
+            f"\"{_md(inst.name)}\".",
             f"**Ohjelmistot**: {v}.",
         ]
     else:
@@ -716,7 +906,8 @@ def methods_note(account: AccountData) -> dict[str, Any]:
             f"**Dimension scores**: a respondent's score is the mean of the items they answered (at least "
             f"{inst.min_items}); means with a 95% Student-t interval x̄ ± t·s/√n.",
             "**NPS** = % promoters (9–10) − % detractors (0–6); 95% adjusted-Wald interval (Rocks 2016). The "
-            "change between waves treats them as independent samples and adds the two variances.",
+            "change between waves treats them as independent samples and adds the two variances; its interval is "
+            "centred on the adjusted change, so it need not be symmetric around the raw change.",
             "**Perception gap** = client mean − team mean; Welch t-test and interval (Welch 1947); Hedges' g with "
             "the small-sample correction J = 1 − 3/(4N − 9) (Hedges & Olkin 1985). The p-values of the report's "
             f"dimension tests are adjusted together with Benjamini–Hochberg (1995), q = {q}.",
@@ -724,15 +915,23 @@ def methods_note(account: AccountData) -> dict[str, Any]:
             f"p < {q} and the CI excludes 0. Otherwise \"aligned\": strong when the client mean ≥ {sa}. Evidence "
             f"is \"clear\" when the CI lies within ±{mg}; \"tentative\" when a gap shows only before the "
             f"correction; otherwise \"unclear\". Groups under {k} answers are not labelled.",
-            "**Agreement** r_wg(J) (James, Demaree & Wolf 1984); ≥ 0.70 is the usual threshold.",
+            "**Agreement** r_wg(J) (James, Demaree & Wolf 1984); ≥ 0.70 is the usual threshold. Shown only for "
+            f"groups of at least {k} answers; below about {RWG_STABLE_N} answers it is unstable (Dunlap, Burke & "
+            "Smith-Crowe 2003).",
             "**Benchmark**: the account's percentile among the other accounts' means in the same wave (its own "
             f"value is left out of the reference). Accounts need at least {k} client answers to count, and a "
-            f"percentile is shown only when at least {k} such accounts exist. Only one aggregate per account is "
-            "read from the database.",
+            f"percentile is shown only when at least {k} such accounts exist. The portfolio median and quartiles "
+            f"are shown only from {mq} accounts and rounded (means to 0.1, NPS to whole points), so that no single "
+            "account's value can be read from them. Only one aggregate per account is read from the database.",
+            f"**For the next meeting**: a focus area is a dimension with a clear blind spot or a client mean at "
+            f"least {mg1} points below the account's median dimension; a strength, one with a clear hidden "
+            f"strength or at least {mg1} points above it. Tied dimensions are named together, never every "
+            f"dimension is named, and nothing is ranked from fewer than {k} client answers.",
             "**Comments**: contacts removed; classified with cue words and the NPS group (see helpers.comments).",
             f"**Privacy**: team results from fewer than {k} answers are hidden; client sub-groups under {k} are "
-            f"hidden; team comments are shown only from {kc} team answers.",
-            f"**Data**: waves {waves}; data hash {digest}; instrument \"{escape_text(inst.name)}\".",
+            f"hidden; team comments are shown only from {kc} team answers. A client's role is shown next to their "
+            f"comment and score only when at least {k} clients answered in that role.",
+            f"**Data**: waves {waves} (oldest first); data hash {digest}; instrument \"{_md(inst.name)}\".",
             f"**Software**: {v}.",
         ]
     text = "\n".join(f"- {item}" for item in items)
@@ -831,8 +1030,8 @@ def _markdown(text: str):
 
 def title_markdown(account: AccountData):
     """The report title as Markdown (the account name is escaped)."""
-    return _markdown(_t("title", account.language, name=cm.markdown_safe(account.name),
-                        account_id=cm.markdown_safe(account.account_id), wave=cm.markdown_safe(account.wave)))
+    return _markdown(_t("title", account.language, name=_md(account.name), account_id=_md(account.account_id),
+                        wave=_md(account.wave)))
 
 
 def headline_markdown(head: dict[str, Any], *, language: str = "en"):
@@ -950,34 +1149,50 @@ def benchmark_table(bench: pd.DataFrame, *, language: str = "en"):
     """Benchmark: value, percentile (with the percentiles of the CI ends) and the portfolio middle."""
     language = _check_language(language)
     b = bench.copy()
-    def fmt(v: float, m: str) -> str:
-        return _num(v, language, 0, sign=True) if m == "nps" else _num(v, language, 2)
+    def fmt(v: float, m: str, digits: int = 2) -> str:
+        return _num(v, language, 0, sign=True) if m == "nps" else _num(v, language, digits)
+
+    def ref(v: float, m: str) -> str:  # the portfolio's quartiles: as coarse as the data holds them
+        return fmt(v, m, bm.QUARTILE_DECIMALS["mean"])
 
     b["pct_range"] = [f"{_num(lo, language, 0)} … {_num(hi, language, 0)}" if pd.notna(lo) else "–"
                       for lo, hi in zip(b["pct_low"], b["pct_high"])]
-    b["ref_range"] = [f"{fmt(lo, m)} … {fmt(hi, m)}" if pd.notna(lo) else "–"
+    b["ref_range"] = [f"{ref(lo, m)} … {ref(hi, m)}" if pd.notna(lo) else "–"
                       for lo, hi, m in zip(b["ref_p25"], b["ref_p75"], b["measure"])]
     b["value"] = [fmt(v, m) for v, m in zip(b["value"], b["measure"])]
-    b["ref_median"] = [fmt(v, m) for v, m in zip(b["ref_median"], b["measure"])]
+    b["ref_median"] = [ref(v, m) for v, m in zip(b["ref_median"], b["measure"])]
     return _styled(b, ["measure", "n", "value", "percentile", "pct_range", "ref_median", "ref_range",
                        "n_accounts"], language, uuid="benchmark", digits={"percentile": 0})
 
 
-def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size: int = MIN_GROUP_SIZE) -> list[str]:
-    """A note naming the measures without a benchmark (too few comparable accounts)."""
-    hidden = bench.loc[~bench["shown"].astype(bool), "measure"] if len(bench) else pd.Series([], dtype=object)
-    if hidden.empty:
+def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size: int = MIN_GROUP_SIZE,
+                    min_accounts_for_quartiles: int = bm.MIN_ACCOUNTS_FOR_QUARTILES) -> list[str]:
+    """Notes on the measures without a benchmark and on portfolio quartiles held back (too few accounts)."""
+    language = _check_language(language)
+    if not len(bench):
         return []
-    labels = load_instrument().labels(language)
-    names = ", ".join(labels.get(m, "NPS") for m in hidden)
-    return [_t("note_benchmark", language, measures=names, k=min_group_size)]
+    notes = []
+    shown = bench["shown"].astype(bool)
+    hidden = bench.loc[~shown, "measure"]
+    if len(hidden):
+        labels = load_instrument().labels(language)
+        names = ", ".join(_md(labels.get(m, "NPS")) for m in hidden)
+        notes.append(_t("note_benchmark", language, measures=names, k=min_group_size))
+    quartiles = bench["quartiles_shown"].astype(bool) if "quartiles_shown" in bench else shown
+    few = bench[shown & ~quartiles]
+    if len(few):
+        n = few["n_accounts"].astype(int)
+        counts = str(n.iloc[0]) if n.nunique() == 1 else f"{n.min()}–{n.max()}"
+        notes.append(_t("note_quartiles", language, m=min_accounts_for_quartiles, n=counts))
+    return notes
 
 
 def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wave: str = ""):
     """One comment list (celebrate, improve, detractors, team) as an escaped Styler, or a note.
 
     Team comments below the threshold and empty lists give a Markdown note
-    instead of an empty table.
+    instead of an empty table (``wave`` is escaped).  A table in which some
+    client's role is hidden ("–") says why in its caption.
     """
     _check_language(language)
     if which == "team" and not voice["team_shown"]:
@@ -985,24 +1200,27 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
                                   k=voice["min_comment_group_size"])])
     frame = voice[which]
     if frame.empty:
-        return notes_markdown([_t("empty", language, wave=wave)])
-    return cm.comments_table(frame, language=language, uuid=f"comments_{which}")
+        return notes_markdown([_t("empty", language, wave=_md(wave))])
+    table = cm.comments_table(frame, language=language, uuid=f"comments_{which}")
+    if "role_hidden" in frame and frame["role_hidden"].any():
+        k = voice.get("min_group_size", MIN_GROUP_SIZE)
+        table = table.set_caption(html.escape(_t("note_roles", language, k=k)))
+    return table
 
 
-def next_meeting_markdown(meeting: dict[str, pd.DataFrame], *, language: str = "en"):
-    """Focus areas and strengths as a numbered Markdown list with the reason for each."""
+def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
+    """Focus areas and strengths as numbered Markdown lists with the reason for each, or the note saying why not."""
     language = _check_language(language)
     labels = load_instrument().labels(language)
-    if meeting["focus"].empty:
-        return _markdown(TEXT[language]["no_focus"])
-    parts = [TEXT[language]["focus"], ""]
-    parts += [f"{i}. **{labels[r['dimension']]}** — {r['reason']}" for i, (_, r) in
-              enumerate(meeting["focus"].iterrows(), 1)]
-    if len(meeting["strengths"]):
-        parts += ["", TEXT[language]["strengths"], ""]
-        parts += [f"{i}. **{labels[r['dimension']]}** — {r['reason']}" for i, (_, r) in
-                  enumerate(meeting["strengths"].iterrows(), 1)]
-    return _markdown("\n".join(parts))
+    if meeting["focus"].empty and meeting["strengths"].empty:
+        return _markdown(meeting.get("note") or TEXT[language]["no_focus"])
+    parts = []
+    for key in ("focus", "strengths"):
+        if len(meeting[key]):
+            parts += ["", TEXT[language][key], ""]
+            parts += [f"{i}. **{_md(labels[r['dimension']])}** — {r['reason']}" for i, (_, r) in
+                      enumerate(meeting[key].iterrows(), 1)]
+    return _markdown("\n".join(parts).strip())
 
 
 def methods_markdown(methods: dict[str, Any]):

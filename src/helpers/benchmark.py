@@ -5,6 +5,13 @@ one mean (or NPS) per account, computed inside the database, so no other
 account's respondent rows are ever loaded into a report.  The account's own
 value is **excluded** from its reference distribution, and a percentile is
 given only when at least ``min_accounts`` other accounts contribute.
+
+Quartiles of the reference are summaries of *other* accounts, and with few
+accounts they are those accounts' own values (the median of five is one of
+them); seen across several reports they would let a reader piece together
+individual accounts.  So they are given only from
+``min_accounts_for_quartiles`` (10) other accounts, and rounded in the data to
+one decimal for means and to whole points for NPS.
 """
 
 from __future__ import annotations
@@ -23,7 +30,11 @@ from .scores import nps as nps_table
 
 AGGREGATE_COLUMNS = ["account_id", "wave", "side", "measure", "n", "value", "sd", "ci_low", "ci_high"]
 BENCHMARK_COLUMNS = ["account_id", "wave", "side", "measure", "n", "value", "ci_low", "ci_high", "n_accounts",
-                     "percentile", "pct_low", "pct_high", "ref_p25", "ref_median", "ref_p75", "shown"]
+                     "percentile", "pct_low", "pct_high", "ref_p25", "ref_median", "ref_p75", "shown",
+                     "quartiles_shown"]
+MIN_ACCOUNTS_FOR_QUARTILES = 10
+#: Decimals the reference quartiles are rounded to: dimension means, NPS.
+QUARTILE_DECIMALS = {"mean": 1, "nps": 0}
 
 
 def portfolio_aggregates(
@@ -155,6 +166,7 @@ def benchmark(
     *,
     min_accounts: int = MIN_GROUP_SIZE,
     min_respondents: int = MIN_GROUP_SIZE,
+    min_accounts_for_quartiles: int = MIN_ACCOUNTS_FOR_QUARTILES,
 ) -> pd.DataFrame:
     """The account's percentile among the other accounts, per measure.
 
@@ -172,6 +184,10 @@ def benchmark(
     min_respondents : int
         An account contributes to the reference only with at least this many
         respondents on the measure (a mean of two people is not a benchmark).
+    min_accounts_for_quartiles : int
+        The reference's quartiles are given only when at least this many other
+        accounts contribute (default 10); below it they would be individual
+        accounts' values.
 
     Returns
     -------
@@ -180,8 +196,11 @@ def benchmark(
         measure, n, value, ci_low, ci_high (the account's own), n_accounts
         (reference size), percentile, pct_low, pct_high (percentile of the
         account's CI ends), ref_p25, ref_median, ref_p75 (reference
-        quartiles), shown (False when the reference is too small; the
-        percentile and quartiles are then NaN).
+        quartiles, rounded to one decimal for means and whole points for NPS),
+        shown (False when the reference is too small; the percentile and
+        quartiles are then NaN), quartiles_shown (False when fewer than
+        ``min_accounts_for_quartiles`` accounts contribute; the quartiles are
+        then NaN).
 
     Notes
     -----
@@ -190,13 +209,16 @@ def benchmark(
     account itself is left out of its reference so that it is not compared
     with itself.  pct_low/pct_high place the ends of the account's own CI in
     the same reference: a wide span means the position is uncertain.
+    Quartiles use linear interpolation between order statistics
+    (``numpy.percentile``) and are rounded *in the data*, not only for display:
+    rounding is part of the disclosure control.
 
     Examples
     --------
     >>> agg = pd.DataFrame({"account_id": ["A", "B", "C", "D", "E", "F"], "measure": "care",
     ...                     "n": 10, "value": [3.0, 2.0, 2.5, 3.5, 4.0, 3.0]})
-    >>> benchmark(agg, "A")[["measure", "n_accounts", "percentile"]].to_dict("records")
-    [{'measure': 'care', 'n_accounts': 5, 'percentile': 50.0}]
+    >>> benchmark(agg, "A")[["measure", "n_accounts", "percentile", "quartiles_shown"]].to_dict("records")
+    [{'measure': 'care', 'n_accounts': 5, 'percentile': 50.0, 'quartiles_shown': False}]
     """
     need = {"account_id", "measure", "n", "value"}
     missing = sorted(need - set(aggregates.columns))
@@ -219,6 +241,12 @@ def benchmark(
                   & (agg["n"] >= min_respondents)]["value"].to_numpy(dtype=float)
         ref = ref[np.isfinite(ref)]
         shown = len(ref) >= min_accounts
+        quartiles = shown and len(ref) >= min_accounts_for_quartiles
+        digits = QUARTILE_DECIMALS["nps" if r["measure"] == "nps" else "mean"]
+
+        def quartile(q: float) -> float:
+            return round(float(np.percentile(ref, q)), digits) if quartiles else np.nan
+
         lo, hi = r.get("ci_low", np.nan), r.get("ci_high", np.nan)
         rows.append({
             "account_id": account_id, "wave": r.get("wave"), "side": r.get("side"), "measure": r["measure"],
@@ -226,9 +254,7 @@ def benchmark(
             "percentile": percentile_rank(r["value"], ref) if shown else np.nan,
             "pct_low": percentile_rank(lo, ref) if shown and pd.notna(lo) else np.nan,
             "pct_high": percentile_rank(hi, ref) if shown and pd.notna(hi) else np.nan,
-            "ref_p25": float(np.percentile(ref, 25)) if shown else np.nan,
-            "ref_median": float(np.median(ref)) if shown else np.nan,
-            "ref_p75": float(np.percentile(ref, 75)) if shown else np.nan,
-            "shown": shown,
+            "ref_p25": quartile(25), "ref_median": quartile(50), "ref_p75": quartile(75),
+            "shown": shown, "quartiles_shown": quartiles,
         })
     return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)

@@ -23,6 +23,12 @@ Rules, stated plainly so a reader can judge them:
   order (so the order does not follow submission time).
 * **Detractor follow-up**: every client respondent with NPS 0–6 — role, score
   and cleaned comment, never a name or an id.
+* **Roles next to exact scores.**  A comment table puts a person's role next to
+  their exact NPS, so a role is shown only when at least ``min_group_size``
+  clients of the account answered in that role in the wave
+  (:func:`visible_roles`).  When the hidden roles add up to fewer than
+  ``min_group_size`` answers, the smallest shown roles are hidden too, as in
+  the client sub-group table, so "–" never stands for one known small group.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .instrument import LANGUAGES
-from .privacy import MIN_COMMENT_GROUP_SIZE, scrub_contacts
+from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, scrub_contacts
 from .scores import classify_nps
 
 CELEBRATE = "celebrate"
@@ -66,6 +72,8 @@ ROLE_TEXT = {
     "en": {"decision-maker": "decision-maker", "user": "user"},
     "fi": {"decision-maker": "päättäjä", "user": "käyttäjä"},
 }
+#: How a role hidden by :func:`visible_roles` is displayed, per language.
+HIDDEN_ROLE_TEXT = {"en": "–", "fi": "–"}
 COLUMN_TEXT = {
     "en": {"role": "Role", "nps": "Score (0–10)", "nps_group": "NPS group", "comment": "Comment",
            "category": "Category", "basis": "Classified by"},
@@ -78,7 +86,8 @@ VALUE_TEXT = {
     "fi": {"promoter": "suosittelija", "passive": "passiivinen", "detractor": "arvostelija",
            CELEBRATE: "juhlittavaa", IMPROVE: "kehitettävää", "keywords": "vihjesanat", "nps group": "NPS-ryhmä"},
 }
-COMMENT_COLUMNS = ["role", "nps", "nps_group", "category", "basis", "comment"]
+COMMENT_COLUMNS = ["role", "role_hidden", "nps", "nps_group", "category", "basis", "comment"]
+_NO_ROLE = object()  # stands for a missing role when roles are counted
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>/:])")
 
 
@@ -116,6 +125,25 @@ def html_safe(text: object) -> str:
     return "" if s is None else html.escape(s, quote=True)
 
 
+def markdown_escape(text: object) -> str:
+    """Any free text (a wave label, an account name, a role) made inert inside Markdown.
+
+    HTML-escapes ``<``, ``>`` and ``&`` and backslash-escapes Markdown syntax,
+    like :func:`markdown_safe`, and collapses whitespace (so a line break cannot
+    start a heading or a list), but does not scrub contacts: labels are not
+    comments.  Missing → "".
+
+    Examples
+    --------
+    >>> markdown_escape("2026Q4 <img src=x onerror=alert(7)>")
+    '2026Q4 &lt;img src=x onerror=alert\\\\(7\\\\)&gt;'
+    """
+    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    s = re.sub(r"\s+", " ", str(text)).strip()
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
+
+
 def markdown_safe(text: object) -> str:
     """Cleaned comment, safe inside Markdown: HTML-escaped and Markdown syntax backslash-escaped.
 
@@ -128,10 +156,7 @@ def markdown_safe(text: object) -> str:
     >>> markdown_safe("[click](javascript:alert(1))")
     '\\\\[click\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\)'
     """
-    s = clean_comment(text)
-    if s is None:
-        return ""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
+    return markdown_escape(clean_comment(text))
 
 
 def classify_comment(text: object, nps: float | None = None) -> tuple[str | None, str | None]:
@@ -167,22 +192,88 @@ def classify_comment(text: object, nps: float | None = None) -> tuple[str | None
     return (CELEBRATE if promoter else IMPROVE), "nps group"
 
 
-def client_comments(responses: pd.DataFrame) -> pd.DataFrame:
+def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.Series:
+    """Which client rows may show their role next to their own score.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Responses of one account and wave (``side``, ``role``; ``account_id``
+        and ``wave`` when present make the groups).
+    min_group_size : int
+        A role is shown only when at least this many clients of the account
+        answered in that role in the wave.
+
+    Returns
+    -------
+    Series of bool
+        Aligned with ``responses``: True where the row's role may be shown
+        (team rows are always True; comment tables leave their role out).
+
+    Notes
+    -----
+    Roles with fewer than ``min_group_size`` client answers are hidden.  When
+    the hidden roles of a wave add up to fewer than ``min_group_size``
+    answers, the smallest shown roles are hidden too until they do (or all
+    are): with two roles, hiding only the small one would let "–" stand for
+    it.  A missing role counts as one more group.  The same rule as
+    :func:`helpers.account_report.client_groups`.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"side": "client", "role": ["decision-maker"] * 2 + ["user"] * 8})
+    >>> bool(visible_roles(r).any())
+    False
+    """
+    show = pd.Series(True, index=responses.index)
+    client = responses[responses["side"] == "client"]
+    if client.empty:
+        return show
+    keys = [c for c in ("account_id", "wave") if c in client]
+    role = client["role"].astype(object).where(client["role"].notna(), _NO_ROLE)
+    client = client.assign(_role=role)
+    groups = client.groupby(keys, dropna=False, sort=False) if keys else [((), client)]
+    k = int(min_group_size)
+    for _, g in groups:
+        counts = g["_role"].value_counts()
+        hidden = set(counts[counts < k].index)
+        hidden_n = int(counts[counts < k].sum())
+        for r, n in counts[counts >= k].sort_values(kind="mergesort").items():
+            if hidden_n == 0 or hidden_n >= k:
+                break
+            hidden.add(r)
+            hidden_n += int(n)
+        show.loc[g.index[g["_role"].isin(hidden)]] = False
+    return show
+
+
+def _hide_roles(d: pd.DataFrame, show: pd.Series) -> pd.DataFrame:
+    """Role → None where it may not be shown, with a ``role_hidden`` flag."""
+    visible = show.reindex(d.index, fill_value=False).astype(bool)
+    return d.assign(role=d["role"].astype(object).where(visible, None), role_hidden=~visible)
+
+
+def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
     """Cleaned, classified client comments.
 
     Parameters
     ----------
     responses : DataFrame
-        Responses of one account (and wave): side, role, nps, comment.
+        Responses of one account and wave: side, role, nps, comment.
+    min_group_size : int
+        A role is shown only when at least this many clients answered in it
+        (:func:`visible_roles`); otherwise ``role`` is None and ``role_hidden``
+        True.
 
     Returns
     -------
     DataFrame
-        role, nps, nps_group, category, basis, comment — client side, non-empty
-        comments only; no names or ids.  Celebrate sorted by score high → low,
-        improve low → high.
+        role, role_hidden, nps, nps_group, category, basis, comment — client
+        side, non-empty comments only; no names or ids.  Celebrate sorted by
+        score high → low, improve low → high.
     """
-    d = responses[responses["side"] == "client"].copy()
+    show = visible_roles(responses, min_group_size=min_group_size)
+    d = _hide_roles(responses[responses["side"] == "client"], show)
     d["comment"] = d["comment"].map(clean_comment)
     d = d[d["comment"].notna()]
     cats = [classify_comment(c, s) for c, s in zip(d["comment"], d["nps"])]
@@ -191,28 +282,39 @@ def client_comments(responses: pd.DataFrame) -> pd.DataFrame:
     d["nps_group"] = classify_nps(d["nps"])
     d = d.assign(_key=np.where(d["category"] == CELEBRATE, -d["nps"].fillna(-1), d["nps"].fillna(99)))
     d = d.sort_values(["category", "_key", "comment"], kind="mergesort")
-    return _none_for_missing(d[COMMENT_COLUMNS].reset_index(drop=True), ["role", "nps_group", "category", "basis",
-                                                                           "comment"])
+    out = _none_for_missing(d[COMMENT_COLUMNS].reset_index(drop=True), ["role", "nps_group", "category", "basis",
+                                                                          "comment"])
+    return out.astype({"role_hidden": bool})
 
 
-def detractor_followups(responses: pd.DataFrame) -> pd.DataFrame:
+def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
     """Client detractors (NPS 0–6) to follow up: role, score and cleaned comment.
 
     Parameters
     ----------
     responses : DataFrame
         Responses of one account and wave.
+    min_group_size : int
+        A role is shown only when at least this many clients answered in it
+        (:func:`visible_roles`).
 
     Returns
     -------
     DataFrame
-        role, nps, comment (None when they left none), lowest score first.
-        No names, respondent ids or response ids.
+        role (None when hidden or unknown), role_hidden, nps, comment (None
+        when they left none), lowest score first (then by the shown role and
+        the comment, so the order does not give a hidden role away).  No
+        names, respondent ids or response ids.
     """
-    d = responses[(responses["side"] == "client") & (classify_nps(responses["nps"]) == "detractor")].copy()
+    show = visible_roles(responses, min_group_size=min_group_size)
+    d = responses[(responses["side"] == "client") & (classify_nps(responses["nps"]) == "detractor")]
+    d = _hide_roles(d, show)
     d["comment"] = d["comment"].map(clean_comment)
-    d = d.sort_values(["nps", "role"], kind="mergesort")
-    return _none_for_missing(d[["role", "nps", "comment"]].reset_index(drop=True), ["role", "comment"])
+    d = d.assign(_role=d["role"].fillna(""), _comment=d["comment"].fillna(""))
+    d = d.sort_values(["nps", "_role", "_comment"], kind="mergesort")
+    out = _none_for_missing(d[["role", "role_hidden", "nps", "comment"]].reset_index(drop=True),
+                            ["role", "comment"])
+    return out.astype({"role_hidden": bool})
 
 
 def team_comments(responses: pd.DataFrame, *, min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE) -> pd.DataFrame:
@@ -242,6 +344,7 @@ def voice_of_client(
     responses: pd.DataFrame,
     *,
     min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE,
+    min_group_size: int = MIN_GROUP_SIZE,
 ) -> dict[str, object]:
     """All comment lists of one account and wave.
 
@@ -251,6 +354,9 @@ def voice_of_client(
         Responses of one account and wave (both sides).
     min_comment_group_size : int
         Threshold for showing team comments.
+    min_group_size : int
+        Threshold for showing a client's role next to their score
+        (:func:`visible_roles`).
 
     Returns
     -------
@@ -258,19 +364,23 @@ def voice_of_client(
         ``celebrate`` and ``improve`` (frames as :func:`client_comments`),
         ``detractors`` (:func:`detractor_followups`), ``team`` (:func:`team_comments`),
         ``team_shown`` (bool), ``n_staff`` (team responses), ``min_comment_group_size``,
-        ``n_client_comments``.
+        ``n_client_comments``, ``roles_hidden`` (bool: some listed client's role
+        is hidden), ``min_group_size``.
     """
-    cc = client_comments(responses)
+    cc = client_comments(responses, min_group_size=min_group_size)
+    detractors = detractor_followups(responses, min_group_size=min_group_size)
     n_staff = int((responses["side"] == "staff").sum())
     return {
         "celebrate": cc[cc["category"] == CELEBRATE].reset_index(drop=True),
         "improve": cc[cc["category"] == IMPROVE].reset_index(drop=True),
-        "detractors": detractor_followups(responses),
+        "detractors": detractors,
         "team": team_comments(responses, min_comment_group_size=min_comment_group_size),
         "team_shown": n_staff >= min_comment_group_size,
         "n_staff": n_staff,
         "min_comment_group_size": int(min_comment_group_size),
         "n_client_comments": len(cc),
+        "roles_hidden": bool(cc["role_hidden"].any() or detractors["role_hidden"].any()),
+        "min_group_size": int(min_group_size),
     }
 
 
@@ -282,6 +392,7 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
     ----------
     frame : DataFrame
         From :func:`client_comments`, :func:`detractor_followups` or :func:`team_comments`.
+        Rows with ``role_hidden`` show "–" as their role.
     language : {"en", "fi"}
     columns : list of str, optional
         Columns to show (default: role, nps, comment where present).
@@ -299,11 +410,14 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
         raise ValueError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
     cols = columns or [c for c in ("role", "nps", "comment") if c in frame]
     d = frame[cols].reset_index(drop=True)
+    hidden = (frame["role_hidden"].reset_index(drop=True).astype(bool) if "role_hidden" in frame
+              else pd.Series(False, index=d.index))
     for c in ("nps_group", "category", "basis"):
         if c in d:
             d[c] = d[c].map(lambda v: VALUE_TEXT[language].get(v, v) if isinstance(v, str) else v)
     if "role" in d:
         d["role"] = d["role"].map(lambda v: ROLE_TEXT[language].get(v, v) if isinstance(v, str) else v)
+        d["role"] = d["role"].astype(object).where(~hidden, HIDDEN_ROLE_TEXT[language])
     if "nps" in d:
         d["nps"] = d["nps"].map(lambda v: "" if pd.isna(v) else f"{int(v)}")
     d = d.astype(object).where(d.notna(), "")
