@@ -197,3 +197,55 @@ def test_constant_dimension_and_tiny_data_warn_without_crashing(resp):
     assert out["estimate"].notna().all()
     with pytest.raises(ValueError, match="n_boot > 0"):
         D.rank_stability(D.relative_weights(resp.dropna(), n_boot=0))
+
+
+# ---------------------------------------------------------------------------
+# Plots and labels
+# ---------------------------------------------------------------------------
+def test_plot_drivers_draws_intervals_that_exclude_the_estimate():
+    """A percentile interval of a share near zero can lie wholly above the share: drawn as it is, no crash."""
+    imp = pd.DataFrame({"method": "dominance", "outcome": "churned", "term": ["care", "gap_dare"],
+                        "share": [0.9, 0.003], "share_ci_low": [0.8, 0.005], "share_ci_high": [0.95, 0.3],
+                        "r2": 0.4, "n": 41})
+    ax = D.plot_drivers(imp)
+    assert len(ax.patches) == 2 and len(ax.collections) == 1  # two bars, one set of interval lines
+    segments = ax.collections[0].get_segments()
+    assert sorted(tuple(np.round(seg[:, 0], 6)) for seg in segments) == [(0.5, 30.0), (80.0, 95.0)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Dare (gap, client − team)", "Care"]
+    assert "R² = 0.40, n = 41" in ax.get_title() and "churn" in ax.get_xlabel()
+    plt.close("all")
+    fi = D.plot_drivers(imp, language="fi")
+    assert [t.get_text() for t in fi.get_yticklabels()] == ["Uskallus (ero, asiakas − tiimi)", "Välittäminen"]
+    plt.close("all")
+    empty = D.plot_drivers(imp.assign(share=np.nan))
+    assert len(empty.patches) == 0
+    plt.close("all")
+
+
+def test_importance_performance_names_the_outcome_and_speaks_finnish(resp):
+    imp = quiet(D.dominance, resp.dropna(), n_boot=20)
+    assert (imp["outcome"] == "nps").all()
+    ipa = D.importance_performance(imp, resp, language="fi")
+    assert "Välittäminen" in set(ipa["label"]) and (ipa["outcome"] == "nps").all()
+    assert D.plot_importance_performance(ipa).get_xlabel() == "Importance (share of explained NPS variance)"
+    assert D.plot_importance_performance(ipa.assign(outcome="churned")).get_xlabel() == \
+        "Importance (share of explained churn variance)"
+    assert D.plot_importance_performance(ipa, outcome="team NPS").get_xlabel() == \
+        "Importance (share of explained team NPS variance)"
+    assert D.plot_importance_performance(ipa.drop(columns="outcome")).get_xlabel() == \
+        "Importance (share of explained variance)"
+    assert D.plot_importance_performance(ipa).get_ylabel() == "Performance (mean of account means)"
+    plt.close("all")
+
+
+def test_plot_importance_performance_draws_intervals_that_exclude_the_estimate():
+    tab = pd.DataFrame({"scope": "A1", "term": ["care", "dare"], "label": ["Care", "Dare"], "importance": [0.6, 0.01],
+                        "importance_ci_low": [0.5, 0.02], "importance_ci_high": [0.7, 0.2], "performance": [3.4, 4.0],
+                        "performance_ci_low": [3.2, 3.8], "performance_ci_high": [3.6, 4.2], "importance_cut": 0.5,
+                        "performance_cut": [3.6, 3.9], "quadrant": ["concentrate here", "possible overkill"]})
+    ax = D.plot_importance_performance(tab)
+    horizontal = [seg for c in ax.collections if hasattr(c, "get_segments") for seg in c.get_segments()
+                  if seg[0, 1] == seg[1, 1]]
+    assert sorted(tuple(np.round(seg[:, 0], 6)) for seg in horizontal) == [(0.02, 0.2), (0.5, 0.7)]
+    assert len(ax.texts) == 2 and ax.get_ylabel() == "Performance (mean score)"
+    plt.close("all")

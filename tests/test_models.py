@@ -33,10 +33,14 @@ def tables(simulation):
 
 @pytest.fixture(scope="module")
 def big_portfolio():
-    """1,500 accounts, one wave: enough churners (≈260) to see the planted retention effects."""
-    sim = simulate(seed=5, n_accounts=1500, waves=("2026Q3",))
+    """1,500 accounts, one wave, with the default timing rule: only answers given before renewal count.
+
+    The wave is 2025Q4 (answers in December 2025); the sample's renewals fall from January 2026 on, so every
+    decided account answered before its renewal, and churn was drawn on the true means of that wave.
+    """
+    sim = simulate(seed=5, n_accounts=1500, waves=("2025Q4",))
     ans = M.answers_from_wide(sim.responses)
-    return M.account_table(ans, sim.responses, sim.accounts, min_group_size=1)
+    return quiet(M.account_table, ans, sim.responses, sim.accounts, min_group_size=1)
 
 
 def quiet(fn, *args, **kwargs):
@@ -96,13 +100,78 @@ def test_account_table_hides_small_staff_groups_and_counts_them(tables, simulati
     assert tab.attrs["n_staff_suppressed"] == int((small & (tab["n_staff"] > 0)).sum())
 
 
+def _timed_portfolio():
+    """Account A churned at its renewal on 2026-03-01; B is active; C renewed but has no renewal date.
+
+    A's client answers: one before renewal (Care 2), three on or after it (Care 5): one submitted after,
+    one on the renewal day itself, one with no submission time in a wave whose median (2026-03-15) is after.
+    """
+    rows = [("a1", "A", "client", "W1", "2026-02-10 09:00", 2.0), ("a2", "A", "client", "W2", "2026-03-15 10:00", 5.0),
+            ("a3", "A", "client", "W2", None, 5.0), ("a4", "A", "client", "W2", "2026-03-01 00:00", 5.0),
+            ("a5", "A", "staff", "W1", "2026-02-20 12:00", 3.0),
+            ("b1", "B", "client", "W2", "2026-03-15 11:00", 4.0), ("b2", "B", "client", "W2", "2026-03-16 11:00", 4.0),
+            ("c1", "C", "client", "W2", "2026-03-14 11:00", 3.0)]
+    resp = pd.DataFrame(rows, columns=["response_id", "account_id", "side", "wave", "submitted_at", "care_1"])
+    resp["submitted_at"] = pd.to_datetime(resp["submitted_at"])
+    resp["care_2"] = resp["care_1"]
+    resp["nps"] = 7.0
+    accounts = pd.DataFrame({"account_id": ["A", "B", "C"], "status": ["churned", "active", "renewed"],
+                             "contract_start": pd.Timestamp("2020-01-01"),
+                             "renewal_date": pd.to_datetime(["2026-03-01", "2026-03-01", None])})
+    return M.answers_from_wide(resp), resp, accounts
+
+
+def test_account_table_uses_only_answers_given_before_the_renewal_decision():
+    ans, resp, acc = _timed_portfolio()
+    with pytest.warns(ModelWarning) as caught:
+        tab = M.account_table(ans, resp, acc, min_group_size=1).set_index("account_id")
+    text = " ".join(str(w.message) for w in caught)
+    assert "3 response(s) of 1 account(s) with a known outcome were given on or after the renewal date" in text
+    assert "1 response(s) of 1 account(s) with a known outcome have no submission time or no renewal date" in text
+    assert tab.loc["A", "n_client"] == 1 and tab.loc["A", "client_care"] == 2.0  # only the answer before renewal
+    assert tab.loc["A", "n_staff"] == 1 and tab.loc["A", "staff_care"] == 3.0
+    assert tab.loc["B", "n_client"] == 2  # active: every answer counts, even after its (passed) renewal date
+    assert tab.loc["C", "n_client"] == 1  # timing cannot be checked: kept, and said
+    assert tab.attrs["before_renewal"] is True
+    assert tab.attrs["n_after_renewal"] == 3 and tab.attrs["n_accounts_after_renewal"] == 1
+    assert tab.attrs["n_no_answers_before_renewal"] == 0 and tab.attrs["n_timing_unknown"] == 1
+    # the latest wave is the latest one *before* renewal
+    latest = quiet(M.account_table, ans, resp, acc, waves="latest", min_group_size=1).set_index("account_id")
+    assert latest.loc["A", "client_care"] == 2.0
+    # switched off, every answer is pooled again (the old behaviour) and nothing is counted
+    pooled = quiet(M.account_table, ans, resp, acc, before_renewal=False, min_group_size=1).set_index("account_id")
+    assert pooled.loc["A", "n_client"] == 4 and pooled.loc["A", "client_care"] == pytest.approx((2 + 5 + 5 + 5) / 4)
+    assert pooled.attrs["before_renewal"] is False and pooled.attrs["n_after_renewal"] == 0
+    # an account whose every answer came after the decision keeps its row, with no scores
+    late = resp[~resp["response_id"].isin(["a1", "a5"])]
+    gone = quiet(M.account_table, ans, late, acc, min_group_size=1).set_index("account_id")
+    assert gone.loc["A", "n_client"] == 0 and np.isnan(gone.loc["A", "client_care"])
+    assert gone.attrs["n_no_answers_before_renewal"] == 1
+
+
+def test_before_renewal_is_a_keyword_only_option_on_by_default():
+    import inspect
+
+    param = inspect.signature(M.account_table).parameters["before_renewal"]
+    assert param.kind is inspect.Parameter.KEYWORD_ONLY and param.default is True
+    assert "submitted_at < renewal_date" in M.account_table.__doc__
+
+
 def test_account_table_waves(tables, simulation):
     resp = simulation.responses
-    by = quiet(M.account_table, tables["answers"], resp, simulation.accounts, by_wave=True)
+    by = quiet(M.account_table, tables["answers"], resp, simulation.accounts, by_wave=True, before_renewal=False)
     assert len(by) == resp.groupby(["account_id", "wave"]).ngroups
-    latest = quiet(M.account_table, tables["answers"], resp, simulation.accounts, waves="latest")
-    q3 = quiet(M.account_table, tables["answers"], resp, simulation.accounts, waves=["2026Q3"])
+    latest = quiet(M.account_table, tables["answers"], resp, simulation.accounts, waves="latest",
+                   before_renewal=False)
+    q3 = quiet(M.account_table, tables["answers"], resp, simulation.accounts, waves=["2026Q3"], before_renewal=False)
     pd.testing.assert_series_equal(latest["client_care"], q3["client_care"])
+    # with the renewal rule, an account × wave row exists only for waves with answers before a decided renewal
+    timed = quiet(M.account_table, tables["answers"], resp, simulation.accounts, by_wave=True)
+    assert len(timed) < len(by)
+    renewal = timed["renewal_date"].where(timed["outcome_known"])
+    first = resp.groupby(["account_id", "wave"])["submitted_at"].min()
+    starts = first.reindex(pd.MultiIndex.from_frame(timed[["account_id", "wave"]])).to_numpy()
+    assert (renewal.isna() | (starts < renewal)).all()
     with pytest.raises(ValueError, match="2019Q1"):
         M.account_table(tables["answers"], resp, simulation.accounts, waves="2019Q1")
 
@@ -301,6 +370,7 @@ def test_retention_effects_in_planted_direction(big_portfolio):
     means carry sampling error (staff means from 2–15 answers), which attenuates the estimates (about −0.9 and
     −0.5 here): direction is recoverable, size is not, so only signs and "clearly not zero" are asserted.
     """
+    assert big_portfolio.attrs["before_renewal"] and big_portfolio.attrs["n_no_answers_before_renewal"] == 0
     r = quiet(M.retention_logit, big_portfolio, predictors=["client_care", "gap_care"]).set_index("term")
     assert r["estimator"].iloc[0] == "logistic ML"
     assert r.loc["client_care", "ci_high"] < 0 and r.loc["gap_care", "ci_high"] < 0
@@ -323,7 +393,10 @@ def test_retention_on_default_sample_is_firth_with_plain_warnings(tables):
     assert "per predictor" in text and "still active" in text
     known = tables["acct"]["outcome_known"].sum()
     assert r["n"].iloc[0] + r["n_dropped"].iloc[0] == known
-    assert r["n_events"].iloc[0] == tables["acct"]["churned"].sum()
+    # accounts with a hidden team view (or no answers before their renewal) are dropped, not counted as events
+    used = tables["acct"][tables["acct"]["outcome_known"]].dropna(
+        subset=[f"{s}_{d}" for s in ("client", "gap") for d in DIMS])
+    assert r["n"].iloc[0] == len(used) and r["n_events"].iloc[0] == used["churned"].sum()
 
 
 # ---------------------------------------------------------------------------
@@ -408,6 +481,40 @@ def test_calibration_table_and_plot():
     plt.close("all")
 
 
+def test_calibration_limits_stay_within_0_1_around_the_rate_and_the_plot_draws_them():
+    """Wilson limits at an observed rate of 0 (bins of 6) or 1 (bins of 10) can round to 3e-17 or 1 − 1e-16."""
+    import matplotlib.pyplot as plt
+
+    for n, rate in ((6, 0.0), (10, 1.0)):
+        pred = pd.DataFrame({"account_id": range(2 * n), "model": "model", "repeat": 0,
+                             "predicted": np.linspace(0.05, 0.95, 2 * n), "churned": rate})
+        cal = M.calibration_table(pred, bins=2)
+        assert (cal["ci_low"] >= 0).all() and (cal["ci_high"] <= 1).all()
+        assert ((cal["ci_low"] <= cal["observed"]) & (cal["observed"] <= cal["ci_high"])).all()
+        assert (cal["ci_low"] == 0.0).all() if rate == 0 else (cal["ci_high"] == 1.0).all()
+        ax = M.plot_calibration(cal)
+        assert len(ax.lines) >= 2
+        plt.close("all")
+    # a table from elsewhere whose limits miss the rate draws zero-length bars rather than failing
+    odd = pd.DataFrame({"model": "m", "bin": [1, 2], "n": [6, 6], "mean_predicted": [.1, .8], "observed": [0.0, 1.0],
+                        "ci_low": [5e-17, 0.6], "ci_high": [0.4, 1 - 1e-16]})
+    ax = M.plot_calibration(odd)
+    assert len(ax.lines) >= 2
+    plt.close("all")
+
+
+def test_predict_risk_names_drivers_in_finnish(tables):
+    en = quiet(M.predict_risk, tables["acct"], predictors=["client_care", "gap_care"])
+    fi = quiet(M.predict_risk, tables["acct"], predictors=["client_care", "gap_care"], language="fi")
+    assert en["drivers"].str.contains("Care").any()
+    expected = [d.replace("Care (gap, client − team)", "Välittäminen (ero, asiakas − tiimi)")
+                .replace("Care (client)", "Välittäminen (asiakas)") for d in en["drivers"]]
+    assert fi["drivers"].tolist() == expected and "Care" not in " ".join(fi["drivers"])
+    assert M.term_label("client_nps", language="fi") == "asiakkaiden NPS" and M.term_label("churned") == "churn"
+    with pytest.raises(ValueError, match="language must be one of"):
+        M.predict_risk(tables["acct"], predictors=["client_care"], language="sv")
+
+
 def test_predict_risk_lists_every_account_with_interval_and_drivers(tables):
     with pytest.warns(ModelWarning):
         risk = M.predict_risk(tables["acct"], predictors=["client_care", "gap_care"])
@@ -415,7 +522,9 @@ def test_predict_risk_lists_every_account_with_interval_and_drivers(tables):
     ok = risk["p_churn"].notna()
     inside = (risk["ci_low"] <= risk["p_churn"]) & (risk["p_churn"] <= risk["ci_high"])
     assert inside[ok].all()
-    assert risk["p_churn"].is_monotonic_decreasing
+    # highest risk first; accounts without scores (no answers before their renewal) last, without a probability
+    assert risk["p_churn"].dropna().is_monotonic_decreasing and ok.iloc[: ok.sum()].all()
+    assert (risk.loc[~ok, "drivers"] == "").all()
     assert risk["risk_rank"].iloc[0] == 1
     top = risk.iloc[0]
     assert "Care" in top["drivers"]
@@ -511,7 +620,11 @@ def test_tables_from_the_store_loaders(sample_store):
     ans, resp = load_answers(store=sample_store), load_responses(store=sample_store)
     acc = load_accounts(store=sample_store)
     tab = quiet(M.account_table, ans, resp, acc)
-    assert len(tab) == len(acc) and tab["n_client"].sum() == (resp["side"] == "client").sum()
+    pooled = quiet(M.account_table, ans, resp, acc, before_renewal=False)
+    assert len(tab) == len(acc) and pooled["n_client"].sum() == (resp["side"] == "client").sum()
+    # every response is either used or counted as given after its account's renewal
+    assert tab["n_client"].sum() + tab["n_staff"].sum() + tab.attrs["n_after_renewal"] == len(resp)
+    assert tab.attrs["n_timing_unknown"] == 0
     assert pd.api.types.is_datetime64_any_dtype(tab["renewal_date"])
     rt = M.respondent_table(ans, resp)
     assert len(rt) == (resp["side"] == "client").sum()

@@ -89,7 +89,7 @@ def test_drivers_runs(module_tmp, store_path, outcome, side):
     nb = _run("drivers", module_tmp, store=store_path, outcome=outcome, side=side)
     assert not _errors(nb)
     text = _text(nb)
-    for expected in ("data hash", "dominance", "relative_weights", "concentrate here", "Does agreement predict",
+    for expected in ("data hash", "dominance", "relative_weights", "quadrant", "Does agreement predict",
                      "read the items", "events_per_variable" if outcome == "retention"
                      else "condition_number"):
         assert expected in text, expected

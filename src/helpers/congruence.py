@@ -361,7 +361,8 @@ def plot_response_surface(
     ax.plot(scale, scale, color="k", lw=1.5)
     ax.plot(scale, [2 * centre - scale[0], 2 * centre - scale[1]], color="k", lw=1.5, ls="--")
     if data is not None and x and y:
-        ax.scatter(data[x], data[y], s=10, color="k", alpha=0.4)
+        pts = data.dropna(subset=[x, y])  # hidden team means (small teams) are not drawn
+        ax.scatter(pts[x], pts[y], s=10, color="k", alpha=0.4)
     ax.set_xlim(scale)
     ax.set_ylim(scale)
     ax.set_xlabel("Client rating (X)")

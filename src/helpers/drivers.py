@@ -28,6 +28,7 @@ import pandas as pd
 
 from .diagnostics import ModelWarning, trust_checks
 from .instrument import Instrument, load_instrument
+from .models import term_label
 
 __all__ = [
     "DRIVER_COLUMNS",
@@ -42,7 +43,7 @@ __all__ = [
     "plot_drivers",
 ]
 
-DRIVER_COLUMNS = ["method", "term", "estimate", "ci_low", "ci_high", "share", "share_ci_low", "share_ci_high",
+DRIVER_COLUMNS = ["method", "outcome", "term", "estimate", "ci_low", "ci_high", "share", "share_ci_low", "share_ci_high",
                   "rank", "rank_share", "top_share", "r2", "n", "n_dropped", "n_clusters", "n_boot", "warnings"]
 
 QUADRANTS = {
@@ -165,7 +166,8 @@ def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, in
     else:
         groups = np.arange(n)
     n_clusters = int(groups.max() + 1) if n else 0
-    base = {"method": method, "n": n, "n_dropped": n_dropped, "n_clusters": n_clusters, "n_boot": 0}
+    base = {"method": method, "outcome": outcome, "n": n, "n_dropped": n_dropped, "n_clusters": n_clusters,
+            "n_boot": 0}
     const = [c for c in predictors if sub[c].nunique() <= 1] if n else predictors
     flat = sub[outcome].nunique() <= 1 if n else True
     if flat and n:
@@ -296,8 +298,8 @@ def relative_weights(
     Returns
     -------
     DataFrame
-        method ("relative_weights"), term, estimate (raw weight, in R²
-        units), ci_low, ci_high, share (estimate / R²), share_ci_low,
+        method ("relative_weights"), outcome (the outcome column, e.g.
+        "nps"), term, estimate (raw weight, in R² units), ci_low, ci_high, share (estimate / R²), share_ci_low,
         share_ci_high, rank (1 = most important), rank_share (share of
         bootstrap samples giving the same rank), top_share (share ranking it
         first), r2, n, n_dropped, n_clusters, n_boot, warnings.
@@ -558,6 +560,7 @@ def importance_performance(
     account: str | None = None,
     account_column: str = "account_id",
     ci: float = 0.95,
+    language: str = "en",
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
     """Importance–performance table: how much each dimension matters vs how well it is scored.
@@ -576,16 +579,20 @@ def importance_performance(
         Account id column of ``scores``.
     ci : float
         Confidence level of the performance interval.
+    language : str
+        Language of ``label``, "en" or "fi".
     instrument : path or Instrument, optional
         Dimension labels.
 
     Returns
     -------
     DataFrame
-        scope ("portfolio" or the account id), term, label, importance
-        (share of explained variance), importance_ci_low, importance_ci_high,
-        performance (mean score), performance_ci_low, performance_ci_high, n,
-        importance_cut, performance_cut, quadrant.
+        scope ("portfolio" or the account id), outcome (from ``importance``
+        when it has the column, else NaN), term, label
+        (:func:`helpers.models.term_label`), importance (share of explained
+        variance), importance_ci_low, importance_ci_high, performance (mean
+        score), performance_ci_low, performance_ci_high, n, importance_cut,
+        performance_cut, quadrant.
 
     Notes
     -----
@@ -626,8 +633,8 @@ def importance_performance(
         n = len(vals)
         m = vals.mean() if n else np.nan
         half = stats.t.ppf(0.5 + ci / 2, n - 1) * vals.std(ddof=1) / np.sqrt(n) if n >= 2 else np.nan
-        label = inst.label(t) if t in inst.dimension_ids else t
-        rows.append({"scope": "portfolio" if account is None else account, "term": t, "label": label,
+        rows.append({"scope": "portfolio" if account is None else account, "outcome": imp.get("outcome", np.nan),
+                     "term": t, "label": term_label(t, language=language, instrument=inst),
                      "importance": imp["share"], "importance_ci_low": imp.get("share_ci_low", np.nan),
                      "importance_ci_high": imp.get("share_ci_high", np.nan), "performance": m,
                      "performance_ci_low": m - half, "performance_ci_high": m + half, "n": n})
@@ -641,13 +648,44 @@ def importance_performance(
     return out
 
 
-def plot_importance_performance(table: pd.DataFrame, *, ax=None, title: str | None = None):
+def _outcome_label(data: pd.DataFrame, outcome: str | None = None) -> str | None:
+    """The outcome's name in an (English) axis title: ``outcome`` if given, else the data's ``outcome`` column."""
+    if outcome is not None:
+        return outcome
+    if "outcome" in data and data["outcome"].notna().any():
+        return term_label(str(data["outcome"].dropna().iloc[0]))
+    return None
+
+
+def _intervals(ax, centre, low, high, *, vertical: bool = False, **style) -> None:
+    """Interval lines drawn from their limits, so a limit on the wrong side of the estimate is drawn as it is."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    centre = np.asarray(centre, dtype=float)
+    ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(centre)
+    if ok.any():
+        (ax.vlines if vertical else ax.hlines)(centre[ok], low[ok], high[ok], **style)
+
+
+def plot_importance_performance(
+    table: pd.DataFrame,
+    *,
+    outcome: str | None = None,
+    ax=None,
+    title: str | None = None,
+):
     """Quadrant chart of :func:`importance_performance`: importance (x) against performance (y).
 
     Parameters
     ----------
     table : DataFrame
         From :func:`importance_performance`.
+    outcome : str, optional
+        The outcome's name on the x axis, e.g. "NPS".  Default: the
+        ``outcome`` column of ``table`` (as :func:`key_drivers` records it),
+        named by :func:`helpers.models.term_label` (the axis text is
+        English; the point labels are ``table["label"]``, in the language
+        :func:`importance_performance` was asked for).  Without either the
+        axis names no outcome.
     ax : matplotlib Axes, optional
         Where to draw; a new figure if None.
     title : str, optional
@@ -656,21 +694,24 @@ def plot_importance_performance(table: pd.DataFrame, *, ax=None, title: str | No
     Returns
     -------
     matplotlib Axes
-        One labelled point per dimension with interval bars, and the
-        cross-hairs (dashed).
+        One labelled point per dimension with its importance and performance
+        intervals as lines, and the cross-hairs (dashed).
 
     Notes
     -----
-    Bottom-right ("important, scored low") is where action pays most.
+    Bottom-right ("important, scored low") is where action pays most.  A
+    percentile bootstrap interval of a share need not contain the share
+    itself, so intervals are drawn from their limits, not as ± errors.
 
     Examples
     --------
     >>> tab = pd.DataFrame({"term": ["care"], "label": ["Care"], "importance": [0.6], "importance_ci_low": [0.5],
     ...                     "importance_ci_high": [0.7], "performance": [3.4], "performance_ci_low": [3.2],
     ...                     "performance_ci_high": [3.6], "importance_cut": [0.2], "performance_cut": [3.6],
-    ...                     "quadrant": ["concentrate here"], "scope": ["portfolio"]})
-    >>> len(plot_importance_performance(tab).texts) >= 1
-    True
+    ...                     "quadrant": ["concentrate here"], "scope": ["portfolio"], "outcome": ["churned"]})
+    >>> ax = plot_importance_performance(tab)
+    >>> len(ax.texts), ax.get_xlabel()
+    (1, 'Importance (share of explained churn variance)')
     """
     import matplotlib.pyplot as plt
 
@@ -679,15 +720,12 @@ def plot_importance_performance(table: pd.DataFrame, *, ax=None, title: str | No
     colors = {"concentrate here": "#c92a2a", "keep up the good work": "#2b8a3e", "low priority": "#868e96",
               "possible overkill": "#1864ab", "no data": "#ced4da"}
     for _, r in table.iterrows():
-        xerr = [[max(r["importance"] - r["importance_ci_low"], 0)], [max(r["importance_ci_high"] - r["importance"], 0)]]
-        yerr = [[max(r["performance"] - r["performance_ci_low"], 0)],
-                [max(r["performance_ci_high"] - r["performance"], 0)]]
-        if not np.isfinite(np.ravel(xerr)).all():
-            xerr = None
-        if not np.isfinite(np.ravel(yerr)).all():
-            yerr = None
-        ax.errorbar(r["importance"], r["performance"], xerr=xerr, yerr=yerr, fmt="o", ms=8, capsize=3,
-                    color=colors.get(r["quadrant"], "#495057"))
+        color = colors.get(r["quadrant"], "#495057")
+        _intervals(ax, [r["performance"]], [r.get("importance_ci_low", np.nan)], [r.get("importance_ci_high", np.nan)],
+                   color=color, lw=1.5)
+        _intervals(ax, [r["importance"]], [r.get("performance_ci_low", np.nan)],
+                   [r.get("performance_ci_high", np.nan)], vertical=True, color=color, lw=1.5)
+        ax.plot([r["importance"]], [r["performance"]], "o", ms=8, color=color)
         ax.annotate(str(r["label"]), (r["importance"], r["performance"]), xytext=(6, 6), textcoords="offset points",
                     fontsize=9)
     ax.axvline(table["importance_cut"].iloc[0], color="#868e96", ls="--", lw=1)
@@ -697,55 +735,76 @@ def plot_importance_performance(table: pd.DataFrame, *, ax=None, title: str | No
     else:
         ax.scatter(table["importance"], cut, marker="_", s=200, color="#868e96", label="portfolio mean")
         ax.legend(loc="lower right", fontsize=8)
-    ax.set_xlabel("Importance (share of explained NPS variance)")
-    ax.set_ylabel("Performance (mean score)")
-    ax.set_title(title or f"Importance vs performance — {table['scope'].iloc[0]}")
+    what = _outcome_label(table, outcome)
+    ax.set_xlabel(f"Importance (share of explained {what + ' ' if what else ''}variance)")
+    scope = table["scope"].iloc[0] if "scope" in table and len(table) else "portfolio"
+    ax.set_ylabel("Performance (mean of account means)" if scope == "portfolio" else "Performance (mean score)")
+    ax.set_title(title or f"Importance vs performance — {scope}")
     return ax
 
 
-def plot_drivers(importance: pd.DataFrame, *, ax=None, title: str | None = None, instrument=None):
-    """Horizontal bars of driver importance (share of R²) with bootstrap intervals.
+def plot_drivers(
+    importance: pd.DataFrame,
+    *,
+    language: str = "en",
+    instrument: str | Instrument | None = None,
+    ax=None,
+    title: str | None = None,
+):
+    """Horizontal bars of driver importance (share of R²) with bootstrap intervals, most important on top.
 
     Parameters
     ----------
     importance : DataFrame
-        From :func:`key_drivers`.
+        From :func:`key_drivers` (term, share, share_ci_low, share_ci_high,
+        r2, n, method; outcome if present).
+    language : str
+        Term labels, "en" or "fi" (:func:`helpers.models.term_label`); the
+        axis text stays English.
+    instrument : path or Instrument, optional
+        Dimension labels.
     ax : matplotlib Axes, optional
         Where to draw; a new figure if None.
     title : str, optional
-        Axes title.
-    instrument : path or Instrument, optional
-        Dimension labels.
+        Axes title (default: method, R² and n).
 
     Returns
     -------
     matplotlib Axes
-        One bar per driver, most important on top.
+        One bar per driver and one interval line per driver with an
+        interval; most important on top.
 
     Notes
     -----
-    Bars show share of the explained variance (sum 100%); intervals are the
-    bootstrap percentile intervals.
+    Bars show share of the explained variance (sum 100%); lines are the
+    bootstrap percentile intervals.  The percentile interval of a share near
+    zero need not contain the estimate (a share's resamples are biased
+    upwards), so the interval is drawn from its limits as it is, never as
+    ± error bars.
 
     Examples
     --------
-    >>> imp = pd.DataFrame({"term": ["care", "dare"], "share": [0.7, 0.3], "share_ci_low": [0.6, 0.2],
-    ...                     "share_ci_high": [0.8, 0.4], "rank": [1, 2], "r2": [0.4, 0.4], "n": [50, 50],
+    >>> imp = pd.DataFrame({"term": ["care", "gap_dare"], "share": [0.7, 0.003], "share_ci_low": [0.6, 0.005],
+    ...                     "share_ci_high": [0.8, 0.3], "rank": [1, 2], "r2": [0.4, 0.4], "n": [50, 50],
     ...                     "method": ["dominance"] * 2})
-    >>> len(plot_drivers(imp).patches)
-    2
+    >>> ax = plot_drivers(imp, language="fi")
+    >>> len(ax.patches), [t.get_text() for t in ax.get_yticklabels()]
+    (2, ['Uskallus (ero, asiakas − tiimi)', 'Välittäminen'])
     """
     import matplotlib.pyplot as plt
 
-    inst = load_instrument(instrument)
-    tab = importance.dropna(subset=["share"]).sort_values("share")
+    tab = importance.dropna(subset=["share"]).sort_values("share").reset_index(drop=True)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.5 * len(tab) + 1.5))
-    labels = [inst.label(t) if t in inst.dimension_ids else t for t in tab["term"]]
-    xerr = np.vstack([tab["share"] - tab["share_ci_low"], tab["share_ci_high"] - tab["share"]]) * 100
-    xerr = None if not np.isfinite(xerr).all() else xerr
-    ax.barh(labels, tab["share"] * 100, xerr=xerr, color="#d9480f", capsize=3)
-    ax.set_xlabel("Share of explained variance (%)")
-    r2, n = tab["r2"].iloc[0], int(tab["n"].iloc[0])
-    ax.set_title(title or f"Key drivers ({tab['method'].iloc[0].replace('_', ' ')}; R² = {r2:.2f}, n = {n})")
+        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(tab) + 1.5))
+    y = np.arange(len(tab))
+    ax.barh(y, tab["share"] * 100, color="#d9480f", alpha=0.85)
+    if {"share_ci_low", "share_ci_high"} <= set(tab.columns):
+        _intervals(ax, y, tab["share_ci_low"] * 100, tab["share_ci_high"] * 100, color="black", lw=1.5)
+    ax.set_yticks(y, [term_label(t, language=language, instrument=instrument) for t in tab["term"]])
+    what = _outcome_label(tab)
+    ax.set_xlabel(f"Share of explained {what + ' ' if what else ''}variance (%), with bootstrap interval")
+    if title is None and len(tab):
+        method = str(tab["method"].iloc[0]).replace("_", " ")
+        title = f"Key drivers ({method}; R² = {tab['r2'].iloc[0]:.2f}, n = {int(tab['n'].iloc[0])})"
+    ax.set_title(title or "Key drivers: nothing to show")
     return ax

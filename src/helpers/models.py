@@ -39,7 +39,7 @@ from .diagnostics import (
     detect_separation,
     trust_checks,
 )
-from .instrument import Instrument, load_instrument
+from .instrument import LANGUAGES, Instrument, load_instrument
 from .privacy import MIN_GROUP_SIZE
 from .scores import nps as nps_score
 from .scores import respondent_scores
@@ -64,6 +64,7 @@ __all__ = [
     "calibration_table",
     "plot_calibration",
     "predict_risk",
+    "term_label",
     "auc",
     "brier",
 ]
@@ -257,6 +258,7 @@ def account_table(
     *,
     waves: str | Sequence[str] | None = None,
     by_wave: bool = False,
+    before_renewal: bool = True,
     min_group_size: int = MIN_GROUP_SIZE,
     instrument: str | Instrument | None = None,
     min_items: int | None = None,
@@ -277,9 +279,17 @@ def account_table(
         contract_start, renewal_date (name, segment, annual_value if present).
     waves : str, list of str or None
         Which waves to use: None all waves, a wave id or list of ids, or
-        ``"latest"`` for each account's latest wave with client answers.
+        ``"latest"`` for each account's latest wave with client answers
+        (after the renewal rule below, so the latest wave *before* renewal).
     by_wave : bool
         One row per account × wave instead of pooling the chosen waves.
+    before_renewal : bool
+        For accounts with a known outcome (renewed or churned), use only the
+        responses submitted before the renewal date (default), so that the
+        scores can predict the decision rather than react to it.  Set False
+        only for questions that are not about the outcome (e.g. how the team
+        rates an account next to its client's NPS at the same time).  See
+        Notes.
     min_group_size : int
         Staff means from fewer staff responses are blanked (NaN) to protect
         anonymity, and so are the gaps computed from them (default 5).
@@ -299,6 +309,13 @@ def account_table(
         gap_<dimension> (client − staff) for every dimension.
         ``attrs["n_staff_suppressed"]`` counts the rows whose staff means were
         blanked; accounts with no answers at all keep a row with NaN scores.
+        ``attrs`` also report the renewal rule: ``before_renewal`` (bool),
+        ``n_after_renewal`` (responses left out because they were given on or
+        after the account's renewal date), ``n_accounts_after_renewal``
+        (accounts that lost responses so), ``n_no_answers_before_renewal``
+        (accounts with a known outcome left with no response at all) and
+        ``n_timing_unknown`` (responses of accounts with a known outcome whose
+        timing could not be checked and were kept).
 
     Notes
     -----
@@ -307,6 +324,20 @@ def account_table(
     blind spot (the team rates itself higher than the client does).  Pooling
     waves gives more precise account means; the planted retention effects in
     :mod:`helpers.sample` act on the latest wave, and waves drift little.
+
+    **Timing rule** (``before_renewal=True``).  A predictor must be measured
+    before the outcome it predicts: an answer given after a churn decision
+    may be a reaction to it.  So for an account whose status is renewed or
+    churned, a response counts only if it was submitted strictly before the
+    account's renewal date (``submitted_at < renewal_date``, both sides,
+    every wave).  A response without ``submitted_at`` takes the median
+    ``submitted_at`` of its wave (over all responses of that wave).  Active
+    accounts (and any status other than renewed or churned) keep every
+    response passed in, i.e. all waves up to the wave analysed.  Responses
+    whose timing cannot be checked (no renewal date, or no submission time
+    in the whole wave) are kept, counted in ``n_timing_unknown`` and named in
+    a warning.  An account with a known outcome and no earlier response keeps
+    its row with NaN scores, which the models count as dropped.
 
     Examples
     --------
@@ -319,18 +350,23 @@ def account_table(
     dims = _dims(instrument)
     resp = responses.copy()
     resp["nps"] = pd.to_numeric(resp["nps"], errors="coerce")
-    if waves is not None:
-        if isinstance(waves, str) and waves == "latest":
-            client = resp[resp["side"] == "client"]
-            latest = client.groupby("account_id")["wave"].max()
-            resp = resp[resp["wave"] == resp["account_id"].map(latest)]
-        else:
-            wl = [waves] if isinstance(waves, str) else list(waves)
-            unknown = sorted(set(wl) - set(resp["wave"].unique()))
-            if unknown:
-                raise ValueError(f"Waves {unknown} are not in the responses (they have "
-                                 f"{sorted(resp['wave'].unique())}).")
-            resp = resp[resp["wave"].isin(wl)]
+    latest = isinstance(waves, str) and waves == "latest"
+    if waves is not None and not latest:
+        wl = [waves] if isinstance(waves, str) else list(waves)
+        unknown = sorted(set(wl) - set(resp["wave"].unique()))
+        if unknown:
+            raise ValueError(f"Waves {unknown} are not in the responses (they have "
+                             f"{sorted(resp['wave'].unique())}).")
+        resp = resp[resp["wave"].isin(wl)]
+    timing = {"before_renewal": bool(before_renewal), "n_after_renewal": 0, "n_accounts_after_renewal": 0,
+              "n_no_answers_before_renewal": 0, "n_timing_unknown": 0}
+    messages: list[str] = []
+    if before_renewal:
+        resp, timing, messages = _before_renewal(resp, accounts)
+    if latest:
+        client = resp[resp["side"] == "client"]
+        last = client.groupby("account_id")["wave"].max()
+        resp = resp[resp["wave"] == resp["account_id"].map(last)]
     keys = ["account_id", "wave"] if by_wave else ["account_id"]
     ans = answers[answers["response_id"].isin(resp["response_id"])]
     sc = respondent_scores(ans[["response_id", "item", "value"]], instrument=instrument, min_items=min_items,
@@ -385,10 +421,48 @@ def account_table(
     out = out[lead + score_cols].sort_values(keys, ignore_index=True)
     out.attrs["n_staff_suppressed"] = int(out["staff_suppressed"].sum())
     out.attrs["min_group_size"] = int(min_group_size)
+    out.attrs.update(timing)
     if out.attrs["n_staff_suppressed"]:
-        _emit([f"Staff means of {out.attrs['n_staff_suppressed']} account row(s) were hidden because fewer than "
-               f"{min_group_size} staff answered; their gaps are missing too."])
+        messages.append(f"Staff means of {out.attrs['n_staff_suppressed']} account row(s) were hidden because fewer "
+                        f"than {min_group_size} staff answered; their gaps are missing too.")
+    _emit(messages)
     return out
+
+
+def _before_renewal(resp: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, dict, list[str]]:
+    """Drop responses of decided accounts given on or after the renewal date (see :func:`account_table`)."""
+    acc = accounts.drop_duplicates("account_id").set_index("account_id")
+    status = resp["account_id"].map(acc["status"]) if "status" in acc else pd.Series(pd.NA, index=resp.index)
+    known = status.isin(KNOWN_OUTCOMES).to_numpy()
+    renewal = pd.to_datetime(resp["account_id"].map(acc["renewal_date"]), errors="coerce") \
+        if "renewal_date" in acc else pd.Series(pd.NaT, index=resp.index, dtype="datetime64[ns]")
+    if "submitted_at" in resp:
+        when = pd.to_datetime(resp["submitted_at"], errors="coerce")
+        if getattr(when.dt, "tz", None) is not None:
+            when = when.dt.tz_localize(None)
+        when = when.fillna(when.groupby(resp["wave"]).transform("median"))
+    else:
+        when = pd.Series(pd.NaT, index=resp.index, dtype="datetime64[ns]")
+    unknown = known & (when.isna() | renewal.isna()).to_numpy()
+    after = known & ~unknown & (when >= renewal).to_numpy()
+    kept = resp[~after]
+    decided = set(resp.loc[known, "account_id"])
+    n_after, n_acc = int(after.sum()), int(resp.loc[after, "account_id"].nunique())
+    n_empty = len(decided - set(kept["account_id"]))
+    timing = {"before_renewal": True, "n_after_renewal": n_after, "n_accounts_after_renewal": n_acc,
+              "n_no_answers_before_renewal": n_empty, "n_timing_unknown": int(unknown.sum())}
+    messages = []
+    if n_after:
+        messages.append(f"{n_after} response(s) of {n_acc} account(s) with a known outcome were given on or after "
+                        "the renewal date and were left out, so that the scores come before the decision they are "
+                        "used to predict" + (f"; {n_empty} of these accounts have no earlier answers and no scores."
+                                             if n_empty else "."))
+    if unknown.any():
+        n_unknown_acc = resp.loc[unknown, "account_id"].nunique()
+        messages.append(f"{int(unknown.sum())} response(s) of {n_unknown_acc} account(s) with a known outcome have no "
+                        "submission time or no renewal date, so whether they came before the renewal decision "
+                        "cannot be checked; they were kept.")
+    return kept, timing, messages
 
 
 # ---------------------------------------------------------------------------
@@ -1599,7 +1673,9 @@ def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, ci: float = 0
     Each account's predictions are first averaged over the repeats, so each
     account counts once.  A well-calibrated model has observed ≈ predicted
     in every bin (Steyerberg 2019, *Clinical Prediction Models*, ch. 15).
-    Wilson interval: (p̂ + z²/2n ± z√(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n).
+    Wilson interval: (p̂ + z²/2n ± z√(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n),
+    which always lies in [0, 1] and contains p̂; the limits are clipped to
+    that range so floating-point rounding at p̂ = 0 or 1 cannot leave it.
 
     Examples
     --------
@@ -1621,11 +1697,18 @@ def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, ci: float = 0
         for k, g in grp.groupby(b):
             n = len(g)
             p = g["churned"].mean()
-            centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-            half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+            lo, hi = _wilson(p, n, z)
             rows.append({"model": model, "bin": int(k), "n": n, "mean_predicted": g["predicted"].mean(),
-                         "observed": p, "ci_low": max(centre - half, 0.0), "ci_high": min(centre + half, 1.0)})
+                         "observed": p, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=cols)
+
+
+def _wilson(p: float, n: int, z: float) -> tuple[float, float]:
+    """Wilson interval of a proportion, within [0, 1] and around p̂ even where rounding would push it off."""
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    # At p̂ = 0 or 1 the exact limit is p̂ itself, but centre − half can come out as ±5e-17.
+    return float(np.clip(centre - half, 0.0, p)), float(np.clip(centre + half, p, 1.0))
 
 
 def plot_calibration(calibration: pd.DataFrame, *, ax=None, title: str | None = None):
@@ -1649,6 +1732,9 @@ def plot_calibration(calibration: pd.DataFrame, *, ax=None, title: str | None = 
     Notes
     -----
     Points above the diagonal: more churn than predicted (risk understated).
+    Error bars run from ci_low to ci_high; limits on the wrong side of the
+    observed rate (rounding, or a table from elsewhere) are drawn as zero
+    length rather than rejected.
 
     Examples
     --------
@@ -1664,7 +1750,8 @@ def plot_calibration(calibration: pd.DataFrame, *, ax=None, title: str | None = 
     ax.plot([0, 1], [0, 1], color="#868e96", ls="--", lw=1, label="perfect calibration")
     colors = {"model": "#d9480f", "baseline": "#1864ab"}
     for model, grp in calibration.groupby("model", sort=False):
-        yerr = np.vstack([grp["observed"] - grp["ci_low"], grp["ci_high"] - grp["observed"]])
+        yerr = np.vstack([grp["observed"] - grp["ci_low"], grp["ci_high"] - grp["observed"]]).astype(float)
+        yerr = np.clip(np.nan_to_num(yerr, nan=0.0), 0.0, None)
         ax.errorbar(grp["mean_predicted"], grp["observed"], yerr=yerr, marker="o", capsize=3,
                     color=colors.get(model), label=f"{model} (n = {int(grp['n'].sum())})")
     ax.set_xlim(0, 1)
@@ -1679,12 +1766,59 @@ def plot_calibration(calibration: pd.DataFrame, *, ax=None, title: str | None = 
 # ---------------------------------------------------------------------------
 # Accounts at risk
 # ---------------------------------------------------------------------------
-def _label(term: str, inst: Instrument, language: str = "en") -> str:
-    for prefix, what in (("client_", "client score"), ("staff_", "team score"), ("gap_", "gap, client − team")):
-        if term.startswith(prefix) and term[len(prefix):] in inst.dimension_ids:
-            return f"{inst.label(term[len(prefix):], language)} ({what})"
+_TERM_TEXT = {
+    "en": {"client": "client", "staff": "team", "gap": "gap, client − team", "nps": "NPS",
+           "client_nps": "client NPS", "client_nps_mean": "client NPS (0–10 mean)", "churned": "churn"},
+    "fi": {"client": "asiakas", "staff": "tiimi", "gap": "ero, asiakas − tiimi", "nps": "NPS",
+           "client_nps": "asiakkaiden NPS", "client_nps_mean": "asiakkaiden NPS (0–10 keskiarvo)",
+           "churned": "asiakkuuden päättyminen"},
+}
+
+
+def term_label(term: str, *, language: str = "en", instrument: str | Instrument | None = None) -> str:
+    """Display name of a model term or outcome, from the instrument: ``gap_care`` → "Care (gap, client − team)".
+
+    Parameters
+    ----------
+    term : str
+        A dimension id, ``client_<d>``, ``staff_<d>``, ``gap_<d>`` (the
+        columns of :func:`account_table`), an outcome (``nps``,
+        ``client_nps``, ``client_nps_mean``, ``churned``) or any other term
+        (returned with spaces for underscores).
+    language : str
+        "en" or "fi": dimension labels from the instrument, the few words
+        around them from this module.
+    instrument : path or Instrument, optional
+        Dimension labels (default: the flamekit instrument).
+
+    Returns
+    -------
+    str
+
+    Notes
+    -----
+    The one place terms get their names, used by the at-risk drivers text
+    (:func:`predict_risk`), :mod:`helpers.drivers` and :mod:`helpers.portfolio`.
+
+    Examples
+    --------
+    >>> term_label("staff_care", language="fi")
+    'Välittäminen (tiimi)'
+    >>> term_label("gap_impact")
+    'Impact (gap, client − team)'
+    """
+    if not isinstance(term, str):
+        return term
+    inst = load_instrument(instrument)
+    text = _TERM_TEXT.get(language, _TERM_TEXT["en"])
     if term in inst.dimension_ids:
         return inst.label(term, language)
+    for prefix in ("client", "staff", "gap"):
+        rest = term[len(prefix) + 1:]
+        if term.startswith(prefix + "_") and rest in inst.dimension_ids:
+            return f"{inst.label(rest, language)} ({text[prefix]})"
+    if term in text and term not in ("client", "staff", "gap"):
+        return text[term]
     return term.replace("_", " ")
 
 
@@ -1696,6 +1830,7 @@ def predict_risk(
     method: str = "auto",
     ci: float = 0.95,
     top: int = 2,
+    language: str = "en",
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
     """Each account's predicted churn probability, its interval and what drives it.
@@ -1714,13 +1849,16 @@ def predict_risk(
         Confidence level of the probability interval.
     top : int
         How many risk-raising drivers to name per account.
+    language : str
+        Language of the driver names, "en" or "fi" (:func:`term_label`).
 
     Returns
     -------
     DataFrame
         account_id, name (if present), status, outcome_known, p_churn, ci_low,
         ci_high, risk_rank (1 = highest), drivers (plain text, e.g.
-        "Care (gap, client − team)"), then contrib_<predictor> for each
+        "Care (gap, client − team)", or "Välittäminen (ero, asiakas − tiimi)"
+        in Finnish), then contrib_<predictor> for each
         predictor (its push on the log-odds of churn relative to an average
         account), estimator, warnings.  Sorted by p_churn, highest first;
         accounts missing a predictor get NaN.
@@ -1741,6 +1879,8 @@ def predict_risk(
     >>> predict_risk(tab, predictors=["x"])["account_id"].iloc[0] in ("c", "h")
     True
     """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}.")
     inst = load_instrument(instrument)
     predictors = _retention_predictors(table, predictors, instrument)
     fit_tab = retention_logit(table, predictors=predictors, outcome=outcome, method=method, ci=ci,
@@ -1778,7 +1918,7 @@ def predict_risk(
             texts.append("")
             continue
         order = np.argsort(-row)
-        names = [_label(used[j], inst) for j in order[:top] if row[j] > 0.05]
+        names = [term_label(used[j], language=language, instrument=inst) for j in order[:top] if row[j] > 0.05]
         texts.append(", ".join(names))
     out["drivers"] = texts
     out["risk_rank"] = out["p_churn"].rank(ascending=False, method="min")

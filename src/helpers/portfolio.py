@@ -34,6 +34,7 @@ from scipy import stats
 from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, perception_gaps
 from .gaps import benjamini_hochberg as fdr_bh
 from .instrument import Instrument, load_instrument
+from .models import term_label
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 from .scores import classify_nps, nps, summarise
 
@@ -67,8 +68,6 @@ __all__ = [
     "congruence_verdict",
     "baseline_comparison",
     "driver_ipa",
-    "plot_ipa",
-    "plot_key_drivers",
     "model_heading",
     "plot_model_check",
     "plot_congruence",
@@ -1149,6 +1148,7 @@ def accounts_at_risk(
     ci: float = 0.95,
     top: int = 2,
     active: str = "active",
+    language: str = "en",
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
     """Accounts whose renewal is still open, ranked by predicted churn probability, with the reasons.
@@ -1173,6 +1173,8 @@ def accounts_at_risk(
         risk-raising dimensions to name).
     active : str
         The status of accounts without an outcome yet.
+    language : str
+        Language of the dimension names in ``drivers``, "en" or "fi".
 
     Returns
     -------
@@ -1248,7 +1250,8 @@ def accounts_at_risk(
     with _w.catch_warnings(record=True) as caught:
         _w.simplefilter("always", ModelWarning)
         try:
-            risk = predict_risk(table, predictors=predictors, method=method, ci=ci, top=top, instrument=instrument)
+            risk = predict_risk(table, predictors=predictors, method=method, ci=ci, top=top, language=language,
+                                instrument=instrument)
             model_msgs += list(risk.attrs.get("warnings", []))
         except (ValueError, np.linalg.LinAlgError) as exc:
             model_msgs.append(f"The churn model could not be fitted ({exc}); no probabilities are shown.")
@@ -1362,53 +1365,6 @@ def notes_markdown(messages: Sequence[str], *, heading: str | None = None):
 # ---------------------------------------------------------------------------
 OUTCOMES = ("nps", "retention")
 SIDES = ("client", "staff", "both")
-_TERM_TEXT = {
-    "en": {"client": "client", "staff": "team", "gap": "gap, client − team", "nps": "client NPS",
-           "nps_mean": "client NPS (0–10 mean)", "churned": "churn"},
-    "fi": {"client": "asiakas", "staff": "tiimi", "gap": "ero, asiakas − tiimi", "nps": "asiakkaiden NPS",
-           "nps_mean": "asiakkaiden NPS (0–10 keskiarvo)", "churned": "asiakkuuden päättyminen"},
-}
-
-
-def term_label(term: str, *, language: str = "en", instrument: str | Instrument | None = None) -> str:
-    """Display name of a model term, from the instrument: ``gap_care`` → "Care (gap, client − team)".
-
-    Parameters
-    ----------
-    term : str
-        A dimension id, ``client_<d>``, ``staff_<d>``, ``gap_<d>``,
-        ``client_nps`` or any other term (returned with spaces for underscores).
-    language : str
-        "en" or "fi".
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> term_label("staff_care", language="fi")
-    'Välittäminen (tiimi)'
-    """
-    inst = load_instrument(instrument)
-    text = _TERM_TEXT.get(language, _TERM_TEXT["en"])
-    if not isinstance(term, str):
-        return term
-    if term in inst.dimension_ids:
-        return inst.label(term, language)
-    for prefix in ("client", "staff", "gap"):
-        rest = term[len(prefix) + 1:]
-        if term.startswith(prefix + "_") and rest in inst.dimension_ids:
-            return f"{inst.label(rest, language)} ({text[prefix]})"
-    if term == "client_nps":
-        return text["nps"]
-    if term == "client_nps_mean":
-        return text["nps_mean"]
-    if term == "churned":
-        return text["churned"]
-    return term.replace("_", " ")
-
-
 def label_terms(data: pd.DataFrame, *, column: str = "term", language: str = "en",
                 instrument: str | Instrument | None = None) -> pd.DataFrame:
     """Copy of ``data`` with ``column`` (and ``label`` if present) shown as :func:`term_label` names."""
@@ -1494,7 +1450,12 @@ def driver_setup(
     -----
     Account means pool every wave given (each respondent weighs the same),
     which makes team means estimable for more accounts; see
-    :func:`helpers.models.account_table`.
+    :func:`helpers.models.account_table`.  ``table`` follows its timing
+    rule: for accounts with a known outcome only the answers submitted
+    before the renewal date count (an answer given after a churn decision
+    may be a reaction to it); active accounts keep every wave.  The team
+    means beside client NPS answers (``outcome="nps"``, ``side="both"``)
+    pool every wave, as NPS is answered at the same time as the scores.
     """
     import warnings as _w
 
@@ -1519,7 +1480,13 @@ def driver_setup(
         data = models.respondent_table(answers, responses, side=who, instrument=inst)
         predictors = list(dims)
         if side == "both":
-            staff = table[["account_id", *[f"staff_{d}" for d in dims]]]
+            # NPS is answered at the same time as the scores, not after a renewal decision: the team means
+            # beside every client answer pool all team answers (the renewal rule is for retention).
+            with _w.catch_warnings():
+                _w.simplefilter("ignore", ModelWarning)  # the same notes were collected above
+                concurrent = models.account_table(answers, responses, accounts, before_renewal=False,
+                                                  min_group_size=min_group_size, instrument=inst)
+            staff = concurrent[["account_id", *[f"staff_{d}" for d in dims]]]
             data = data.merge(staff, on="account_id", how="left")
             predictors += [f"staff_{d}" for d in dims]
             n_missing = int(data[[f"staff_{d}" for d in dims]].isna().any(axis=1).sum())
@@ -1542,13 +1509,16 @@ def driver_setup(
                   "both": [f"client_{d}" for d in dims] + [f"gap_{d}" for d in dims]}[side]
     known = table[table["outcome_known"].astype(bool)].reset_index(drop=True)
     n_events = int(known["churned"].sum())
+    answered = known[(known["n_client"] + known["n_staff"]) > 0]
     description = (f"Churn (1) vs renewal (0) of the {len(known)} accounts with a known outcome ({n_events} churned, "
                    f"{len(known) - n_events} renewed) on the account's "
                    + {"client": "client means per dimension",
                       "staff": "team means per dimension",
                       "both": "client means and client − team gaps per dimension"}[side]
-                   + f", pooled over {n_waves} wave(s). {int((~table['outcome_known']).sum())} active accounts "
-                   "are not used for fitting.")
+                   + f", pooled over {n_waves} wave(s) but only from answers given before the account's renewal "
+                   f"date ({table.attrs.get('n_after_renewal', 0)} later answers left out; {len(answered)} of the "
+                   f"{len(known)} accounts have earlier answers, {int(answered['churned'].sum())} of them churned). "
+                   f"{int((~table['outcome_known']).sum())} active accounts are not used for fitting.")
     if side in ("staff", "both"):
         hidden = int(known[[p for p in predictors if not p.startswith("client_")]].isna().any(axis=1).sum())
         if hidden:
@@ -1813,7 +1783,8 @@ def driver_ipa(setup: DriverSetup, importance: pd.DataFrame, *, language: str = 
         importance with interval, performance with interval, n, cuts,
         quadrant); performance is the mean of account means over every
         account of the waves analysed (active accounts included for
-        retention), ``label`` from :func:`term_label`.
+        retention, decided accounts with their answers before renewal),
+        ``label`` from :func:`term_label`.
 
     Notes
     -----
@@ -1827,9 +1798,8 @@ def driver_ipa(setup: DriverSetup, importance: pd.DataFrame, *, language: str = 
     scores = setup.table if setup.level == "account" else setup.data
     imp = importance.copy()
     imp.attrs = {}
-    out = drivers.importance_performance(imp, scores, account_column="account_id", instrument=instrument)
-    out["label"] = out["term"].map(lambda t: term_label(t, language=language, instrument=instrument))
-    return out
+    return drivers.importance_performance(imp, scores, account_column="account_id", language=language,
+                                          instrument=instrument)
 
 
 def model_heading(name: str, fit: pd.DataFrame):
@@ -1849,59 +1819,6 @@ def model_heading(name: str, fit: pd.DataFrame):
         bits.append(f"R² = {r2:.2f}")
     return Markdown(f"**{html.escape(name, quote=False)}** — " + html.escape(", ".join(b for b in bits if b),
                                                                                  quote=False))
-
-
-def plot_ipa(setup: DriverSetup, ipa: pd.DataFrame, *, ax=None):
-    """:func:`helpers.drivers.plot_importance_performance` with the outcome named on the axis."""
-    from . import drivers
-
-    ax = drivers.plot_importance_performance(ipa, ax=ax, title="Importance vs performance, whole portfolio")
-    what = "NPS" if setup.kind == "nps" else "churn (linear probability)"
-    ax.set_xlabel(f"Importance (share of explained {what} variance)")
-    ax.set_ylabel("Performance (mean of account means)")
-    return ax
-
-
-def plot_key_drivers(importance: pd.DataFrame, *, language: str = "en", instrument: str | Instrument | None = None,
-                     title: str | None = None, ax=None):
-    """Horizontal bars of each driver's share of R² with its bootstrap interval, most important on top.
-
-    Parameters
-    ----------
-    importance : DataFrame
-        From :func:`driver_importance` (term, share, share_ci_low,
-        share_ci_high, r2, n, method).
-    language : str
-        Term labels (:func:`term_label`).
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        One bar per term and one interval line per term with an interval.
-
-    Notes
-    -----
-    Percentile bootstrap intervals of a share near zero need not contain the
-    estimate (the estimate is biased upwards in resamples); the interval is
-    drawn as it is, as a line rather than an error bar.
-    """
-    import matplotlib.pyplot as plt
-
-    tab = importance.dropna(subset=["share"]).sort_values("share").reset_index(drop=True)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(tab) + 1.5))
-    y = np.arange(len(tab))
-    ax.barh(y, tab["share"] * 100, color="#d9480f", alpha=0.85)
-    ok = tab["share_ci_low"].notna() & tab["share_ci_high"].notna()
-    ax.hlines(y[ok], tab.loc[ok, "share_ci_low"] * 100, tab.loc[ok, "share_ci_high"] * 100, color="black", lw=1.5)
-    ax.set_yticks(y, [term_label(t, language=language, instrument=instrument) for t in tab["term"]])
-    ax.set_xlabel("Share of explained variance (%), with 95% bootstrap interval")
-    if title is None and len(tab):
-        method = str(tab["method"].iloc[0]).replace("_", " ")
-        title = f"Key drivers ({method}; R² = {tab['r2'].iloc[0]:.2f}, n = {int(tab['n'].iloc[0])})"
-    ax.set_title(title or "")
-    return ax
 
 
 def plot_model_check(setup: DriverSetup, *, baseline: pd.DataFrame | None = None):
@@ -1929,10 +1846,6 @@ def plot_model_check(setup: DriverSetup, *, baseline: pd.DataFrame | None = None
     cv = baseline if baseline is not None else baseline_comparison(setup)
     pred = cv.attrs.get("predictions")
     cal = models.calibration_table(pred) if pred is not None else pd.DataFrame()
-    if not cal.empty:
-        # Wilson limits of an observed rate of 0 or 1 can miss it by rounding (5e-17), which errorbar rejects.
-        cal["ci_low"] = np.minimum(cal["ci_low"], cal["observed"])
-        cal["ci_high"] = np.maximum(cal["ci_high"], cal["observed"])
     if cal.empty:
         import matplotlib.pyplot as plt
 

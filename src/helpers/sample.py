@@ -26,6 +26,7 @@ from .instrument import Instrument, load_instrument
 WAVES = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
 # Outcomes are known for renewals up to this date; later renewals are "active".
 OUTCOME_CUTOFF = pd.Timestamp("2026-09-30")
+RENEWAL_WINDOW_DAYS = 400          # renewal dates run from the day after the first wave for this many days
 
 BASE_MEANS = {"excitement": 3.6, "dare": 3.3, "professionalism": 4.0, "impact": 3.5, "care": 3.7}
 # Planted NPS model (client respondents, on their observed dimension scores).
@@ -140,7 +141,12 @@ def simulate(
         nm = COMPANIES[i % len(COMPANIES)]
         names.append(nm if i < len(COMPANIES) else f"{nm} {['Oy', 'Ab', 'Group'][i // len(COMPANIES) % 3]}")
     start = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365, n_accounts), unit="D")
-    renewal = pd.Timestamp("2025-06-01") + pd.to_timedelta(rng.integers(0, 730, n_accounts), unit="D")
+    # Renewals fall after the first wave's answers, within about 13 months: each decided account has answered
+    # at least once before its renewal, and its outcome is drawn on the last wave before that date.
+    first_end = pd.Period(waves[0], freq="Q").end_time.normalize()
+    # scaled from a fixed 0–729 draw, so the random stream (and every answer) does not depend on the window
+    renewal_offset = rng.integers(0, 730, n_accounts) * RENEWAL_WINDOW_DAYS // 730
+    renewal = first_end + pd.Timedelta(days=1) + pd.to_timedelta(renewal_offset, unit="D")
     shared = rng.normal(0, 0.3, n_accounts)
     acct_eff = shared[:, None] + rng.normal(0, 0.35, (n_accounts, len(dims)))
     blind = rng.random(n_accounts) < BLIND_SPOT_SHARE
@@ -149,6 +155,10 @@ def simulate(
     tp_frames = []
     client_lat_last = np.zeros((n_accounts, len(dims)))
     staff_lat_last = np.zeros((n_accounts, len(dims)))
+    # true means of the last wave answered before each account's renewal date (the one its outcome depends on)
+    client_lat_decision = np.zeros((n_accounts, len(dims)))
+    staff_lat_decision = np.zeros((n_accounts, len(dims)))
+    decision_wave = [waves[0]] * n_accounts
     drift = np.zeros((n_accounts, len(dims)))
     care = dims.index("care") if "care" in dims else None
     for w_i, wave in enumerate(waves):
@@ -161,6 +171,9 @@ def simulate(
             if blind[a] and care is not None:
                 staff_lat[care] += 0.8 * stretch
             client_lat_last[a], staff_lat_last[a] = client_lat, staff_lat
+            if w_i == 0 or wave_end < renewal[a]:
+                client_lat_decision[a], staff_lat_decision[a] = client_lat, staff_lat
+                decision_wave[a] = wave
             for side, lat, (nlo, nhi) in (("client", client_lat, client_range), ("staff", staff_lat, staff_range)):
                 n = int(np.exp(rng.uniform(np.log(nlo), np.log(nhi + 1))))
                 n = max(nlo, min(nhi, n))
@@ -200,9 +213,10 @@ def simulate(
                     row["comment"] = _comment(rng, side, row["nps"])
                     resp_rows.append(row)
     responses = pd.DataFrame(resp_rows)
-    # retention outcome from the last wave's true account means
-    gap = np.zeros(n_accounts) if care is None else (staff_lat_last[:, care] - client_lat_last[:, care]) / stretch
-    client_care = np.zeros(n_accounts) if care is None else (client_lat_last[:, care] - base[care]) / stretch
+    # retention outcome from the true account means of the last wave before the renewal date
+    gap = np.zeros(n_accounts) if care is None else \
+        (staff_lat_decision[:, care] - client_lat_decision[:, care]) / stretch
+    client_care = np.zeros(n_accounts) if care is None else (client_lat_decision[:, care] - base[care]) / stretch
     logit = CHURN_INTERCEPT + CHURN_COEF_CLIENT_CARE * client_care + CHURN_COEF_CARE_GAP * (gap - STAFF_SELF_BIAS)
     p_churn = 1 / (1 + np.exp(-logit))
     churned = rng.random(n_accounts) < p_churn
@@ -242,7 +256,8 @@ def simulate(
         "churn_intercept": CHURN_INTERCEPT, "churn_coef_client_care": CHURN_COEF_CLIENT_CARE,
         "churn_coef_care_gap": CHURN_COEF_CARE_GAP, "staff_self_bias": STAFF_SELF_BIAS,
         "blind_spot_accounts": [ids[a] for a in range(n_accounts) if blind[a]],
-        "p_churn": dict(zip(ids, p_churn.round(4).tolist())), "seed": seed,
+        "p_churn": dict(zip(ids, p_churn.round(4).tolist())),
+        "outcome_wave": {ids[a]: decision_wave[a] for a in range(n_accounts) if decided[a]}, "seed": seed,
     }
     return Simulation(accounts=accounts, responses=responses, touchpoints=touchpoints,
                       latent=pd.DataFrame(latent_rows), truth=truth)
