@@ -34,12 +34,15 @@ demo: setup
 	done
 	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/touchpoints.csv --kind touchpoints
 	$(BIN)/flamekit --store $(STORE) summary
+	$(BIN)/flamekit --store $(STORE) reports --wave $$(tail -n 1 $(SAMPLE)/waves.txt) --jobs 2
 
 test: setup browser
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/models.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) $(SAMPLE) $(STORE) reports/*/

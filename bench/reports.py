@@ -1,0 +1,200 @@
+"""Benchmark: rendering account reports — the batch against a naive CLI loop and plain Python.
+
+For the same sample accounts (default 20) in one run, prints the seconds per
+report of
+
+* the batch (:func:`helpers.reports.run_batch`) with 1 and with 2 jobs — wall
+  time including starting the workers and their kernels;
+* a naive loop: the ``papermill`` CLI and then ``jupyter nbconvert --to html
+  --no-input`` per account (a new kernel and a new Python per report);
+* plain Python: :func:`helpers.account_report.account_report_data`, the same
+  four charts as PNG and a minimal HTML writer, in one warm process (import
+  time not counted).
+
+Targets (measured here, never asserted): with 2 jobs the batch reaches ≥ 8× the
+naive loop's throughput, and its time per report per core is within 1.5× of
+plain Python's.  It also checks that 1 and 2 jobs give byte-identical files and
+names the cells that differ when they do not.
+
+Not a test: ``.venv/bin/python bench/reports.py [--accounts 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "account_report.ipynb"
+BIN = Path(sys.executable).parent
+WAVE = "2026Q3"
+
+PLAIN = r"""
+import base64, html, io, json, sys, time
+t0 = time.perf_counter()
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from helpers import plots
+from helpers.account_report import account_report_data
+store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
+t_import = time.perf_counter() - t0
+
+
+def png(obj):
+    fig = obj if isinstance(obj, matplotlib.figure.Figure) else obj.figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def frames(obj, name=""):
+    if hasattr(obj, "to_html"):
+        yield name, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from frames(v, f"{name}.{k}" if name else k)
+
+
+t1 = time.perf_counter()
+for account_id in ids:
+    d = account_report_data(account_id, wave, store=store, language="en")
+    view, gaps, trend = d["view_360"], d["gaps"], d["trend"]
+    parts = [f"<h1>{html.escape(d['name'])} ({account_id}) {wave}</h1>",
+             f"<p>{html.escape(str(d['headline'].get('summary', '')))}</p>",
+             png(plots.flame_chart(view, language="en")), png(plots.dot_plot(view, language="en")),
+             png(plots.gap_plot(gaps, language="en")),
+             png(plots.trend_plot(trend["dimensions"], nps=trend["nps"], language="en"))]
+    for name, frame in frames(d):
+        parts.append(f"<h2>{html.escape(name)}</h2>" + frame.to_html(escape=True))
+    parts += [f"<p>{html.escape(str(n))}</p>" for n in d["notes"]]
+    with open(f"{out}/{account_id}.html", "w", encoding="utf-8") as f:
+        f.write("<!DOCTYPE html><meta charset='utf-8'><title>report</title>" + "".join(parts))
+print(json.dumps({"import_s": t_import, "loop_s": time.perf_counter() - t1}))
+"""
+
+
+def naive_loop(ids: list[str], store: Path, out: Path) -> float:
+    """papermill CLI + jupyter nbconvert CLI per account; total wall seconds."""
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for account_id in ids:
+        nb = out / f"{account_id}.ipynb"
+        subprocess.run([str(BIN / "papermill"), str(NOTEBOOK), str(nb), "-p", "account_id", account_id,
+                        "-p", "wave", WAVE, "-p", "store", str(store), "-p", "language", "en", "-k", "python3",
+                        "--cwd", str(NOTEBOOK.parent), "--no-progress-bar", "--log-level", "ERROR"],
+                       check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", "--log-level", "ERROR",
+                        str(nb)], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def plain_python(ids: list[str], store: Path, out: Path) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, MPLBACKEND="Agg")
+    res = subprocess.run([sys.executable, "-c", PLAIN, str(store), WAVE, str(out), ",".join(ids)],
+                         capture_output=True, text=True, env=env, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def compare(a: Path, b: Path) -> tuple[int, list[str]]:
+    """Count identical report files in two batch folders; describe the differences."""
+    import nbformat
+
+    names = sorted({p.name for d in (a, b) for p in d.iterdir() if p.suffix in (".html", ".ipynb")})
+    same, notes = 0, []
+    for name in names:
+        if not ((a / name).is_file() and (b / name).is_file()):
+            notes.append(f"{name}: only in {'1' if (a / name).is_file() else '2'}-job run")
+            continue
+        if (a / name).read_bytes() == (b / name).read_bytes():
+            same += 1
+            continue
+        if name.endswith(".ipynb"):
+            x, y = nbformat.read(a / name, as_version=4), nbformat.read(b / name, as_version=4)
+            cells = [c1.source.splitlines()[-1][:60] for c1, c2 in zip(x.cells, y.cells) if c1 != c2]
+            notes.append(f"{name}: cells {cells}")
+        else:
+            notes.append(name)
+    return same, notes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=20, help="sample accounts to render (default 20)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print it")
+    args = parser.parse_args()
+    if not NOTEBOOK.is_file():
+        print(f"{NOTEBOOK} does not exist yet; nothing to benchmark.")
+        return 1
+
+    from helpers.reports import run_batch
+    from helpers.sample import build_sample_store
+    from helpers.store import query
+
+    tmp = Path(tempfile.mkdtemp(prefix="flamekit-bench-reports-"))
+    try:
+        store = tmp / "flamekit.duckdb"
+        build_sample_store(store, out=tmp / "exports")
+        ids = query("SELECT DISTINCT account_id FROM responses WHERE wave = ? ORDER BY account_id", [WAVE],
+                    store=store)["account_id"].tolist()[: args.accounts]
+        n = len(ids)
+        print(f"{n} accounts of the sample store, wave {WAVE}; {os.cpu_count()} CPUs; "
+              f"load average before: {os.getloadavg()[0]:.2f}")
+
+        timings = {}
+        batches = {}
+        for jobs in (1, 2):
+            t0 = time.perf_counter()
+            res = run_batch(WAVE, accounts=ids, jobs=jobs, store=store, out_root=tmp / f"jobs{jobs}",
+                            extra_notebooks={}, force=True, progress=False)
+            timings[f"batch_{jobs}"] = time.perf_counter() - t0
+            batches[jobs] = res
+            failed = [f"{r.account_id}: {r.error}" for r in res.failed]
+            if failed:
+                print(f"  {jobs} job(s): {len(failed)} failed: {[f[:300] for f in failed[:3]]}")
+        timings["naive"] = naive_loop(ids, store, tmp / "naive")
+        plain = plain_python(ids, store, tmp / "plain")
+        timings["plain"] = plain["loop_s"]
+
+        per = {k: v / n for k, v in timings.items()}
+        steady = {jobs: sum(r.seconds or 0 for r in b.reports) / n for jobs, b in batches.items()}
+        print()
+        print(f"{'':34s}{'total s':>9s}{'s/report':>10s}")
+        rows = [("batch, 1 job (warm kernel)", "batch_1"), ("batch, 2 jobs", "batch_2"),
+                ("naive papermill + nbconvert CLI", "naive"), ("plain Python (warm process)", "plain")]
+        for label, key in rows:
+            print(f"{label:34s}{timings[key]:9.1f}{per[key]:10.2f}")
+        print(f"  (worker time per report, no start-up: 1 job {steady[1]:.2f} s, 2 jobs {steady[2]:.2f} s; "
+              f"plain Python import {plain['import_s']:.1f} s not counted)")
+        throughput = per["naive"] / per["batch_2"]
+        per_core = per["batch_2"] * 2 / per["plain"]
+        print()
+        print(f"throughput, batch 2 jobs vs naive loop: {throughput:.1f}×   (target ≥ 8×)")
+        print(f"per report per core, batch 2 jobs vs plain Python: {per_core:.2f}×   (target ≤ 1.5×)")
+        print(f"  same with 1 job: {per['batch_1'] / per['plain']:.2f}×; "
+              f"2 jobs speed-up over 1 job: {per['batch_1'] / per['batch_2']:.2f}×")
+        same, notes = compare(batches[1].out_dir, batches[2].out_dir)
+        total = same + len(notes)
+        print()
+        print(f"identical files, 1 vs 2 jobs: {same} of {total}")
+        for note in notes[:10]:
+            print(f"  differs: {note}")
+        if args.keep:
+            print(f"\nfiles kept in {tmp}")
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
