@@ -1784,9 +1784,11 @@ def run_batch(
         if slug and slug not in results and prev.get("status") == "ok" and (out_dir / f"{slug}.html").is_file():
             results[slug] = ReportResult.from_dict({**prev, "action": "kept"})
 
-    fallback = _store_headlines(store_path, wave)
-    for r in results.values():
-        if r.kind == "account" and r.account_id and not r.headline and r.action != "kept":
+    missing = [r for r in results.values()
+               if r.kind == "account" and r.account_id and not r.headline and r.action != "kept"]
+    if missing:  # counted from the store only for reports whose notebook gave no headline (e.g. failed ones)
+        fallback = _store_headlines(store_path, wave)
+        for r in missing:
             r.headline = fallback.get(r.account_id)
     order = {t["slug"]: i for i, t in enumerate(tasks)}
     reports = sorted(results.values(), key=lambda r: (r.kind == "account", order.get(r.slug, len(order)),
