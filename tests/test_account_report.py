@@ -658,3 +658,29 @@ def test_notebook_with_a_hostile_wave_label(hostile_store, tmp_path):
     html += "".join(o.get("data", {}).get("text/html", "") for o in outputs(nb))
     assert_inert(html)
     assert "2026Q4 &lt;img src=x onerror=alert(7)&gt;" in html
+
+
+@pytest.mark.slow
+def test_all_suppressed_account_reports_without_a_number_of_any_group(sample_store, tmp_path):
+    """Thresholds above every group of A001 (10 client, 15 team answers): nothing of a group may show."""
+    data = ar.account_report_data("A001", "2026Q3", store=sample_store, min_group_size=20,
+                                  min_comment_group_size=20)
+    staff = data["view_360"][data["view_360"]["side"] == "staff"]
+    assert staff["suppressed"].all() and staff[["mean", "ci_low", "ci_high"]].isna().all().all()
+    assert (data["gaps"]["evidence"] == gp.SUPPRESSED).all() and data["gaps"]["label"].isna().all()
+    groups = data["client_groups"]
+    assert groups["suppressed"].all() and groups["mean"].isna().all()
+    assert not data["comments"]["team_shown"] and data["headline"]["staff_suppressed"]
+    assert data["next_meeting"]["strengths"].empty or "gap" not in data["next_meeting"]["strengths"]
+    nb = run_notebook(tmp_path, {"store": str(sample_store), "min_group_size": 20, "min_comment_group_size": 20})
+    markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs(nb))
+    assert "Team results are hidden: 15 team members answered" in markdown
+    # the hidden team means appear nowhere in the notebook (tables, plots' embedded data, JSON)
+    team_means = ar.account_report_data("A001", "2026Q3", store=sample_store)["view_360"].query("side == 'staff'")
+    text = json.dumps([o.get("data", {}) for o in outputs(nb)
+                       if "image/png" not in o.get("data", {})], ensure_ascii=False)
+    client = data["view_360"].query("side == 'client'")
+    shown = {f"{v:.2f}" for v in client[["mean", "ci_low", "ci_high"]].to_numpy().ravel()}
+    for m in team_means["mean"]:
+        if f"{m:.2f}" not in shown:  # a team mean that happens to equal a shown client figure proves nothing
+            assert f"{m:.2f}" not in text, m
