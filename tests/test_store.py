@@ -98,3 +98,12 @@ def _hold_write_lock(path, ready, done):
     ready.set()
     done.wait(30)
     con.close()
+
+
+def test_duckdb_threads_can_be_capped_for_parallel_workers(sample_store, monkeypatch):
+    from helpers.store import query
+
+    monkeypatch.setenv("FLAMEKIT_DUCKDB_THREADS", "1")
+    assert query("SELECT current_setting('threads') AS t", store=sample_store)["t"].iloc[0] == 1
+    monkeypatch.setenv("FLAMEKIT_DUCKDB_THREADS", "not a number")  # ignored, not an error
+    assert query("SELECT current_setting('threads') AS t", store=sample_store)["t"].iloc[0] >= 1

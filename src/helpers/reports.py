@@ -885,6 +885,10 @@ class ReportWorker:
     warmup : sequence of str
         Import statements run in every new kernel before its first notebook
         (errors ignored), e.g. from :func:`_notebook_imports`.
+    threads : int, optional
+        DuckDB threads per connection in the kernel (``$FLAMEKIT_DUCKDB_THREADS``);
+        the batch gives each worker its share of the cores.  BLAS libraries
+        always get one thread per kernel.
 
     Notes
     -----
@@ -900,8 +904,9 @@ class ReportWorker:
     """
 
     def __init__(self, *, kernel_name: str = KERNEL_NAME, timeout: float = DEFAULT_TIMEOUT,
-                 startup_timeout: float = 60, warmup: Sequence[str] = ()):
+                 startup_timeout: float = 60, warmup: Sequence[str] = (), threads: int | None = None):
         self.kernel_name = kernel_name
+        self.threads = threads
         self.warmup = list(warmup)
         self.timeout = timeout
         self.startup_timeout = startup_timeout
@@ -964,6 +969,11 @@ class ReportWorker:
         env = dict(os.environ)
         env["PYTHONHASHSEED"] = "0"
         env.pop("MPLBACKEND", None)  # a shell's MPLBACKEND=Agg would stop the kernel from showing figures
+        # One BLAS thread per kernel whatever the number of jobs (a report's matrices are small, and the thread
+        # count must not change floating-point results between runs); DuckDB gets this worker's share of cores.
+        env.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+        if self.threads:
+            env["FLAMEKIT_DUCKDB_THREADS"] = str(int(self.threads))
         await km.start_kernel(env=env, extra_arguments=["--HistoryManager.enabled=False"], cwd=str(NOTEBOOKS
                               if NOTEBOOKS.is_dir() else Path.cwd()))
         kc = km.client()
@@ -1733,9 +1743,11 @@ def run_batch(
 
     pool = None
     if to_run:
+        workers = max(1, min(int(jobs), len(to_run)))
         worker_kwargs = {"kernel_name": kernel_name, "timeout": timeout, "exporter": (with_code, language),
+                         "threads": max(1, (os.cpu_count() or 1) // workers),
                          "warmup": _notebook_imports(sorted({Path(t["notebook"]) for t in to_run}))}
-        pool = _Pool(max(1, min(int(jobs), len(to_run))), worker_kwargs)
+        pool = _Pool(workers, worker_kwargs)
     try:
         # Check every notebook's parameters (papermill only warns about unknown names) before anything runs.
         declared = {"account": notebook_parameters(nb_path)}

@@ -115,7 +115,11 @@ def _path(store: str | Path | None) -> Path:
 
 @contextmanager
 def connect(store: str | Path | None = None, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the store; read-only unless writing.  Creates the schema when writing."""
+    """Open the store; read-only unless writing.  Creates the schema when writing.
+
+    ``$FLAMEKIT_DUCKDB_THREADS`` (a positive integer) caps DuckDB's threads
+    per connection; unset, DuckDB uses every core.
+    """
     path = _path(store)
     if read_only and not path.exists():
         raise StoreError(
@@ -123,8 +127,12 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    config = {}
+    threads = os.environ.get("FLAMEKIT_DUCKDB_THREADS", "").strip()
+    if threads.isdigit() and int(threads) > 0:  # set by the report batch so parallel workers do not oversubscribe
+        config["threads"] = int(threads)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreError(
