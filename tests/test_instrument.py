@@ -74,3 +74,23 @@ def test_invalid_instrument(tmp_path, change, msg):
     p.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     with pytest.raises(InstrumentError, match=msg):
         load_instrument(p)
+
+
+def test_own_instrument_reaches_everything_the_command_starts(tmp_path, monkeypatch, capsys):
+    """`flamekit --instrument X` sets $FLAMEKIT_INSTRUMENT, which every default load_instrument() reads —
+    also in notebooks and report kernels the command starts."""
+    from helpers.cli import main
+
+    inst = _custom_instrument(tmp_path)
+    monkeypatch.setenv("FLAMEKIT_INSTRUMENT", "")  # empty means the shipped one; the variable is undone after
+    assert "agility" not in load_instrument().dimension_ids
+    store = tmp_path / "s.duckdb"
+    build_sample_store(store, out=tmp_path / "ex", n_accounts=6, instrument=inst)
+    assert main(["--store", str(store), "--instrument", str(inst.source), "summary"]) == 0
+    assert "Agility" in capsys.readouterr().out
+    assert load_instrument().dimension_ids[-1] == "agility"  # the default now follows the command's choice
+    monkeypatch.setenv("FLAMEKIT_INSTRUMENT", str(tmp_path / "missing.yml"))
+    with pytest.raises(InstrumentError, match="missing.yml does not exist"):
+        load_instrument()
+    assert main(["--instrument", str(tmp_path / "nope.yml"), "summary"]) == 2
+    assert "nope.yml does not exist" in capsys.readouterr().err

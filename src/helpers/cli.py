@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -137,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .ingest import IngestError
-    from .instrument import InstrumentError
+    from .instrument import InstrumentError, load_instrument
     from .store import StoreError
 
     try:
+        if args.instrument:
+            # checked once here; the environment carries it to notebooks and report kernels this command starts
+            load_instrument(args.instrument)
+            os.environ["FLAMEKIT_INSTRUMENT"] = str(Path(args.instrument).resolve())
         return int(args.func(args) or 0)
     except (StoreError, InstrumentError, IngestError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ shape (other items, a 1–7 scale, a sixth dimension) passed wherever
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -202,7 +203,9 @@ def load_instrument(path: str | Path | Instrument | None = None) -> Instrument:
     path : str, Path, Instrument or None
         YAML file of the same shape as ``helpers/instrument.yml``.  An
         :class:`Instrument` is passed through unchanged, so functions can accept
-        either.
+        either.  None: ``$FLAMEKIT_INSTRUMENT`` when set (``flamekit
+        --instrument`` sets it, so notebooks and report kernels started by the
+        command use the same instrument), else the shipped one.
 
     Returns
     -------
@@ -210,7 +213,9 @@ def load_instrument(path: str | Path | Instrument | None = None) -> Instrument:
     """
     if isinstance(path, Instrument):
         return path
-    p = Path(path) if path is not None else DEFAULT_INSTRUMENT
+    if path is None:
+        path = os.environ.get("FLAMEKIT_INSTRUMENT") or DEFAULT_INSTRUMENT
+    p = Path(path)
     if not p.exists():
         raise InstrumentError(f"Instrument file {p} does not exist")
     return _load_cached(str(p.resolve()), p.stat().st_mtime)
