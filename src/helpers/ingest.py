@@ -41,7 +41,7 @@ import yaml
 
 from .instrument import Instrument, load_instrument, normalise_header
 from .readers import ExportError, RawExport, parse_numbers, read_export
-from .store import connect
+from .store import StoreError, connect
 
 KINDS = ("client", "staff", "accounts", "touchpoints")
 WAVE_LABEL = re.compile(r"[\w.\- ]{1,40}")
@@ -434,6 +434,26 @@ def _file_sha(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _earlier_ingest(con, sha: str, kind: str, wave: str | None) -> dict[str, int] | None:
+    """Counts of an earlier ingest of the same file content as the same kind and wave, or None."""
+    row = con.execute(
+        "SELECT rows_read, rows_stored, rows_already_stored, rows_quarantined FROM ingests "
+        "WHERE file_sha256 = ? AND kind = ? AND coalesce(wave, '') = coalesce(?, '') LIMIT 1",
+        [sha, kind, wave]).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("rows_read", "rows_stored", "rows_already_stored", "rows_quarantined"), map(int, row)))
+
+
+def _earlier_ingest_in(store: str | Path | None, sha: str, kind: str, wave: str | None) -> dict[str, int] | None:
+    """:func:`_earlier_ingest` on a read-only connection, None when there is no store yet."""
+    try:
+        with connect(store) as con:
+            return _earlier_ingest(con, sha, kind, wave)
+    except StoreError:
+        return None
+
+
 def _known_accounts(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT account_id FROM accounts").fetchall()}
 
@@ -490,24 +510,24 @@ def ingest(
     if kind not in KINDS:
         raise IngestError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
     inst = load_instrument(instrument)
+    if kind in ("client", "staff") and wave is not None and not WAVE_LABEL.fullmatch(wave):
+        raise IngestError(f"Wave {wave!r} should be a short label such as 2026Q3.")
+    sha = _file_sha(path) if Path(path).is_file() else None
+    done = _earlier_ingest_in(store, sha, kind, wave) if sha else None
+    if done is not None:  # the same bytes as the same kind and wave: nothing to read or write
+        return IngestResult(file=str(path), kind=kind, wave=wave, already_ingested=True, **done)
     try:
         raw = read_export(path)
     except ExportError as exc:
         raise IngestError(str(exc)) from exc
-    if kind in ("client", "staff") and wave is not None and not WAVE_LABEL.fullmatch(wave):
-        raise IngestError(f"Wave {wave!r} should be a short label such as 2026Q3.")
     mp = Mapping.load(mapping)
     resolved = resolve_columns(raw, kind, inst, mp)
     if kind in ("client", "staff") and wave is None and "wave" not in resolved.values():
         raise IngestError(f"{raw.file}: give the survey wave with --wave (e.g. --wave 2026Q3); the file has no wave column.")
-    sha = _file_sha(path)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = IngestResult(file=raw.file, kind=kind, wave=wave, rows_read=len(raw.frame), encoding=raw.encoding)
     with connect(store, read_only=False) as con:
-        seen = con.execute(
-            "SELECT count(*) FROM ingests WHERE file_sha256 = ? AND kind = ? AND coalesce(wave, '') = coalesce(?, '')",
-            [sha, kind, wave]).fetchone()[0]
-        if seen:
+        if _earlier_ingest(con, sha, kind, wave) is not None:  # another process got there in the meantime
             result.already_ingested = True
             return result
         builder = {"accounts": _build_accounts, "touchpoints": _build_touchpoints}.get(kind, _build_survey)
