@@ -206,3 +206,19 @@ def test_planted_effects_show_in_descriptive_tables(simulation):
     care = acc[acc["side"] == "client"].set_index("account_id")["mean"]
     status = simulation.accounts.set_index("account_id")["status"]
     assert care[status == "churned"].mean() < care[status == "renewed"].mean()
+
+
+def test_mean_interval_matches_scipy_on_raw_data():
+    import doctest
+
+    from scipy import stats as st_
+
+    import helpers.scores as S
+
+    x = np.array([3.0, 4.0, 4.0, 5.0, 2.0, 4.0])
+    low, high = S.mean_interval(x.mean(), x.std(ddof=1), len(x))
+    ref = st_.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=st_.sem(x))
+    assert (low, high) == pytest.approx(ref)
+    lo, hi = S.mean_interval(pd.Series([4.0, 3.0]), pd.Series([1.0, 0.5]), pd.Series([1, 3]))
+    assert np.isnan(lo.iloc[0]) and np.isnan(hi.iloc[0]) and lo.iloc[1] < 3.0 < hi.iloc[1]
+    assert doctest.testmod(S).failed == 0

@@ -111,11 +111,37 @@ def summarise(
     g = data.dropna(subset=[value]).groupby(by, observed=True, dropna=False)[value]
     out = g.agg(n="count", mean="mean", sd="std").reset_index()
     out["se"] = out["sd"] / np.sqrt(out["n"])
-    tcrit = stats.t.ppf(0.5 + ci / 2, (out["n"] - 1).clip(lower=1))
-    half = np.where(out["n"] >= 2, tcrit * out["se"], np.nan)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], ci=ci)
     return out
+
+
+def mean_interval(mean, sd, n, *, ci: float = 0.95):
+    """Student's t interval of a mean from its summary: mean ± t_{(1+ci)/2, n−1} · sd/√n.
+
+    Parameters
+    ----------
+    mean, sd, n : float or array-like
+        Sample mean, sample standard deviation (ddof 1) and size, elementwise.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of (low, high)
+        Same shape as the inputs (a Series stays a Series); NaN where n < 2.
+
+    Examples
+    --------
+    >>> low, high = mean_interval(4.0, 1.0, 4)
+    >>> round(float(low), 3), round(float(high), 3)
+    (2.409, 5.591)
+    """
+    n_arr = np.asarray(n, dtype=float)
+    tcrit = stats.t.ppf(0.5 + ci / 2, np.clip(n_arr - 1, 1, None))
+    half = np.where(n_arr >= 2, tcrit * np.asarray(sd, dtype=float) / np.sqrt(np.clip(n_arr, 1, None)), np.nan)
+    if isinstance(mean, pd.Series):
+        half = pd.Series(half, index=mean.index)
+    return mean - half, mean + half
 
 
 def dimension_summary(answers: pd.DataFrame, *, instrument=None, min_items: int | None = None,
