@@ -249,3 +249,28 @@ def test_plot_importance_performance_draws_intervals_that_exclude_the_estimate()
     assert sorted(tuple(np.round(seg[:, 0], 6)) for seg in horizontal) == [(0.02, 0.2), (0.5, 0.7)]
     assert len(ax.texts) == 2 and ax.get_ylabel() == "Performance (mean score)"
     plt.close("all")
+
+
+def test_dominance_limits_the_number_of_predictors_wherever_it_fits_every_subset():
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(60, 14)), columns=["nps", *[f"dimension_{i}" for i in range(13)]])
+    many = [f"dimension_{i}" for i in range(13)]
+    with pytest.raises(ValueError, match="relative_weights"):
+        quiet(D.dominance, wide, predictors=many, cluster=None, n_boot=0)
+    for fn in (D.conditional_dominance, D.complete_dominance):
+        with pytest.raises(ValueError, match="relative_weights"):
+            quiet(fn, wide, predictors=many)
+    # the cluster column is required, not silently replaced by resampling respondents
+    with pytest.raises(KeyError, match="account_id"):
+        D.relative_weights(wide, predictors=many[:3])
+    # one predictor named by a (long) string is one predictor, not one per character
+    one = quiet(D.dominance, wide.rename(columns={"dimension_0": "professionalism"}), predictors="professionalism",
+                cluster=None, n_boot=0)
+    assert one["term"].tolist() == ["professionalism"]
+
+
+def test_general_dominance_is_the_mean_of_conditional_dominance_over_k(resp):
+    d = resp.dropna()
+    general = D.dominance(d, n_boot=0, cluster=None).set_index("term")["estimate"]
+    conditional = D.conditional_dominance(d).groupby("term")["increment"].mean()
+    assert np.allclose(conditional[general.index], general, atol=1e-12)

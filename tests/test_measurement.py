@@ -126,3 +126,12 @@ def test_too_few_answers_gives_a_verdict_not_a_crash(answers):
     assert "too few complete answers" in mc["message"].iloc[0]
     one_side = answers[answers["side"] == "client"]
     assert (Me.measurement_check(one_side)["flag"] == Me.TOO_FEW).all()
+
+
+def test_bad_arguments_get_a_readable_error(answers):
+    with pytest.raises(KeyError, match="side"):
+        Me.measurement_check(answers.drop(columns="side"))
+    with pytest.raises(ValueError, match="two sides"):
+        Me.measurement_check(answers, sides=("client",))
+    with pytest.raises(ValueError, match="language must be one of"):
+        Me.measurement_check(answers, language="sv")

@@ -631,3 +631,17 @@ def test_tables_from_the_store_loaders(sample_store):
     res = quiet(M.nps_ols, rt).set_index("term")
     assert res.loc["care", "coef"] > 1.0
     assert quiet(M.time_to_churn, tab)["event"].sum() == (tab["status"] == "churned").sum()
+
+
+def test_cluster_and_group_columns_are_required_and_rows_without_them_counted(tables):
+    rt = tables["resp"].dropna(subset=["nps", *DIMS]).reset_index(drop=True)
+    with pytest.raises(KeyError, match="account_id"):
+        M.nps_ols(rt.drop(columns="account_id"))
+    with pytest.raises(KeyError, match="account_id"):
+        M.nps_mixed(rt.drop(columns="account_id"))
+    assert np.isfinite(quiet(M.nps_ols, rt.drop(columns="account_id"), cluster=None)["coef"]).all()
+    gappy = rt.assign(account_id=rt["account_id"].mask(rt.index < 7))
+    for fn in (M.nps_ols, M.nps_ordinal, M.nps_mixed):
+        with pytest.warns(ModelWarning, match="7 of .* rows were left out because nps, account_id or a predictor"):
+            out = fn(gappy)
+        assert (out["n_dropped"] == 7).all() and (out["n"] == len(rt) - 7).all()

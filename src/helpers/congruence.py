@@ -26,10 +26,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from .diagnostics import ModelWarning, trust_checks
+from .diagnostics import ModelWarning, _with_warnings, trust_checks
 from .instrument import Instrument, load_instrument
+from .models import _fit_binary, _wald_rows
 
 __all__ = ["SURFACE_COLUMNS", "response_surface", "congruence", "plot_response_surface"]
 
@@ -48,12 +49,21 @@ _MEANING = {
     "a3": "slope along the line of disagreement (X = −Y)",
     "a4": "curvature along the line of disagreement (X = −Y)",
 }
+_TERMS = ["b0", "b1", "b2", "b3", "b4", "b5", "a1", "a2", "a3", "a4"]
 # a = C b over (b1..b5)
 _A = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, -1, 0, 0, 0], [0, 0, 1, -1, 1]], dtype=float)
 
 
 def _design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(x)), x, y, x**2, x * y, y**2])
+
+
+def _surface(model: str, rows: list[dict], messages: list[str], **common) -> pd.DataFrame:
+    """The ten terms of a surface with their estimates from ``rows`` (NaN without one) and ``common``; warns."""
+    fitted = {r["term"]: r for r in rows}
+    out = pd.DataFrame([{"model": model, "dimension": "", "term": t, "meaning": _MEANING[t], **common,
+                         **fitted.get(t, {})} for t in _TERMS])
+    return _with_warnings(out, SURFACE_COLUMNS, messages, stacklevel=4)
 
 
 def response_surface(
@@ -127,8 +137,6 @@ def response_surface(
     >>> round(float(rs.loc["a4", "coef"]), 1)
     -2.0
     """
-    from .models import _fit_binary
-
     if centre is None:
         inst = load_instrument(instrument)
         centre = (inst.scale_min + inst.scale_max) / 2
@@ -148,24 +156,20 @@ def response_surface(
     if family not in ("linear", "logistic"):
         raise ValueError(f"family must be 'linear' or 'logistic', not {family!r}.")
     model = "response surface" if family == "linear" else "response surface, logistic"
-    terms = ["b0", "b1", "b2", "b3", "b4", "b5", "a1", "a2", "a3", "a4"]
     events = int(zv.sum()) if family == "logistic" and n else np.nan
-
-    def empty(msg):
-        messages.append(msg)
-        out = pd.DataFrame({"model": model, "dimension": "", "term": terms, "meaning": [_MEANING[t] for t in terms],
-                            "n": n, "n_dropped": n_dropped, "n_events": events, "estimator": "none"})
-        return _finish(out, messages)
-
     xv = complete[x].to_numpy(dtype=float) - centre
     yv = complete[y].to_numpy(dtype=float) - centre
     design = _design(xv, yv)
+    problem = ""
     if n < 8 or np.linalg.matrix_rank(design) < 6:
-        return empty(f"Only {n} usable rows (or ratings without enough spread): the six-term surface cannot be "
-                     "estimated.")
+        problem = (f"Only {n} usable rows (or ratings without enough spread): the six-term surface cannot be "
+                   "estimated.")
+    elif family == "logistic" and events in (0, n):
+        problem = "Every unit has the same outcome, so nothing can be learnt about what predicts it."
+    if problem:
+        return _surface(model, [], [*messages, problem], n=n, n_dropped=n_dropped, n_events=events,
+                        estimator="none")
     if family == "logistic":
-        if events in (0, n):
-            return empty("Every unit has the same outcome, so nothing can be learnt about what predicts it.")
         fit = _fit_binary(design, zv, ["Intercept", "X", "Y", "X2", "XY", "Y2"], method=method)
         messages += fit["messages"]
         b, cov = fit["coef"], fit["cov"]
@@ -184,32 +188,11 @@ def response_surface(
             messages.append(f"Only {n} units for a six-term surface: the curvature terms (a2, a4) are imprecise.")
     a = _A @ b[1:]
     a_se = np.sqrt(np.einsum("ij,jk,ik->i", _A, cov[1:, 1:], _A))
-    est = np.concatenate([b, a])
-    se = np.concatenate([np.sqrt(np.diag(cov)), a_se])
-    crit = stats.t.ppf(0.5 + ci / 2, df) if df else stats.norm.ppf(0.5 + ci / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tstat = est / se
-    p = 2 * (stats.t.sf(np.abs(tstat), df) if df else stats.norm.sf(np.abs(tstat)))
-    out = pd.DataFrame({"model": model, "dimension": "", "term": terms, "meaning": [_MEANING[t] for t in terms],
-                        "coef": est, "se": se, "ci_low": est - crit * se, "ci_high": est + crit * se, "p_val": p,
-                        "n": n, "n_dropped": n_dropped, "n_events": events, "estimator": estimator})
-    out = _finish(out, messages)
-    out.attrs["cov"] = pd.DataFrame(cov, index=terms[:6], columns=terms[:6]).to_dict()
+    rows = _wald_rows(_TERMS, np.concatenate([b, a]), np.concatenate([np.sqrt(np.diag(cov)), a_se]), ci, df=df)
+    out = _surface(model, rows, messages, n=n, n_dropped=n_dropped, n_events=events, estimator=estimator)
+    out.attrs["cov"] = pd.DataFrame(cov, index=_TERMS[:6], columns=_TERMS[:6]).to_dict()
     out.attrs["centre"] = centre
     out.attrs["family"] = family
-    return out
-
-
-def _finish(out: pd.DataFrame, messages: list[str]) -> pd.DataFrame:
-    msgs = list(dict.fromkeys(m for m in messages if m))
-    out["warnings"] = " ".join(msgs)
-    for c in SURFACE_COLUMNS:
-        if c not in out:
-            out[c] = np.nan
-    out = out[SURFACE_COLUMNS]
-    out.attrs["warnings"] = msgs
-    for m in msgs:
-        _warnings.warn(m, ModelWarning, stacklevel=3)
     return out
 
 
@@ -346,7 +329,7 @@ def plot_response_surface(
     if scale is None:
         inst = load_instrument(instrument)
         scale = (inst.scale_min, inst.scale_max)
-    b = surface.set_index("term").loc[["b0", "b1", "b2", "b3", "b4", "b5"], "coef"].to_numpy(dtype=float)
+    b = surface.set_index("term").loc[_TERMS[:6], "coef"].to_numpy(dtype=float)
     centre = surface.attrs.get("centre", sum(scale) / 2)
     grid = np.linspace(scale[0], scale[1], 60)
     gx, gy = np.meshgrid(grid, grid)

@@ -53,8 +53,23 @@ class ModelWarning(UserWarning):
     """A model was fitted, but its result should be read with care (the message says why)."""
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, ModelWarning, stacklevel=3)
+def _with_warnings(out: pd.DataFrame, columns: Sequence[str], messages: Sequence[str], *,
+                   stacklevel: int) -> pd.DataFrame:
+    """A model result in ``columns`` (NaN where absent) that states and emits its warnings.
+
+    Empty and repeated messages are dropped; the rest are joined in the
+    ``warnings`` column, listed in ``attrs["warnings"]`` and each emitted as
+    a :class:`ModelWarning` (``stacklevel`` as for :func:`warnings.warn`,
+    counted from here).  Used by :mod:`helpers.models`,
+    :mod:`helpers.drivers` and :mod:`helpers.congruence`.
+    """
+    msgs = list(dict.fromkeys(m for m in messages if m))
+    out = out.reindex(columns=list(columns))
+    out["warnings"] = " ".join(msgs)
+    out.attrs["warnings"] = msgs
+    for m in msgs:
+        warnings.warn(m, ModelWarning, stacklevel=stacklevel)
+    return out
 
 
 def _design(data: pd.DataFrame, predictors: Sequence[str]) -> tuple[np.ndarray, int]:
@@ -508,10 +523,15 @@ def plot_residuals(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str
     >>> d = pd.DataFrame({"y": [1, 3, 2, 5, 4.], "x": [1, 2, 3, 4, 5.]})
     >>> ax = plot_residuals(d, outcome="y", predictors=["x"])
     """
+    tab = influence_table(data, outcome=outcome, predictors=predictors)
+    return _draw_residuals(tab, outcome=outcome, ax=_axes(ax), title=title)
+
+
+def _draw_residuals(tab: pd.DataFrame, *, outcome: str, ax, title: str | None):
+    """:func:`plot_residuals` from an :func:`influence_table`."""
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
-    tab = influence_table(data, outcome=outcome, predictors=predictors).sort_values("fitted")
-    ax = _axes(ax)
+    tab = tab.sort_values("fitted")
     ax.scatter(tab["fitted"], tab["residual"], s=12, alpha=0.5, color="#495057")
     ax.axhline(0, color="#868e96", lw=1, ls="--")
     if len(tab) >= 5:
@@ -559,8 +579,12 @@ def plot_influence(
     >>> ax = plot_influence(d, outcome="y", predictors=["x"])
     """
     tab = influence_table(data, outcome=outcome, predictors=predictors, id=id)
-    n, p = len(tab), len(list(predictors)) + 1
-    ax = _axes(ax)
+    return _draw_influence(tab, n_terms=len(list(predictors)) + 1, label=label, ax=_axes(ax), title=title)
+
+
+def _draw_influence(tab: pd.DataFrame, *, n_terms: int, label: int, ax, title: str | None):
+    """:func:`plot_influence` from an :func:`influence_table` of a model with ``n_terms`` coefficients."""
+    n, p = len(tab), n_terms
     size = 20 + 600 * (tab["cooks_d"] / max(tab["cooks_d"].max(), 1e-12))
     ax.scatter(tab["leverage"], tab["student_resid"], s=size, alpha=0.4, color="#1864ab", edgecolor="k", lw=0.5)
     for lev in (2 * p / n, 3 * p / n):
@@ -591,8 +615,9 @@ def plot_diagnostics(data: pd.DataFrame, *, outcome: str, predictors: Sequence[s
 
     Notes
     -----
-    The panels of R's ``plot.lm`` (Chambers & Hastie 1992), drawn with the
-    helpers above.
+    The panels of R's ``plot.lm`` (Chambers & Hastie 1992), drawn as
+    :func:`plot_residuals` and :func:`plot_influence` draw them, from one
+    :func:`influence_table`.
 
     Examples
     --------
@@ -603,8 +628,8 @@ def plot_diagnostics(data: pd.DataFrame, *, outcome: str, predictors: Sequence[s
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(9, 7))
-    plot_residuals(data, outcome=outcome, predictors=predictors, ax=axes[0, 0])
     tab = influence_table(data, outcome=outcome, predictors=predictors, id=id)
+    _draw_residuals(tab, outcome=outcome, ax=axes[0, 0], title=None)
     r = np.sort(tab["student_resid"].dropna().to_numpy())
     q = stats.norm.ppf((np.arange(1, len(r) + 1) - 0.5) / max(len(r), 1))
     axes[0, 1].scatter(q, r, s=12, alpha=0.5, color="#495057")
@@ -618,6 +643,6 @@ def plot_diagnostics(data: pd.DataFrame, *, outcome: str, predictors: Sequence[s
     axes[1, 0].set_xlabel("Fitted value")
     axes[1, 0].set_ylabel("√|studentised residual|")
     axes[1, 0].set_title("Scale–location")
-    plot_influence(data, outcome=outcome, predictors=predictors, id=id, ax=axes[1, 1])
+    _draw_influence(tab, n_terms=len(list(predictors)) + 1, label=3, ax=axes[1, 1], title=None)
     fig.tight_layout()
     return fig

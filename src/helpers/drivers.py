@@ -26,9 +26,11 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .diagnostics import ModelWarning, trust_checks
+from .diagnostics import ModelWarning, _with_warnings, trust_checks
 from .instrument import Instrument, load_instrument
-from .models import term_label
+from .models import _default_predictors, term_label
+from .models import _prepare as _complete_cases
+from .scores import summarise
 
 __all__ = [
     "DRIVER_COLUMNS",
@@ -45,6 +47,9 @@ __all__ = [
 
 DRIVER_COLUMNS = ["method", "outcome", "term", "estimate", "ci_low", "ci_high", "share", "share_ci_low", "share_ci_high",
                   "rank", "rank_share", "top_share", "r2", "n", "n_dropped", "n_clusters", "n_boot", "warnings"]
+
+#: Most predictors for exact dominance analysis, which fits all 2^p subset models.
+MAX_DOMINANCE_PREDICTORS = 12
 
 QUADRANTS = {
     (True, False): "concentrate here",
@@ -76,6 +81,9 @@ def _rw_from_corr(corr: np.ndarray) -> np.ndarray:
 def _subset_r2(corr: np.ndarray) -> np.ndarray:
     """R² of every subset of predictors: array (..., 2^p) indexed by bit mask (0 = empty)."""
     p = corr.shape[-1] - 1
+    if p > MAX_DOMINANCE_PREDICTORS:
+        raise ValueError(f"Exact dominance analysis over {p} predictors needs 2^{p} models; use at most "
+                         f"{MAX_DOMINANCE_PREDICTORS} predictors, or relative_weights instead.")
     out = np.zeros(corr.shape[:-2] + (2**p,))
     for mask in range(1, 2**p):
         idx = [j + 1 for j in range(p) if mask >> j & 1]
@@ -86,55 +94,38 @@ def _subset_r2(corr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _general_dominance(r2: np.ndarray, p: int) -> np.ndarray:
-    """General dominance weights from the subset R² table (Shapley values of R²)."""
-    out = np.zeros(r2.shape[:-1] + (p,))
-    for j in range(p):
-        bit = 1 << j
-        acc = np.zeros(r2.shape[:-1])
-        for k in range(p):
-            others = [i for i in range(p) if i != j]
-            incs = []
-            for sub in combinations(others, k):
-                mask = sum(1 << i for i in sub)
-                incs.append(r2[..., mask | bit] - r2[..., mask])
-            acc = acc + np.mean(incs, axis=0)
-        out[..., j] = acc / p
-    return out
-
-
 def _conditional(r2: np.ndarray, p: int) -> np.ndarray:
-    """Conditional dominance: mean increment of each predictor in models with k others, shape (p, p)."""
-    out = np.zeros((p, p))
+    """Conditional dominance from the subset R² table: mean increment of predictor j in models with k others.
+
+    Array (..., p, p) indexed [..., j, k].
+    """
+    out = np.zeros(r2.shape[:-1] + (p, p))
     for j in range(p):
         others = [i for i in range(p) if i != j]
         for k in range(p):
-            vals = [r2[sum(1 << i for i in sub) | (1 << j)] - r2[sum(1 << i for i in sub)]
-                    for sub in combinations(others, k)]
-            out[j, k] = np.mean(vals)
+            masks = np.array([sum(1 << i for i in sub) for sub in combinations(others, k)])
+            out[..., j, k] = (r2[..., masks | (1 << j)] - r2[..., masks]).mean(axis=-1)
     return out
+
+
+def _general_dominance(r2: np.ndarray, p: int) -> np.ndarray:
+    """General dominance weights (Shapley values of R²): the conditional dominance averaged over k."""
+    return _conditional(r2, p).mean(axis=-1)
 
 
 # ---------------------------------------------------------------------------
 # Data preparation and the cluster bootstrap
 # ---------------------------------------------------------------------------
 def _prepare(data, outcome, predictors, cluster, instrument):
-    if predictors is None:
-        predictors = [d for d in load_instrument(instrument).dimension_ids if d in data.columns]
-    predictors = [predictors] if isinstance(predictors, str) else list(predictors)
-    missing = [c for c in [outcome, *predictors] if c not in data.columns]
-    if missing:
-        raise KeyError(f"Columns {missing} are not in the data.")
-    cols = [outcome, *predictors] + ([cluster] if cluster and cluster in data.columns else [])
-    sub = data[cols].copy()
-    for c in [outcome, *predictors]:
-        sub[c] = pd.to_numeric(sub[c], errors="coerce")
-    complete = sub.dropna()
-    n_dropped = len(sub) - len(complete)
-    messages = []
-    if n_dropped:
-        messages.append(f"{n_dropped} of {len(sub)} rows were left out because {outcome} or a score was missing.")
-    return complete, predictors, n_dropped, messages
+    """Complete rows, the predictors, those that vary, the rows dropped and warnings.
+
+    As :func:`helpers.models._prepare`, with the instrument's dimensions as
+    default predictors and the cluster column (if any) required.
+    """
+    predictors = _default_predictors(data, predictors, instrument)
+    sub, n_dropped, varying, messages = _complete_cases(data, outcome, predictors,
+                                                        required=[cluster] if cluster else [])
+    return sub, predictors, varying, n_dropped, messages
 
 
 def _cluster_stats(z: np.ndarray, groups: np.ndarray):
@@ -158,28 +149,19 @@ def _boot_corr(counts, sums, outer, weights: np.ndarray) -> np.ndarray:
 
 
 def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, instrument):
-    sub, predictors, n_dropped, messages = _prepare(data, outcome, predictors, cluster, instrument)
-    p = len(predictors)
+    sub, predictors, use, n_dropped, messages = _prepare(data, outcome, predictors, cluster, instrument)
     n = len(sub)
-    if cluster and cluster in sub:
-        groups = pd.factorize(sub[cluster])[0]
-    else:
-        groups = np.arange(n)
+    groups = pd.factorize(sub[cluster])[0] if cluster else np.arange(n)
     n_clusters = int(groups.max() + 1) if n else 0
     base = {"method": method, "outcome": outcome, "n": n, "n_dropped": n_dropped, "n_clusters": n_clusters,
             "n_boot": 0}
-    const = [c for c in predictors if sub[c].nunique() <= 1] if n else predictors
     flat = sub[outcome].nunique() <= 1 if n else True
     if flat and n:
         messages.append(f"{outcome} has the same value for every respondent: nothing to explain.")
-    if const:
-        messages.append(f"{', '.join(const)} {'has' if len(const) == 1 else 'have'} the same value for every "
-                        "respondent and cannot be a driver; left out.")
-    use = [c for c in predictors if c not in const]
     if n < len(use) + 3 or not use or flat:
         messages.append(f"Only {n} complete responses: too few for a driver analysis.")
-        return _result(predictors, {}, base, messages, None)
-    checks = trust_checks(sub, outcome=outcome, predictors=use, kind="linear", cluster=cluster if cluster else None)
+        return _result(predictors, {}, base, messages)
+    checks = trust_checks(sub, outcome=outcome, predictors=use, kind="linear", cluster=cluster)
     messages += checks.loc[~checks["passed"] & checks["check"].isin(["n", "clusters"]), "message"].tolist()
     z = sub[[outcome, *use]].to_numpy(dtype=float)
     z = z - z.mean(axis=0)
@@ -210,8 +192,7 @@ def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, in
             messages.append(f"Only {n_clusters} accounts to resample: the bootstrap intervals are rough.")
     elif n_boot:
         messages.append("All responses come from one account, so accounts cannot be resampled: no intervals.")
-    est = dict(zip(use, point))
-    return _result(predictors, est, base, messages, (use, boot), ci=ci)
+    return _result(predictors, dict(zip(use, point)), base, messages, boot, ci=ci)
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -219,20 +200,23 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(-values, axis=-1, kind="stable"), axis=-1, kind="stable") + 1
 
 
-def _result(predictors, est, base, messages, boot_info, ci=0.95) -> pd.DataFrame:
+def _result(predictors, est, base, messages, boot=None, ci=0.95) -> pd.DataFrame:
+    """The importance table: point estimates ``est`` (term → weight) and the bootstrap weights ``boot``.
+
+    ``boot`` has one column per term of ``est``, in the order of ``predictors``.
+    """
     r2 = float(sum(est.values())) if est else np.nan
     rows = []
     use = [t for t in predictors if t in est]
     point = np.array([est[t] for t in use])
     point_rank = dict(zip(use, _ranks(point[None])[0])) if len(use) else {}
     boot_frame = None
-    if boot_info is not None and boot_info[1] is not None and len(boot_info[1]):
-        bt_terms, boot = boot_info
+    if boot is not None and len(boot):
         b_r2 = boot.sum(axis=1, keepdims=True)
         b_share = boot / b_r2
         b_rank = _ranks(boot)
         lo, hi = (1 - ci) / 2, (1 + ci) / 2
-        boot_frame = pd.DataFrame(boot, columns=bt_terms)
+        boot_frame = pd.DataFrame(boot, columns=use)
     for t in predictors:
         row = {**base, "term": t, "estimate": est.get(t, np.nan), "r2": r2}
         row["share"] = est[t] / r2 if t in est and r2 > 0 else np.nan
@@ -244,18 +228,9 @@ def _result(predictors, est, base, messages, boot_info, ci=0.95) -> pd.DataFrame
             row["rank_share"] = float(np.mean(b_rank[:, j] == point_rank[t]))
             row["top_share"] = float(np.mean(b_rank[:, j] == 1))
         rows.append(row)
-    out = pd.DataFrame(rows)
-    for c in DRIVER_COLUMNS:
-        if c not in out:
-            out[c] = np.nan
-    msgs = list(dict.fromkeys(m for m in messages if m))
-    out["warnings"] = " ".join(msgs)
-    out = out[DRIVER_COLUMNS]
-    out.attrs["warnings"] = msgs
+    out = _with_warnings(pd.DataFrame(rows), DRIVER_COLUMNS, messages, stacklevel=5)
     # a dict of lists rather than a frame: pandas compares attrs when results are concatenated
     out.attrs["bootstrap"] = boot_frame.to_dict("list") if boot_frame is not None else None
-    for m in msgs:
-        _warnings.warn(m, ModelWarning, stacklevel=4)
     return out
 
 
@@ -284,8 +259,9 @@ def relative_weights(
     predictors : sequence of str, optional
         Driver columns (default: every instrument dimension in ``data``).
     cluster : str or None
-        Resampling unit of the bootstrap (default ``account_id``); None
-        resamples respondents.
+        Resampling unit of the bootstrap (default ``account_id``); rows
+        without it are left out (counted in n_dropped).  None resamples
+        respondents.
     n_boot : int
         Bootstrap resamples (0 for none).
     seed : int
@@ -352,6 +328,13 @@ def dominance(
     DataFrame
         As :func:`relative_weights`, with method "dominance".
 
+    Raises
+    ------
+    ValueError
+        With more than ``MAX_DOMINANCE_PREDICTORS`` (12) predictors that
+        vary; so do :func:`conditional_dominance` and
+        :func:`complete_dominance`.
+
     Notes
     -----
     For every subset S of the other predictors, the increment of predictor j
@@ -372,10 +355,6 @@ def dominance(
     >>> dominance(data, n_boot=50).sort_values("rank")["term"].iloc[0]
     'care'
     """
-    sub_p = predictors if predictors is not None else None
-    if sub_p is not None and len(list(sub_p)) > 12:
-        raise ValueError("Exact dominance analysis over more than 12 predictors needs 2^p models; use "
-                         "relative_weights instead.")
     return _importance(data, outcome, predictors, cluster, n_boot, seed, ci, "dominance", instrument)
 
 
@@ -415,6 +394,15 @@ def key_drivers(data: pd.DataFrame, *, method: str = "dominance", **kwargs) -> p
     raise ValueError(f"method must be 'dominance' or 'relative_weights', not {method!r}.")
 
 
+def _subset_r2_of(data, outcome, predictors, instrument) -> tuple[list[str], np.ndarray]:
+    """The predictors and the R² of every subset of them on the complete rows (see :func:`_subset_r2`)."""
+    sub, predictors, _, _, messages = _prepare(data, outcome, predictors, None, instrument)
+    for m in messages:
+        _warnings.warn(m, ModelWarning, stacklevel=3)
+    corr = np.corrcoef(sub[[outcome, *predictors]].to_numpy(dtype=float), rowvar=False)
+    return predictors, _subset_r2(corr)
+
+
 def conditional_dominance(
     data: pd.DataFrame,
     *,
@@ -446,9 +434,8 @@ def conditional_dominance(
     >>> conditional_dominance(d, predictors=["a", "b"])["k"].tolist()
     [0, 1, 0, 1]
     """
-    sub, predictors, _, _ = _prepare(data, outcome, predictors, None, instrument)
-    corr = np.corrcoef(sub[[outcome, *predictors]].to_numpy(dtype=float), rowvar=False)
-    cond = _conditional(_subset_r2(corr), len(predictors))
+    predictors, r2 = _subset_r2_of(data, outcome, predictors, instrument)
+    cond = _conditional(r2, len(predictors))
     return pd.DataFrame([{"term": t, "k": k, "increment": cond[j, k]} for j, t in enumerate(predictors)
                          for k in range(len(predictors))])
 
@@ -484,9 +471,7 @@ def complete_dominance(
     >>> complete_dominance(d, predictors=["a", "b"])["dominates"].tolist()
     [True, False]
     """
-    sub, predictors, _, _ = _prepare(data, outcome, predictors, None, instrument)
-    corr = np.corrcoef(sub[[outcome, *predictors]].to_numpy(dtype=float), rowvar=False)
-    r2 = _subset_r2(corr)
+    predictors, r2 = _subset_r2_of(data, outcome, predictors, instrument)
     p = len(predictors)
     rows = []
     for j in range(p):
@@ -606,7 +591,8 @@ def importance_performance(
     concentrate here (important, low), keep up the good work (important,
     high), low priority (less important, low), possible overkill (less
     important, high).  Intervals: t interval of the mean over respondents
-    (account) or over account means (portfolio).
+    (account) or over account means (portfolio), by
+    :func:`helpers.scores.summarise`.
 
     Examples
     --------
@@ -616,28 +602,23 @@ def importance_performance(
     >>> importance_performance(imp, sc)["quadrant"].tolist()
     ['concentrate here', 'possible overkill']
     """
-    from scipy import stats
-
     inst = load_instrument(instrument)
     terms = importance["term"].tolist()
     p = len(terms)
     acct_means = scores.groupby(account_column)[terms].mean()
     port = acct_means.mean()
+    values = acct_means if account is None else scores.loc[scores[account_column] == account, terms]
+    perf = summarise(values.melt(var_name="term", value_name="value"), value="value", by=["term"], ci=ci)
+    perf = perf.set_index("term").reindex(terms)
     rows = []
     for _, imp in importance.iterrows():
         t = imp["term"]
-        if account is None:
-            vals = acct_means[t].dropna()
-        else:
-            vals = scores.loc[scores[account_column] == account, t].dropna()
-        n = len(vals)
-        m = vals.mean() if n else np.nan
-        half = stats.t.ppf(0.5 + ci / 2, n - 1) * vals.std(ddof=1) / np.sqrt(n) if n >= 2 else np.nan
         rows.append({"scope": "portfolio" if account is None else account, "outcome": imp.get("outcome", np.nan),
                      "term": t, "label": term_label(t, language=language, instrument=inst),
                      "importance": imp["share"], "importance_ci_low": imp.get("share_ci_low", np.nan),
-                     "importance_ci_high": imp.get("share_ci_high", np.nan), "performance": m,
-                     "performance_ci_low": m - half, "performance_ci_high": m + half, "n": n})
+                     "importance_ci_high": imp.get("share_ci_high", np.nan), "performance": perf.at[t, "mean"],
+                     "performance_ci_low": perf.at[t, "ci_low"], "performance_ci_high": perf.at[t, "ci_high"],
+                     "n": 0 if pd.isna(perf.at[t, "n"]) else int(perf.at[t, "n"])})
     out = pd.DataFrame(rows)
     out["importance_cut"] = 1 / p if p else np.nan
     out["performance_cut"] = float(port[terms].mean()) if account is None else port[terms].to_numpy()

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .instrument import Instrument, load_instrument
+from .instrument import LANGUAGES, Instrument, load_instrument
 
 __all__ = [
     "OK",
@@ -171,6 +171,19 @@ def corrected_item_total(items: np.ndarray) -> np.ndarray:
     return out
 
 
+def _check_answers(answers: pd.DataFrame) -> None:
+    """Raise a readable KeyError when the long answers lack a column the checks need."""
+    missing = [c for c in ("response_id", "side", "item", "value") if c not in answers.columns]
+    if missing:
+        raise KeyError(f"Columns {missing} are not in the answers (they have {list(answers.columns)}); pass long "
+                       "item answers of both sides, e.g. helpers.store.load_answers().")
+
+
+def _nanmin(values: np.ndarray) -> float:
+    """Smallest finite value, NaN when there is none."""
+    return float(np.nanmin(values)) if np.isfinite(values).any() else np.nan
+
+
 def _wide(answers: pd.DataFrame, items: list[str]) -> pd.DataFrame:
     return (answers[answers["item"].isin(items)]
             .pivot_table(index="response_id", columns="item", values="value", aggfunc="first")
@@ -216,12 +229,14 @@ def item_statistics(
     >>> sorted(st["side"].unique())
     ['client', 'staff']
     """
+    _check_answers(answers)
     inst = load_instrument(instrument)
+    by_side = {side: answers[answers["side"] == side] for side in sides}
     rows = []
     for dim in inst.dimensions:
         items = [i.id for i in dim.items]
         for side in sides:
-            wide = _wide(answers[answers["side"] == side], items)
+            wide = _wide(by_side[side], items)
             n = len(wide)
             x = wide.to_numpy(dtype=float)
             if n >= 3 and len(items) >= 2:
@@ -288,6 +303,13 @@ def measurement_check(
         (bool), flag ("ok", "caution", "not comparable", "too few answers"),
         weak_items (comma-separated), message.
 
+    Raises
+    ------
+    KeyError
+        When ``answers`` lacks response_id, side, item or value.
+    ValueError
+        When ``sides`` does not name two sides or ``language`` is unknown.
+
     Notes
     -----
     flag = "not comparable" when the configural check fails on either side
@@ -307,8 +329,12 @@ def measurement_check(
     >>> mc.set_index("dimension").loc["care", "flag"]
     'ok'
     """
+    if len(sides) != 2:
+        raise ValueError(f"sides must name the two sides to compare, e.g. ('client', 'staff'), not {sides!r}.")
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}.")
     inst = load_instrument(instrument)
-    stats_ = item_statistics(answers, sides=sides, instrument=instrument)
+    stats_ = item_statistics(answers, sides=sides, instrument=inst)
     a, b = sides
     rows = []
     for dim in inst.dimensions:
@@ -321,10 +347,8 @@ def measurement_check(
         ta, tb = sa["item_total_r"].reindex(items).to_numpy(), sb["item_total_r"].reindex(items).to_numpy()
         label = inst.label(dim.id, language)
         row = {"dimension": dim.id, f"n_{a}": na, f"n_{b}": nb, "k": len(items),
-               f"min_loading_{a}": np.nanmin(la) if np.isfinite(la).any() else np.nan,
-               f"min_loading_{b}": np.nanmin(lb) if np.isfinite(lb).any() else np.nan,
-               f"min_item_total_{a}": np.nanmin(ta) if np.isfinite(ta).any() else np.nan,
-               f"min_item_total_{b}": np.nanmin(tb) if np.isfinite(tb).any() else np.nan}
+               f"min_loading_{a}": _nanmin(la), f"min_loading_{b}": _nanmin(lb),
+               f"min_item_total_{a}": _nanmin(ta), f"min_item_total_{b}": _nanmin(tb)}
         if min(na, nb) < min_n or not (np.isfinite(la).all() and np.isfinite(lb).all()):
             row.update(congruence=np.nan, max_loading_diff=np.nan, configural=False, metric=False, flag=TOO_FEW,
                        weak_items="",

@@ -36,11 +36,12 @@ from scipy import special, stats
 from .diagnostics import (
     MIN_EVENTS_PER_VARIABLE,
     ModelWarning,
+    _with_warnings,
     detect_separation,
     trust_checks,
 )
 from .instrument import LANGUAGES, Instrument, load_instrument
-from .privacy import MIN_GROUP_SIZE
+from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 from .scores import nps as nps_score
 from .scores import respondent_scores
 
@@ -90,39 +91,43 @@ def _emit(messages: Sequence[str]) -> None:
         _warnings.warn(m, ModelWarning, stacklevel=3)
 
 
-def _frame(rows: list[dict], messages: Sequence[str]) -> pd.DataFrame:
-    out = pd.DataFrame(rows)
-    for c in MODEL_COLUMNS:
-        if c not in out:
-            out[c] = np.nan
-    out["warnings"] = " ".join(dict.fromkeys(m for m in messages if m))
-    extra = [c for c in out.columns if c not in MODEL_COLUMNS]
-    out = out[MODEL_COLUMNS + extra]
-    out.attrs["warnings"] = list(dict.fromkeys(m for m in messages if m))
-    return out
+def _table(model: str, terms: Sequence[str], rows: Sequence[dict], messages: Sequence[str], **common
+           ) -> pd.DataFrame:
+    """A model result: one row per term of ``terms``, in that order, that warns.
+
+    A term's estimates come from its row in ``rows`` (see :func:`_wald_rows`);
+    a term without one (a predictor left out as constant, or every term when
+    nothing could be fitted) keeps its place with NaN estimates.  ``common``
+    (n, n_dropped, n_groups, n_events, estimator) goes on every row, and the
+    warnings are stated and emitted at the model function's caller.
+    """
+    fitted = {r["term"]: r for r in rows}
+    out = pd.DataFrame([{"model": model, "term": t, **common, **fitted.get(t, {})} for t in terms])
+    return _with_warnings(out, MODEL_COLUMNS, messages, stacklevel=4)
 
 
-def _empty(model: str, terms: Sequence[str], n: int, n_dropped: int, messages: Sequence[str],
-           estimator: str = "none") -> pd.DataFrame:
-    rows = [{"model": model, "term": t, "n": n, "n_dropped": n_dropped, "estimator": estimator} for t in terms]
-    return _frame(rows, messages)
+def _prepare(data: pd.DataFrame, outcome: str, predictors: Sequence[str], keep: Sequence[str] = (),
+             required: Sequence[str] = ()) -> tuple[pd.DataFrame, int, list[str], list[str]]:
+    """Complete cases, the number dropped, predictors that vary, and warnings.
 
-
-def _prepare(data: pd.DataFrame, outcome: str, predictors: Sequence[str], keep: Sequence[str] = ()
-             ) -> tuple[pd.DataFrame, int, list[str], list[str]]:
-    """Complete cases, the number dropped, predictors that vary, and warnings."""
-    missing = [c for c in [outcome, *predictors] if c not in data.columns]
+    ``required`` columns (a cluster, group or event column) must be in the
+    data and complete, like the outcome and predictors, and rows without them
+    are counted as dropped; ``keep`` columns are carried along when present.
+    """
+    needed = [outcome, *predictors, *required]
+    missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
     if missing:
         raise KeyError(f"Columns {missing} are not in the data (it has {list(data.columns)}).")
-    cols = list(dict.fromkeys([outcome, *predictors, *[k for k in keep if k in data.columns]]))
+    cols = list(dict.fromkeys([*needed, *[k for k in keep if k in data.columns]]))
     sub = data[cols].copy()
     for c in [outcome, *predictors]:
         sub[c] = pd.to_numeric(sub[c], errors="coerce")
-    complete = sub.dropna(subset=[outcome, *predictors])
+    complete = sub.dropna(subset=needed)
     n_dropped = len(sub) - len(complete)
     messages = []
     if n_dropped:
-        messages.append(f"{n_dropped} of {len(sub)} rows were left out because {outcome} or a predictor was missing.")
+        what = ", ".join([outcome, *[c for c in required if sub[c].isna().any()]])
+        messages.append(f"{n_dropped} of {len(sub)} rows were left out because {what} or a predictor was missing.")
     varying = [p for p in predictors if complete[p].nunique() > 1]
     const = [p for p in predictors if p not in varying]
     if const and len(complete):
@@ -136,14 +141,15 @@ def _check_messages(data, outcome, predictors, kind, cluster=None, event=None) -
     return checks.loc[~checks["passed"] & (checks["check"] != "constant"), "message"].tolist()
 
 
-def _wald_rows(model, terms, coef, se, ci, *, df=None, **extra) -> list[dict]:
+def _wald_rows(terms, coef, se, ci, *, df=None) -> list[dict]:
+    """term, coef, se, ci_low, ci_high, p_val per term: t on ``df`` degrees of freedom, else normal."""
     crit = stats.t.ppf(0.5 + ci / 2, df) if df else _z(ci)
     rows = []
     for t, b, s in zip(terms, coef, se):
         stat = b / s if s > 0 else np.nan
         p = 2 * (stats.t.sf(abs(stat), df) if df else stats.norm.sf(abs(stat)))
-        rows.append({"model": model, "term": t, "coef": float(b), "se": float(s), "ci_low": float(b - crit * s),
-                     "ci_high": float(b + crit * s), "p_val": float(p), **extra})
+        rows.append({"term": t, "coef": float(b), "se": float(s), "ci_low": float(b - crit * s),
+                     "ci_high": float(b + crit * s), "p_val": float(p)})
     return rows
 
 
@@ -240,7 +246,7 @@ def respondent_table(
                                min_items=min_items, keep=())
     wide = scores.pivot_table(index="response_id", columns="dimension", values="score", aggfunc="first",
                               dropna=False)
-    wide = wide.reindex(columns=[d for d in dims]).reset_index()
+    wide = wide.reindex(columns=dims).reset_index()
     wide.columns.name = None
     meta = responses[[c for c in ("response_id", "account_id", "side", "wave", "nps") if c in responses]].copy()
     out = meta.merge(wide, on="response_id", how="left")
@@ -292,7 +298,8 @@ def account_table(
         Notes.
     min_group_size : int
         Staff means from fewer staff responses are blanked (NaN) to protect
-        anonymity, and so are the gaps computed from them (default 5).
+        anonymity (:func:`helpers.privacy.suppress_small_groups`), and so
+        are the gaps computed from them (default 5).
     instrument : path or Instrument, optional
         Dimensions and items.
     min_items : int, optional
@@ -352,7 +359,7 @@ def account_table(
     resp["nps"] = pd.to_numeric(resp["nps"], errors="coerce")
     latest = isinstance(waves, str) and waves == "latest"
     if waves is not None and not latest:
-        wl = [waves] if isinstance(waves, str) else list(waves)
+        wl = _as_list(waves)
         unknown = sorted(set(wl) - set(resp["wave"].unique()))
         if unknown:
             raise ValueError(f"Waves {unknown} are not in the responses (they have "
@@ -390,10 +397,10 @@ def account_table(
         for d in dims:
             col = (side, d)
             out[f"{side}_{d}"] = means[col].reindex(out.index) if col in means.columns else np.nan
-    small = out["n_staff"] < min_group_size
-    out["staff_suppressed"] = small & (out["n_staff"] > 0)
+    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size,
+                                columns=[f"staff_{d}" for d in dims])
+    out["staff_suppressed"] = out.pop("suppressed") & (out["n_staff"] > 0)
     for d in dims:
-        out.loc[small, f"staff_{d}"] = np.nan
         out[f"gap_{d}"] = out[f"client_{d}"] - out[f"staff_{d}"]
     out = out.reset_index()
     acc_cols = [c for c in ("account_id", "name", "segment", "annual_value", "status", "contract_start",
@@ -468,9 +475,14 @@ def _before_renewal(resp: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.Data
 # ---------------------------------------------------------------------------
 # NPS models
 # ---------------------------------------------------------------------------
+def _as_list(columns: str | Sequence[str]) -> list[str]:
+    """One column name or several, as a list."""
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
 def _default_predictors(data: pd.DataFrame, predictors, instrument) -> list[str]:
     if predictors is not None:
-        return [predictors] if isinstance(predictors, str) else list(predictors)
+        return _as_list(predictors)
     return [d for d in _dims(instrument) if d in data.columns]
 
 
@@ -498,7 +510,8 @@ def nps_ols(
         Predictor columns (default: every instrument dimension in ``data``).
     cluster : str or None
         Cluster column for cluster-robust standard errors (default
-        ``account_id``); None gives heteroskedasticity-robust HC1 errors.
+        ``account_id``); rows without it are left out (and counted in
+        n_dropped).  None gives heteroskedasticity-robust HC1 errors.
     ci : float
         Confidence level.
     instrument : path or Instrument, optional
@@ -530,25 +543,19 @@ def nps_ols(
     >>> bool(nps_ols(data).set_index("term").loc["care", "coef"] > 0)
     True
     """
-    predictors = _default_predictors(data, predictors, instrument)
     import statsmodels.api as sm
 
-    keep = [cluster] if cluster else []
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, keep)
+    predictors = _default_predictors(data, predictors, instrument)
+    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[cluster] if cluster else [])
     terms = ["Intercept", *predictors]
-    if cluster and cluster in sub:
-        sub = sub.dropna(subset=[cluster])
     n = len(sub)
     if n < len(varying) + 2:
         messages.append(f"Only {n} complete responses: too few to fit the model.")
-        _emit(messages)
-        return _empty("ols", terms, n, n_dropped, messages)
-    messages += _check_messages(sub, outcome, varying, "linear", cluster=cluster if cluster in sub else None)
+        return _table("ols", terms, [], messages, n=n, n_dropped=n_dropped, estimator="none")
+    messages += _check_messages(sub, outcome, varying, "linear", cluster=cluster)
     x = sm.add_constant(sub[varying].to_numpy(dtype=float), has_constant="add")
     y = sub[outcome].to_numpy(dtype=float)
-    g = None
-    if cluster and cluster in sub:
-        g = pd.factorize(sub[cluster])[0]
+    g = pd.factorize(sub[cluster])[0] if cluster else None
     n_groups = int(g.max() + 1) if g is not None else np.nan
     if g is not None and n_groups >= 2:
         fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
@@ -559,15 +566,9 @@ def nps_ols(
                             "clustering; heteroskedasticity-robust errors are shown instead.")
         fit = sm.OLS(y, x).fit(cov_type="HC1", use_t=True)
         df, estimator = n - x.shape[1], "ols, HC1 robust"
-    rows = _wald_rows("ols", ["Intercept", *varying], fit.params, fit.bse, ci, df=df, n=n, n_dropped=n_dropped,
-                      n_groups=n_groups, estimator=estimator)
-    rows += [{"model": "ols", "term": p, "n": n, "n_dropped": n_dropped, "n_groups": n_groups,
-              "estimator": estimator} for p in predictors if p not in varying]
-    out = _frame(rows, messages).set_index("term").loc[terms].reset_index()
-    out = out[MODEL_COLUMNS]
-    out.attrs["warnings"] = list(dict.fromkeys(m for m in messages if m))
+    rows = _wald_rows(["Intercept", *varying], fit.params, fit.bse, ci, df=df)
+    out = _table("ols", terms, rows, messages, n=n, n_dropped=n_dropped, n_groups=n_groups, estimator=estimator)
     out.attrs["r2"] = float(fit.rsquared)
-    _emit(out.attrs["warnings"])
     return out
 
 
@@ -595,8 +596,8 @@ def nps_ordinal(
     predictors : sequence of str, optional
         Predictor columns (default: every instrument dimension in ``data``).
     cluster : str or None
-        Cluster column for cluster-robust (sandwich) standard errors; None for
-        model-based errors.
+        Cluster column for cluster-robust (sandwich) standard errors (rows
+        without it are left out); None for model-based errors.
     distr : {"logit", "probit"}
         Link.
     ci : float
@@ -632,22 +633,18 @@ def nps_ordinal(
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     predictors = _default_predictors(data, predictors, instrument)
-    keep = [cluster] if cluster else []
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, keep)
-    if cluster and cluster in sub:
-        sub = sub.dropna(subset=[cluster])
+    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[cluster] if cluster else [])
     n = len(sub)
     levels = np.sort(sub[outcome].unique())
     if n < len(varying) + 3 or len(levels) < 2:
         messages.append(f"Only {n} complete responses with {len(levels)} distinct answers: too few for an "
                         "ordinal model.")
-        _emit(messages)
-        return _empty("ordinal", predictors, n, n_dropped, messages)
-    messages += _check_messages(sub, outcome, varying, "ordinal", cluster=cluster if cluster in sub else None)
+        return _table("ordinal", predictors, [], messages, n=n, n_dropped=n_dropped, estimator="none")
+    messages += _check_messages(sub, outcome, varying, "ordinal", cluster=cluster)
     y = pd.Series(pd.Categorical(sub[outcome], categories=levels, ordered=True))
     x = sub[varying].to_numpy(dtype=float)
     mod = OrderedModel(y, x, distr=distr)
-    g = pd.factorize(sub[cluster])[0] if cluster and cluster in sub else None
+    g = pd.factorize(sub[cluster])[0] if cluster else None
     n_groups = int(g.max() + 1) if g is not None else np.nan
     fit_kw = {"method": "bfgs", "disp": False, "maxiter": 2000}
     with _warnings.catch_warnings(record=True) as caught:
@@ -662,10 +659,7 @@ def nps_ordinal(
         messages.append("The ordinal model did not converge; its estimates may be unreliable.")
     params, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
     k = len(varying)
-    rows = _wald_rows("ordinal", varying, params[:k], np.sqrt(np.diag(cov)[:k]), ci, n=n, n_dropped=n_dropped,
-                      n_groups=n_groups, estimator=estimator)
-    rows += [{"model": "ordinal", "term": p, "n": n, "n_dropped": n_dropped, "n_groups": n_groups,
-              "estimator": estimator} for p in predictors if p not in varying]
+    rows = _wald_rows(varying, params[:k], np.sqrt(np.diag(cov)[:k]), ci)
     a = params[k:]
     cuts = a[0] + np.concatenate([[0.0], np.cumsum(np.exp(a[1:]))])
     jac = np.zeros((len(a), len(a)))
@@ -674,13 +668,10 @@ def nps_ordinal(
         jac[i, 1:i + 1] = np.exp(a[1:i + 1])
     cut_se = np.sqrt(np.diag(jac @ cov[k:, k:] @ jac.T))
     labels = [f"threshold {_fmt(levels[i])}|{_fmt(levels[i + 1])}" for i in range(len(levels) - 1)]
-    rows += _wald_rows("ordinal", labels, cuts, cut_se, ci, n=n, n_dropped=n_dropped, n_groups=n_groups,
-                       estimator=estimator)
-    order = predictors + labels
-    out = _frame(rows, messages).set_index("term").loc[order].reset_index()[MODEL_COLUMNS]
-    out.attrs["warnings"] = list(dict.fromkeys(m for m in messages if m))
+    rows += _wald_rows(labels, cuts, cut_se, ci)
+    out = _table("ordinal", predictors + labels, rows, messages, n=n, n_dropped=n_dropped, n_groups=n_groups,
+                 estimator=estimator)
     out.attrs["loglik"] = float(fit.llf)
-    _emit(out.attrs["warnings"])
     return out
 
 
@@ -712,7 +703,8 @@ def nps_mixed(
     predictors : sequence of str, optional
         Predictor columns (default: every instrument dimension in ``data``).
     group : str
-        Grouping column for the random intercept (default ``account_id``).
+        Grouping column for the random intercept (default ``account_id``);
+        rows without it are left out.
     reml : bool
         Restricted maximum likelihood (default) or ML.
     ci : float
@@ -746,16 +738,14 @@ def nps_mixed(
     import statsmodels.api as sm
 
     predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, [group])
-    sub = sub.dropna(subset=[group])
+    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[group])
     n = len(sub)
     terms = ["Intercept", *predictors, f"sd({group})", "sd(residual)"]
     n_groups = sub[group].nunique()
     if n < len(varying) + 3 or n_groups < 2:
         messages.append(f"Only {n} complete responses in {n_groups} account(s): a random intercept per account "
                         "cannot be estimated.")
-        _emit(messages)
-        return _empty("mixed", terms, n, n_dropped, messages)
+        return _table("mixed", terms, [], messages, n=n, n_dropped=n_dropped, estimator="none")
     messages += _check_messages(sub, outcome, varying, "linear")
     if n_groups < 10:
         messages.append(f"Only {n_groups} accounts: the between-account variance is poorly estimated.")
@@ -778,20 +768,14 @@ def nps_mixed(
                         "what the dimension scores explain, and the model reduces to OLS.")
     k = x.shape[1]
     estimator = "mixed, REML" if reml else "mixed, ML"
-    rows = _wald_rows("mixed", ["Intercept", *varying], np.asarray(fit.fe_params), np.asarray(fit.bse_fe), ci,
-                      n=n, n_dropped=n_dropped, n_groups=n_groups, estimator=estimator)
-    rows += [{"model": "mixed", "term": p, "n": n, "n_dropped": n_dropped, "n_groups": n_groups,
-              "estimator": estimator} for p in predictors if p not in varying]
+    rows = _wald_rows(["Intercept", *varying], np.asarray(fit.fe_params), np.asarray(fit.bse_fe), ci)
     tau2 = float(np.asarray(fit.cov_re).ravel()[0])
     sigma2 = float(fit.scale)
-    for term, val in ((f"sd({group})", np.sqrt(max(tau2, 0.0))), ("sd(residual)", np.sqrt(sigma2))):
-        rows.append({"model": "mixed", "term": term, "coef": val, "n": n, "n_dropped": n_dropped,
-                     "n_groups": n_groups, "estimator": estimator})
-    out = _frame(rows, messages).set_index("term").loc[terms].reset_index()[MODEL_COLUMNS]
-    out.attrs["warnings"] = list(dict.fromkeys(m for m in messages if m))
+    rows += [{"term": f"sd({group})", "coef": np.sqrt(max(tau2, 0.0))},
+             {"term": "sd(residual)", "coef": np.sqrt(sigma2)}]
+    out = _table("mixed", terms, rows, messages, n=n, n_dropped=n_dropped, n_groups=n_groups, estimator=estimator)
     out.attrs["icc"] = tau2 / (tau2 + sigma2) if tau2 + sigma2 > 0 else np.nan
     out.attrs["n_fixed"] = k
-    _emit(out.attrs["warnings"])
     return out
 
 
@@ -1058,9 +1042,9 @@ def _fit_binary(x: np.ndarray, y: np.ndarray, names: Sequence[str], method: str 
     return fit
 
 
-def _retention_predictors(table: pd.DataFrame, predictors, instrument) -> list[str]:
+def _retention_predictors(predictors, instrument) -> list[str]:
     if predictors is not None:
-        return [predictors] if isinstance(predictors, str) else list(predictors)
+        return _as_list(predictors)
     dims = _dims(instrument)
     return [f"client_{d}" for d in dims] + [f"gap_{d}" for d in dims]
 
@@ -1138,7 +1122,7 @@ def retention_logit(
     >>> retention_logit(tab, predictors=["x"])["estimator"].iloc[0]
     'logistic Firth'
     """
-    predictors = _retention_predictors(table, predictors, instrument)
+    predictors = _retention_predictors(predictors, instrument)
     known, messages = _known(table, outcome)
     sub, n_dropped, varying, msg2 = _prepare(known, outcome, predictors)
     messages += msg2
@@ -1146,20 +1130,16 @@ def retention_logit(
     n = len(sub)
     y = sub[outcome].to_numpy(dtype=float)
     events = int(y.sum()) if n else 0
+    problem = ""
     if n == 0 or events in (0, n):
         what = "no account has a known outcome" if n == 0 else (
             "no account churned" if events == 0 else "every account churned")
-        messages.append(f"Retention cannot be modelled: {what} among the {n} usable accounts.")
-        _emit(messages)
-        out = _empty("logistic", terms, n, n_dropped, messages)
-        out["n_events"] = events
-        return out
-    if n < len(varying) + 2:
-        messages.append(f"Only {n} accounts for {len(varying)} predictors: a model cannot be fitted.")
-        _emit(messages)
-        out = _empty("logistic", terms, n, n_dropped, messages)
-        out["n_events"] = events
-        return out
+        problem = f"Retention cannot be modelled: {what} among the {n} usable accounts."
+    elif n < len(varying) + 2:
+        problem = f"Only {n} accounts for {len(varying)} predictors: a model cannot be fitted."
+    if problem:
+        return _table("logistic", terms, [], [*messages, problem], n=n, n_dropped=n_dropped, n_events=events,
+                      estimator="none")
     x = np.column_stack([np.ones(n), sub[varying].to_numpy(dtype=float)])
     fit = _fit_binary(x, y, ["Intercept", *varying], method=method, prior_sd=prior_sd)
     said = " ".join(fit["messages"])
@@ -1167,17 +1147,13 @@ def retention_logit(
     messages = fit["messages"] + messages + [
         m for m in checks
         if not ("separation" in m and "separation" in said) and not ("per predictor" in m and "per predictor" in said)]
-    rows = _wald_rows("logistic", ["Intercept", *varying], fit["coef"], fit["se"], ci, n=n, n_dropped=n_dropped,
-                      n_events=events, estimator=fit["estimator"])
-    rows += [{"model": "logistic", "term": p, "n": n, "n_dropped": n_dropped, "n_events": events,
-              "estimator": fit["estimator"]} for p in predictors if p not in varying]
-    out = _frame(rows, messages).set_index("term").loc[terms].reset_index()[MODEL_COLUMNS]
-    out.attrs["warnings"] = list(dict.fromkeys(m for m in messages if m))
+    rows = _wald_rows(["Intercept", *varying], fit["coef"], fit["se"], ci)
+    out = _table("logistic", terms, rows, messages, n=n, n_dropped=n_dropped, n_events=events,
+                 estimator=fit["estimator"])
     # plain dicts, not frames, in attrs: pandas compares attrs when concatenating results
     out.attrs["cov"] = pd.DataFrame(fit["cov"], index=["Intercept", *varying],
                                     columns=["Intercept", *varying]).to_dict()
     out.attrs["loglik"] = fit["loglik"]
-    _emit(out.attrs["warnings"])
     return out
 
 
@@ -1304,7 +1280,7 @@ def retention_cox(
     """
     from statsmodels.duration.hazard_regression import PHReg
 
-    predictors = _retention_predictors(table, predictors, instrument)
+    predictors = _retention_predictors(predictors, instrument)
     messages: list[str] = []
     if time is None or event is None:
         tt = time_to_churn(table, cutoff=cutoff)
@@ -1313,19 +1289,15 @@ def retention_cox(
         time, event = "time_years", "event"
     else:
         tt = table
-    sub, n_dropped, varying, msg2 = _prepare(tt, time, predictors, [event])
-    sub = sub.dropna(subset=[event])
+    sub, n_dropped, varying, msg2 = _prepare(tt, time, predictors, required=[event])
     n_dropped += tt.attrs.get("n_dropped", 0) if tt is not table else 0
     messages += msg2
     n = len(sub)
     events = int(sub[event].sum()) if n else 0
     if events == 0 or n < len(varying) + 2:
         messages.append(f"Time to churn cannot be modelled: {events} churn(s) among {n} usable accounts.")
-        _emit(messages)
-        out = _empty("cox", predictors, n, n_dropped, messages)
-        out["n_events"] = events
-        return out
-    messages += [m for m in _check_messages(sub, time, varying, "cox", event=event)]
+        return _table("cox", predictors, [], messages, n=n, n_dropped=n_dropped, n_events=events, estimator="none")
+    messages += _check_messages(sub, time, varying, "cox", event=event)
     mod = PHReg(sub[time].to_numpy(dtype=float), sub[varying].to_numpy(dtype=float),
                 status=sub[event].to_numpy(dtype=float), ties=ties)
     with _warnings.catch_warnings(record=True) as caught:
@@ -1335,14 +1307,9 @@ def retention_cox(
     if any("converge" in str(w.message).lower() for w in caught) or np.abs(coef).max() > 20:
         messages.append("The Cox model did not converge properly (possibly because a predictor separates "
                         "churners from the rest); the estimates are not reliable.")
-    rows = _wald_rows("cox", varying, coef, se, ci, n=n, n_dropped=n_dropped, n_events=events,
-                      estimator=f"Cox PH, {ties} ties")
-    rows += [{"model": "cox", "term": p, "n": n, "n_dropped": n_dropped, "n_events": events,
-              "estimator": f"Cox PH, {ties} ties"} for p in predictors if p not in varying]
-    out = _frame(rows, messages).set_index("term").loc[predictors].reset_index()[MODEL_COLUMNS]
-    out.attrs["warnings"] = list(dict.fromkeys(m for m in messages if m))
+    out = _table("cox", predictors, _wald_rows(varying, coef, se, ci), messages, n=n, n_dropped=n_dropped,
+                 n_events=events, estimator=f"Cox PH, {ties} ties")
     out.attrs["loglik"] = float(fit.llf)
-    _emit(out.attrs["warnings"])
     return out
 
 
@@ -1481,11 +1448,11 @@ def cv_predictions(
     >>> cv_predictions(tab, predictors=["x"], repeats=2)["model"].unique().tolist()
     ['model', 'baseline']
     """
-    predictors = _retention_predictors(table, predictors, instrument)
-    baseline = [baseline] if isinstance(baseline, str) else list(baseline)
+    predictors = _retention_predictors(predictors, instrument)
+    baseline = _as_list(baseline)
     known, messages = _known(table, outcome)
     needed = list(dict.fromkeys([*predictors, *baseline]))
-    sub, n_dropped, _, msg2 = _prepare(known, outcome, needed, ["account_id"])
+    sub, n_dropped, _, msg2 = _prepare(known, outcome, needed, keep=["account_id"])
     messages += [m for m in msg2 if "same value" not in m]
     y = sub[outcome].to_numpy(dtype=float)
     n, events = len(y), int(y.sum())
@@ -1505,7 +1472,7 @@ def cv_predictions(
     rng = np.random.default_rng(seed)
     ids = sub["account_id"].to_numpy() if "account_id" in sub else np.arange(n)
     frames = []
-    fold_msgs: set[str] = set()
+    firth_in_folds = False
     for r in range(repeats):
         fold = _stratified_folds(y, k, rng)
         for name, cols_m in (("model", predictors), ("baseline", baseline)):
@@ -1517,12 +1484,12 @@ def cv_predictions(
                 vary = xt.std(axis=0) > 0
                 xd = np.column_stack([np.ones(train.sum()), xt[:, vary]])
                 fit = _fit_binary(xd, y[train], ["Intercept", *np.asarray(cols_m)[vary]], method=method)
-                fold_msgs.update(m.split(":")[0] for m in fit["messages"] if "Firth" in m or "separation" in m)
+                firth_in_folds |= any("Firth" in m or "separation" in m for m in fit["messages"])
                 xtest = np.column_stack([np.ones(test.sum()), xall[test][:, vary]])
                 pred[test] = special.expit(xtest @ fit["coef"])
             frames.append(pd.DataFrame({"account_id": ids, "repeat": r, "fold": fold, "model": name,
                                         "predicted": pred, "churned": y}))
-    if fold_msgs:
+    if firth_in_folds:
         messages.append("In some cross-validation folds the fit needed Firth's penalised likelihood (few events or "
                         "separation).")
     out = pd.concat(frames, ignore_index=True)
@@ -1882,7 +1849,7 @@ def predict_risk(
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}.")
     inst = load_instrument(instrument)
-    predictors = _retention_predictors(table, predictors, instrument)
+    predictors = _retention_predictors(predictors, instrument)
     fit_tab = retention_logit(table, predictors=predictors, outcome=outcome, method=method, ci=ci,
                               instrument=instrument)
     coef = fit_tab.set_index("term")["coef"]
