@@ -104,6 +104,14 @@ def test_drivers_runs(module_tmp, store_path, outcome, side):
         assert ("(gap, client − team)" if outcome == "retention" else "(team)") in text
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("waves,message", [("", "No wave given"),
+                                           ("2026Q3,1999Q1", r"\['1999Q1'\] are not in the store")])
+def test_drivers_says_which_waves_are_wrong(module_tmp, store_path, waves, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        _run("drivers", module_tmp, store=store_path, waves=waves)
+
+
 def test_notebooks_declare_documented_parameters():
     portfolio = pm.inspect_notebook(str(NOTEBOOKS / "portfolio.ipynb"))
     assert set(portfolio) == {"wave", "store", "language", "min_group_size"}

@@ -186,6 +186,13 @@ def test_trend_plot_on_given_axes():
         plots.trend_plot(dims, nps=net, axes=[axes[0]])
 
 
+def test_trend_plot_orders_waves_naturally_not_by_text():
+    tr = pd.DataFrame({"wave": ["W10", "W9", "W11"], "side": "client", "dimension": DIMS[0], "mean": [3.0, 2.5, 3.5]})
+    ax = plots.trend_plot(tr).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["W9", "W10", "W11"]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [2.5, 3.0, 3.5])
+
+
 # --- embedding ---------------------------------------------------------------------------
 def test_to_image_sets_alt_text_and_closes_the_figure():
     ax = plots.flame_chart(summary())

@@ -239,6 +239,18 @@ def test_nps_trend_matches_scores_nps_and_bootstrap_brackets_it():
     assert pf.nps_trend(r, n_boot=500)["cluster_low"].equals(tr["cluster_low"])
 
 
+def test_headline_interval_is_the_trend_interval_of_its_wave():
+    """A wave's bootstrap does not depend on which other waves are loaded: the headline and the trend agree."""
+    rng = np.random.default_rng(4)
+    r = pd.concat([responses_frame({f"A{i}": list(rng.integers(3, 11, 8)) for i in range(6)}, wave=w)
+                   for w in ("2026Q1", "2026Q2", "2026Q3")])
+    acc = pd.DataFrame({"account_id": [f"A{i}" for i in range(6)], "status": "active"})
+    row = pf.headline(r, acc, wave="2026Q2", n_boot=300).set_index("measure").loc["client NPS (−100…100)"]
+    tr = pf.nps_trend(r, n_boot=300).set_index("wave").loc["2026Q2"]
+    assert (row["ci_low"], row["ci_high"]) == (tr["cluster_low"], tr["cluster_high"])
+    assert pf.nps_trend(r[r["wave"] == "2026Q2"], n_boot=300)["cluster_low"].iloc[0] == tr["cluster_low"]
+
+
 def test_nps_trend_cluster_interval_is_wider_when_accounts_differ():
     # half the accounts all promoters, half all detractors: respondents are not independent
     r = responses_frame({f"A{i}": [10 if i % 2 else 0] * 20 for i in range(20)})
@@ -330,6 +342,17 @@ def test_celebrate_empty_and_first_wave():
     assert pf.celebrate(sc, rs, wave="2026Q3", by_account=True).empty
 
 
+def test_unknown_wave_is_named_not_shown_as_an_empty_portfolio():
+    sc, rs = _celebrate_portfolio()
+    acc = pd.DataFrame({"account_id": [f"A{i}" for i in range(8)], "status": "active"})
+    with pytest.raises(ValueError, match=r"\['2026Q4'\].*'2026Q2', '2026Q3'"):
+        pf.headline(rs, acc, wave="2026Q4", n_boot=0)
+    with pytest.raises(ValueError, match="2026Q4"):
+        pf.celebrate(sc, rs, wave="2026Q4")
+    with pytest.raises(ValueError, match="2025Q1"):
+        pf.celebrate(sc, rs, wave="2026Q3", previous="2025Q1")
+
+
 def test_methods_table_lists_hash_versions_and_parameters(sample_store):
     m = pf.methods_table(store=sample_store, parameters={"wave": "2026Q3", "store": ""}).set_index("item")
     assert len(m.loc["data hash", "value"]) == 16
@@ -402,6 +425,14 @@ def test_at_risk_with_no_active_account_warns():
     with pytest.warns(pf.PortfolioWarning, match="No account is active"):
         out = pf.accounts_at_risk(tab, predictors=["client_care"])
     assert out.empty and "p_churn" in out
+
+
+def test_at_risk_says_how_many_answers_the_renewal_rule_left_out():
+    tab = account_rows(["churned"] * 6 + ["renewed"] * 6 + ["active"], list(np.linspace(2.5, 4.5, 13)))
+    tab.attrs.update(n_after_renewal=7, n_no_answers_before_renewal=2)
+    with pytest.warns(pf.PortfolioWarning, match="7 answer"):
+        out = pf.accounts_at_risk(tab, predictors=["client_care"])
+    assert any("before each decision" in m and "2 decided account(s)" in m for m in out.attrs["warnings"])
 
 
 def test_at_risk_end_to_end_on_a_small_simulated_portfolio():

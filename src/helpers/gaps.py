@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from .instrument import Instrument, load_instrument
-from .privacy import MIN_GROUP_SIZE
+from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 
 BLIND_SPOT = "blind spot"
 HIDDEN_STRENGTH = "hidden strength"
@@ -299,8 +299,7 @@ def perception_gaps(
                                                                               "suppressed")]])
     out["n_client"] = out["n_client"].astype("int64")
     out["n_staff"] = out["n_staff"].astype("int64")
-    out["suppressed"] = out["n_staff"] < min_group_size
-    out.loc[out["suppressed"], [c for c in _STAFF_DERIVED if c != "p_fdr"]] = np.nan
+    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=_STAFF_DERIVED)
 
     # Benjamini–Hochberg within each family of tests the report makes.
     out["p_fdr"] = np.nan

@@ -65,20 +65,39 @@ def _lang(language: str) -> str:
     return language
 
 
-def _side_rows(summary: pd.DataFrame, side: str, dims: list[str], value: str) -> pd.DataFrame:
-    """The rows of one side in instrument order, one per dimension (missing → NaN)."""
-    rows = summary[summary["side"] == side].drop_duplicates("dimension").set_index("dimension")
-    out = rows.reindex(dims)
-    if "suppressed" in out:
-        out.loc[out["suppressed"].fillna(False).astype(bool), value] = np.nan
+def _hidden(data: pd.DataFrame) -> pd.Series:
+    """True for the rows flagged ``suppressed`` (False everywhere when there is no such column)."""
+    if "suppressed" not in data:
+        return pd.Series(False, index=data.index)
+    return data["suppressed"].fillna(False).astype(bool)
+
+
+def _blank_hidden(data: pd.DataFrame, columns: str | list[str]) -> pd.DataFrame:
+    """``data`` with ``columns`` set to NaN in the suppressed rows, so a hidden value is never drawn."""
+    hidden = _hidden(data)
+    if not hidden.any():
+        return data
+    out = data.copy()
+    out.loc[hidden, columns] = np.nan
     return out
 
 
-def _one_report(summary: pd.DataFrame, name: str) -> None:
+def _side_rows(summary: pd.DataFrame, side: str, dims: list[str], value: str) -> pd.DataFrame:
+    """The rows of one side in instrument order, one per dimension (missing → NaN)."""
+    rows = summary[summary["side"] == side].drop_duplicates("dimension").set_index("dimension")
+    return _blank_hidden(rows.reindex(dims), value)
+
+
+def _prepare(summary: pd.DataFrame, name: str, language: str, instrument: str | Instrument | None
+                ) -> tuple[str, Instrument, list[str], dict[str, str]]:
+    """Check that ``summary`` holds one account and wave; return the language, instrument, its dimensions and labels."""
+    language = _lang(language)
     for col in ("account_id", "wave"):
         if col in summary and summary[col].nunique() > 1:
             raise ValueError(f"{name} draws one account and wave; the data have several {col} values "
                              f"({sorted(summary[col].astype(str).unique())[:5]}…). Filter first.")
+    inst = load_instrument(instrument)
+    return language, inst, inst.dimension_ids, inst.labels(language)
 
 
 def _absent_notes(summary: pd.DataFrame, dims: list[str], value: str, language: str, min_group_size: int,
@@ -89,7 +108,7 @@ def _absent_notes(summary: pd.DataFrame, dims: list[str], value: str, language: 
     for side in ("client", "staff"):
         rows = _side_rows(summary, side, dims, value)
         per_side[side] = rows
-        n = int(rows["n"].max()) if "n" in rows and rows["n"].notna().any() else 0
+        n = _side_n(rows)
         missing = [d for d in dims if pd.isna(rows.loc[d, value])]
         if len(missing) == len(dims):
             notes.append(t["hidden"].format(side=SIDE_TEXT[language][side], k=min_group_size, n=n))
@@ -99,8 +118,9 @@ def _absent_notes(summary: pd.DataFrame, dims: list[str], value: str, language: 
     return per_side, notes
 
 
-def _side_n(rows: pd.DataFrame) -> int:
-    return int(rows["n"].max()) if "n" in rows and rows["n"].notna().any() else 0
+def _side_n(rows: pd.DataFrame, n: str = "n") -> int:
+    """The largest count in column ``n`` (0 when there is none)."""
+    return int(rows[n].max()) if n in rows and rows[n].notna().any() else 0
 
 
 def flame_chart(
@@ -153,11 +173,7 @@ def flame_chart(
     (1, 1)
     >>> plt.close(ax.figure)
     """
-    language = _lang(language)
-    inst = load_instrument(instrument)
-    _one_report(summary, "flame_chart")
-    dims = inst.dimension_ids
-    labels = inst.labels(language)
+    language, inst, dims, labels = _prepare(summary, "flame_chart", language, instrument)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 6.0), subplot_kw={"projection": "polar"})
     elif ax.name != "polar":
@@ -230,11 +246,7 @@ def dot_plot(
     2
     >>> plt.close(ax.figure)
     """
-    language = _lang(language)
-    inst = load_instrument(instrument)
-    _one_report(summary, "dot_plot")
-    dims = inst.dimension_ids
-    labels = inst.labels(language)
+    language, inst, dims, labels = _prepare(summary, "dot_plot", language, instrument)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 0.6 * len(dims) + 1.6))
     per_side, notes = _absent_notes(summary, dims, value, language, min_group_size, labels)
@@ -309,17 +321,12 @@ def gap_plot(
     2
     >>> plt.close(ax.figure)
     """
-    language = _lang(language)
-    inst = load_instrument(instrument)
-    _one_report(gaps, "gap_plot")
-    dims = inst.dimension_ids
-    labels = inst.labels(language)
+    language, inst, dims, labels = _prepare(gaps, "gap_plot", language, instrument)
     t = TEXT[language]
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 0.6 * len(dims) + 1.6))
-    rows = gaps.drop_duplicates("dimension").set_index("dimension").reindex(dims)
-    if "suppressed" in rows:
-        rows.loc[rows["suppressed"].fillna(False).astype(bool), ["gap", "ci_low", "ci_high"]] = np.nan
+    rows = _blank_hidden(gaps.drop_duplicates("dimension").set_index("dimension").reindex(dims),
+                         ["gap", "ci_low", "ci_high"])
     y = np.arange(len(dims))[::-1].astype(float)
     span = inst.scale_max - inst.scale_min
     for yi, d in zip(y, dims):
@@ -341,9 +348,9 @@ def gap_plot(
                     va="center", fontsize=9, color=color)
     ax.axvline(0, color="#343a40", linewidth=1, zorder=0)
     ax.set_ylim(-0.6, len(dims) - 0.4)
-    if "suppressed" in rows and rows["suppressed"].fillna(False).astype(bool).any():
-        n = int(rows["n_staff"].max()) if "n_staff" in rows and rows["n_staff"].notna().any() else 0
-        ax.text(0.0, -0.2, t["hidden"].format(side=SIDE_TEXT[language]["staff"], k=min_group_size, n=n),
+    if _hidden(rows).any():
+        ax.text(0.0, -0.2, t["hidden"].format(side=SIDE_TEXT[language]["staff"], k=min_group_size,
+                                              n=_side_n(rows, "n_staff")),
                 transform=ax.transAxes, ha="left", va="top", fontsize=9, style="italic")
     ax.set_yticks(y)
     ax.set_yticklabels([labels[d] for d in dims])
@@ -374,8 +381,9 @@ def trend_plot(
         wave, side, dimension, mean (+ suppressed), one account; e.g.
         ``account_report.trend_section(...)["dimensions"]``.
     nps : DataFrame, optional
-        wave, nps, ci_low, ci_high (+ side; only ``side`` rows are drawn), as
-        from :func:`helpers.scores.nps` by wave.
+        wave, nps, ci_low, ci_high (+ side, suppressed; only client rows are
+        drawn: the panel is the client NPS whichever ``side`` the dimension
+        panel shows), as from :func:`helpers.scores.nps` by wave.
     language : {"en", "fi"}
     side : {"client", "staff"}
         Whose dimension means to draw.
@@ -388,7 +396,8 @@ def trend_plot(
     Figure
         The first Axes has one line per dimension (labels from the
         instrument); the second, when ``nps`` is given, one NPS line with an
-        error bar per wave.  Waves are categories in time order.
+        error bar per wave.  Waves are categories, ordered as
+        :func:`helpers.store.sort_waves` orders labels (``W9`` before ``W10``).
 
     Examples
     --------
@@ -399,6 +408,8 @@ def trend_plot(
     1
     >>> plt.close(fig)
     """
+    from .store import sort_waves
+
     language = _lang(language)
     inst = load_instrument(instrument)
     labels = inst.labels(language)
@@ -412,10 +423,9 @@ def trend_plot(
         if len(axs) < npanels:
             raise ValueError(f"trend_plot needs {npanels} axes here, got {len(axs)}.")
         fig = axs[0].figure
-    d = trend[trend["side"] == side] if "side" in trend else trend
-    if "suppressed" in d:
-        d = d.assign(mean=d["mean"].where(~d["suppressed"].fillna(False).astype(bool)))
-    wave_order = sorted(set(trend["wave"].astype(str)) | (set(nps["wave"].astype(str)) if nps is not None else set()))
+    d = _blank_hidden(trend[trend["side"] == side] if "side" in trend else trend, "mean")
+    wave_order = sort_waves(set(trend["wave"].astype(str)) | (set(nps["wave"].astype(str)) if nps is not None
+                                                              else set()))
     x = {w: i for i, w in enumerate(wave_order)}
     ax = axs[0]
     for dim in inst.dimension_ids:
@@ -434,9 +444,8 @@ def trend_plot(
     if nps is not None:
         ax2 = axs[1]
         n = nps[nps["side"] == "client"] if "side" in nps else nps
-        n = n.assign(wave=n["wave"].astype(str)).set_index("wave").reindex(wave_order)
-        if "suppressed" in n:
-            n.loc[n["suppressed"].fillna(False).astype(bool), ["nps", "ci_low", "ci_high"]] = np.nan
+        n = _blank_hidden(n.assign(wave=n["wave"].astype(str)).set_index("wave").reindex(wave_order),
+                          ["nps", "ci_low", "ci_high"])
         xs = np.arange(len(wave_order))
         v = n["nps"].to_numpy(dtype=float)
         err = np.vstack([np.nan_to_num(v - n["ci_low"].to_numpy(dtype=float)),

@@ -24,6 +24,7 @@ warnings and put the results into labelled tables, figures and sentences.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -88,10 +89,6 @@ def _present(data: pd.DataFrame, cols: Sequence[str]) -> list[str]:
     return [c for c in cols if c in data.columns]
 
 
-def _dimension_order(inst: Instrument) -> dict[str, int]:
-    return {d: i for i, d in enumerate(inst.dimension_ids)}
-
-
 def _wave_order(data: pd.DataFrame, wave: str = "wave") -> list[str]:
     """Waves oldest first, as :func:`helpers.store.waves` orders them (by median answer time, else naturally)."""
     from .store import sort_waves
@@ -101,6 +98,102 @@ def _wave_order(data: pd.DataFrame, wave: str = "wave") -> list[str]:
     if "submitted_at" in data.columns:
         dated = pd.to_datetime(data["submitted_at"], errors="coerce").groupby(data[wave]).median().to_dict()
     return sort_waves(labels, dated=dated)
+
+
+def _require_waves(responses: pd.DataFrame, *waves: str | None) -> list[str]:
+    """The waves of ``responses`` oldest first; a ValueError naming them when a given wave is not among them."""
+    have = _wave_order(responses)
+    unknown = [w for w in waves if w is not None and w not in have]
+    if unknown:
+        raise ValueError(f"Wave(s) {unknown} have no responses here; the waves present are {have or 'none'}.")
+    return have
+
+
+def _keep_side(data: pd.DataFrame, side: str | None) -> pd.DataFrame:
+    """The rows of one side; every row when ``side`` is None or the data have no ``side`` column."""
+    if side is not None and "side" in data.columns:
+        return data[data["side"] == side]
+    return data
+
+
+def _welch(diff: pd.Series, n1: pd.Series, var1: pd.Series, n2: pd.Series, var2: pd.Series, *,
+           tested: pd.Series, ci: float) -> pd.DataFrame:
+    """Welch's t test and interval of differences of two independent means, from summary statistics.
+
+    Parameters
+    ----------
+    diff : Series
+        x̄₁ − x̄₂ per row.
+    n1, var1, n2, var2 : Series
+        Count and variance (s²) of each sample.
+    tested : boolean Series
+        Rows to test; the others get NaN.  Rows with fewer than two values on
+        either side or a standard error of 0 are never tested.
+    ci : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    DataFrame
+        t, df, p_val, ci_low, ci_high — same index as ``diff``.
+
+    Notes
+    -----
+    se = √(s₁²/n₁ + s₂²/n₂), t = diff/se, Welch–Satterthwaite
+    df = se⁴/((s₁²/n₁)²/(n₁−1) + (s₂²/n₂)²/(n₂−1)), interval diff ± t_{(1+ci)/2, df}·se,
+    p = 2·P(T_df > |t|) (Welch 1947; the same test as :func:`helpers.gaps.welch_test`).
+    """
+    v1, v2 = var1 / n1.where(n1 > 0), var2 / n2.where(n2 > 0)
+    se = np.sqrt(v1 + v2)
+    ok = tested & (n1 >= 2) & (n2 >= 2) & (se > 0)
+    df = ((v1 + v2) ** 2 / (v1**2 / (n1 - 1).where(n1 > 1) + v2**2 / (n2 - 1).where(n2 > 1))).where(ok)
+    t = diff / se.where(ok)
+    half = stats.t.ppf(0.5 + ci / 2, df) * se
+    return pd.DataFrame({"t": t, "df": df, "p_val": 2 * stats.t.sf(np.abs(t), df), "ci_low": diff - half,
+                         "ci_high": diff + half}, index=diff.index)
+
+
+def _flag(out: pd.DataFrame, *, alpha: float, diff: str | None = None) -> None:
+    """Add the significance columns to ``out`` in place: one family of tests over every row.
+
+    ``p_fdr`` is the Benjamini–Hochberg adjustment of ``p_val``, ``significant``
+    is p_fdr ≤ alpha, and given the ``diff`` column, ``direction`` is "above" or
+    "below" for significant rows and "" otherwise.
+    """
+    out["p_fdr"] = fdr_bh(out["p_val"])
+    out["significant"] = (out["p_fdr"] <= alpha).fillna(False).astype(bool)
+    if diff is not None:
+        out["direction"] = np.where(out["significant"], np.where(out[diff] > 0, "above", "below"), "")
+
+
+def _sort_dimensions(data: pd.DataFrame, by: Sequence[str], inst: Instrument) -> pd.DataFrame:
+    """Rows sorted by ``by``, the ``dimension`` column in instrument order."""
+    order = {d: i for i, d in enumerate(inst.dimension_ids)}
+    return data.sort_values(list(by), key=lambda s: s.map(order) if s.name == "dimension" else s
+                            ).reset_index(drop=True)
+
+
+def _collect_warnings(fit):
+    """Run ``fit()``; return its result and the model warnings it raised.
+
+    The :class:`helpers.diagnostics.ModelWarning` sentences are collected as a
+    list of str, not raised again.
+    """
+    import warnings
+
+    from .diagnostics import ModelWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        res = fit()
+    return res, [str(c.message) for c in caught if issubclass(c.category, ModelWarning)]
+
+
+def _fit_with_warnings(fit) -> pd.DataFrame:
+    """``fit()`` with its own ``attrs["warnings"]`` and the ModelWarnings it raised in ``attrs["warnings"]``."""
+    res, caught = _collect_warnings(fit)
+    res.attrs["warnings"] = list(dict.fromkeys([*res.attrs.get("warnings", []), *caught]))
+    return res
 
 
 # ---------------------------------------------------------------------------
@@ -132,12 +225,18 @@ def headline(
     ci : float
         Confidence level of the NPS intervals.
     n_boot, seed : int
-        Account-cluster bootstrap for the portfolio NPS (see :func:`nps_trend`).
+        Account-cluster bootstrap for the portfolio NPS (see :func:`nps_trend`;
+        the interval equals that wave's in ``nps_trend`` with the same seed).
 
     Returns
     -------
     DataFrame
         measure, value, ci_low, ci_high, n, note — one row per headline number.
+
+    Raises
+    ------
+    ValueError
+        When ``wave`` has no responses (the message lists the waves present).
 
     Notes
     -----
@@ -154,6 +253,7 @@ def headline(
     >>> headline(r, acc, wave="2026Q3", n_boot=0).set_index("measure").loc["client NPS (−100…100)", "value"]
     np.float64(25.0)
     """
+    _require_waves(responses, wave)
     r = responses[responses["wave"] == wave]
     client, staff = r[r["side"] == "client"], r[r["side"] == "staff"]
     status = accounts["status"].fillna("unknown").value_counts()
@@ -259,9 +359,7 @@ def dimension_heatmap(
     [['A', 4.67, 2.33, 2.33], ['B', 2.33, 4.67, -2.33]]
     """
     inst = load_instrument(instrument)
-    data = scores
-    if side is not None and "side" in data.columns:
-        data = data[data["side"] == side]
+    data = _keep_side(scores, side)
     within = _present(data, within)
     data = data.dropna(subset=[value])
     cell = summarise(data, value=value, by=[*within, account, "dimension"], ci=ci)
@@ -286,32 +384,20 @@ def dimension_heatmap(
     cell["rest_mean"] = rsum / rn.where(rn > 0)
     rvar = ((rss - rn * cell["rest_mean"] ** 2) / (rn - 1).where(rn > 1)).clip(lower=0)
     cell["diff"] = cell["mean"] - cell["rest_mean"]
-    v1 = cell["sd"] ** 2 / cell["n"]
-    v2 = rvar / rn.where(rn > 0)
-    se = np.sqrt(v1 + v2)
-    df = (v1 + v2) ** 2 / (v1**2 / (cell["n"] - 1).where(cell["n"] > 1) + v2**2 / (rn - 1).where(rn > 1))
-    tested = (cell["n"] >= max(min_n, 2)) & (rn >= 2) & (se > 0) & in_ref  # hidden cells are not in the family
-    cell["t"] = np.where(tested, cell["diff"] / se.where(se > 0), np.nan)
-    cell["df"] = np.where(tested, df, np.nan)
-    cell["p_val"] = np.where(tested, 2 * stats.t.sf(np.abs(cell["t"]), cell["df"].where(tested, 1)), np.nan)
-    tcrit = stats.t.ppf(0.5 + ci / 2, cell["df"].where(tested, 1))
-    cell["diff_low"] = np.where(tested, cell["diff"] - tcrit * se, np.nan)
-    cell["diff_high"] = np.where(tested, cell["diff"] + tcrit * se, np.nan)
+    tested = (cell["n"] >= min_n) & in_ref  # hidden cells are not in the family
+    w = _welch(cell["diff"], cell["n"], cell["sd"] ** 2, rn, rvar, tested=tested, ci=ci)
+    cell["t"], cell["df"], cell["p_val"] = w["t"], w["df"], w["p_val"]
+    cell["diff_low"], cell["diff_high"] = w["ci_low"], w["ci_high"]
     pooled = np.sqrt(((cell["n"] - 1) * cell["sd"] ** 2 + (rn - 1) * rvar) / (cell["n"] + rn - 2).where(
         cell["n"] + rn > 2))
-    cell["effect_size"] = np.where(tested, cell["diff"] / pooled.where(pooled > 0), np.nan)
-    cell["p_fdr"] = fdr_bh(cell["p_val"])
-    cell["significant"] = (cell["p_fdr"] <= alpha).fillna(False).astype(bool)
-    cell["direction"] = np.where(cell["significant"], np.where(cell["diff"] > 0, "above", "below"), "")
+    cell["effect_size"] = (cell["diff"] / pooled.where(pooled > 0)).where(w["p_val"].notna())
+    _flag(cell, alpha=alpha, diff="diff")
     cols = [*within, account, "dimension", "n", "mean", "sd", "ci_low", "ci_high", "rest_n", "rest_mean",
             "diff", "diff_low", "diff_high", "t", "df", "p_val", "p_fdr", "effect_size", "significant", "direction"]
     out = cell[cols]
     if side == "staff":
         out = _suppress(out, keep=(*within, account, "dimension", "n"), min_group_size=min_group_size)
-    order = _dimension_order(inst)
-    out = out.sort_values([*within, account, "dimension"],
-                          key=lambda s: s.map(order) if s.name == "dimension" else s).reset_index(drop=True)
-    return out
+    return _sort_dimensions(out, [*within, account, "dimension"], inst)
 
 
 def _suppress(data: pd.DataFrame, *, keep: Sequence[str], min_group_size: int) -> pd.DataFrame:
@@ -328,6 +414,19 @@ def _suppress(data: pd.DataFrame, *, keep: Sequence[str], min_group_size: int) -
 
 def _labels(inst: Instrument, language: str, dims: Sequence[str]) -> list[str]:
     return [inst.label(d, language) if d in inst.dimension_ids else str(d) for d in dims]
+
+
+def _message_axes(text: str, *, figsize: tuple[float, float], title: str | None = None, ax=None):
+    """An Axes without axes that only says ``text``: what a plot shows when it has nothing to draw."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 def _grid(table: pd.DataFrame, row: str, column: str, value: str, rows: Sequence | None,
@@ -407,13 +506,7 @@ def plot_heatmap(
     if hide_empty:
         col = col[col.notna().any(axis=1)]
     if col.empty:
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 1.5))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "Nothing to show: every cell is empty or hidden.", ha="center", va="center")
-        if title:
-            ax.set_title(title)
-        return ax
+        return _message_axes("Nothing to show: every cell is empty or hidden.", figsize=(6, 1.5), title=title, ax=ax)
     txt = _grid(table, row, "dimension", text, col.index, dims)
     n_cols = [n] if isinstance(n, str) else list(n)
     nn = [_grid(table, row, "dimension", c, col.index, dims) for c in n_cols if c in table]
@@ -562,6 +655,23 @@ def _adj(promoters, detractors, n):
     return pp - pd_, (pp + pd_ - (pp - pd_) ** 2) / na
 
 
+def _nps_difference(a, b, *, ci: float):
+    """Interval and two-sided p-value of NPS_a − NPS_b for independent samples, each (promoters, detractors, n).
+
+    Notes
+    -----
+    With the adjusted-Wald estimates and variances of :func:`_adj` (Rocks 2016),
+    (ÑPS_a − ÑPS_b) ± z·√(Var̃_a + Var̃_b) on the −200…200 scale, and
+    p = 2Φ(−|ÑPS_a − ÑPS_b|/√(Var̃_a + Var̃_b)).
+    """
+    ea, va = _adj(*a)
+    eb, vb = _adj(*b)
+    centre, se = 100 * (ea - eb), 100 * np.sqrt(va + vb)
+    z = _z(ci)
+    return np.clip(centre - z * se, -200, 200), np.clip(centre + z * se, -200, 200), 2 * stats.norm.sf(
+        np.abs(centre / se))
+
+
 def nps_vs_portfolio(
     responses: pd.DataFrame,
     *,
@@ -617,9 +727,7 @@ def nps_vs_portfolio(
     >>> nps_vs_portfolio(r)[["account_id", "nps", "rest_nps", "diff"]].values.tolist()
     [['A', 100.0, 0.0, 100.0], ['B', 0.0, 100.0, -100.0]]
     """
-    data = responses
-    if side is not None and "side" in data.columns:
-        data = data[data["side"] == side]
+    data = _keep_side(responses, side)
     within = _present(data, within)
     per = nps(data, score=score, by=[*within, account], ci=ci)
     # Small staff groups stay out of the reference (see dimension_heatmap).
@@ -635,17 +743,12 @@ def nps_vs_portfolio(
     per["rest_n"] = rn
     per["rest_nps"] = 100 * (rp - rd) / rn.where(rn > 0)
     per["diff"] = per["nps"] - per["rest_nps"]
-    e1, v1 = _adj(per["promoters"], per["detractors"], per["n"])
-    e2, v2 = _adj(rp, rd, rn)
-    centre, se = 100 * (e1 - e2), 100 * np.sqrt(v1 + v2)
+    low, high, p = _nps_difference((per["promoters"], per["detractors"], per["n"]), (rp, rd, rn), ci=ci)
     tested = (per["n"] > 0) & (rn > 0) & in_ref  # hidden groups are not in the family
-    z = _z(ci)
-    per["diff_low"] = np.where(tested, np.clip(centre - z * se, -200, 200), np.nan)
-    per["diff_high"] = np.where(tested, np.clip(centre + z * se, -200, 200), np.nan)
-    per["p_val"] = np.where(tested, 2 * stats.norm.sf(np.abs(centre / se)), np.nan)
-    per["p_fdr"] = fdr_bh(per["p_val"])
-    per["significant"] = (per["p_fdr"] <= alpha).fillna(False).astype(bool)
-    per["direction"] = np.where(per["significant"], np.where(per["diff"] > 0, "above", "below"), "")
+    per["diff_low"] = np.where(tested, low, np.nan)
+    per["diff_high"] = np.where(tested, high, np.nan)
+    per["p_val"] = np.where(tested, p, np.nan)
+    _flag(per, alpha=alpha, diff="diff")
     cols = [*within, account, "n", "promoters", "passives", "detractors", "nps", "ci_low", "ci_high", "rest_n",
             "rest_nps", "diff", "diff_low", "diff_high", "p_val", "p_fdr", "significant", "direction"]
     out = per[cols]
@@ -728,7 +831,10 @@ def nps_trend(
     n_boot : int
         Bootstrap resamples of accounts (0 skips the bootstrap).
     seed : int
-        Random seed of the bootstrap.
+        Random seed of the bootstrap.  A wave's resamples depend only on the
+        seed and the wave's label, so its interval is the same whichever other
+        waves are in ``responses`` (the headline of one wave and the trend
+        over several agree).
 
     Returns
     -------
@@ -760,13 +866,10 @@ def nps_trend(
     >>> nps_trend(r, n_boot=0)[["wave", "n", "n_accounts", "nps", "change"]].values.tolist()
     [['2026Q2', 4, 2, 25.0, nan], ['2026Q3', 4, 2, 75.0, 50.0]]
     """
-    data = responses
-    if side is not None and "side" in data.columns:
-        data = data[data["side"] == side]
+    data = _keep_side(responses, side)
     data = data[data[score].notna()]
     out = nps(data, score=score, by=[wave], ci=ci)
     out.insert(2, "n_accounts", data.groupby(wave)[account].nunique().reindex(out[wave]).to_numpy())
-    rng = np.random.default_rng(seed)
     lo_q, hi_q = 100 * (0.5 - ci / 2), 100 * (0.5 + ci / 2)
     boots: dict = {}
     for w, grp in data.groupby(wave, sort=True):
@@ -775,6 +878,7 @@ def nps_trend(
                             "d": (cat == "detractor").to_numpy()}).groupby("a").agg(
             n=("p", "size"), p=("p", "sum"), d=("d", "sum"))
         if n_boot and len(per) >= 2:
+            rng = np.random.default_rng([seed, zlib.crc32(str(w).encode())])
             idx = rng.integers(0, len(per), (n_boot, len(per)))
             n_ = per["n"].to_numpy()[idx].sum(1)
             boots[w] = 100 * (per["p"].to_numpy()[idx].sum(1) - per["d"].to_numpy()[idx].sum(1)) / n_
@@ -885,53 +989,37 @@ def score_change(
     1.5
     """
     inst = load_instrument(instrument)
-    data = scores
-    if side is not None and "side" in data.columns:
-        data = data[data["side"] == side]
+    data = _keep_side(scores, side)
     s = summarise(data[data["wave"].isin([wave_from, wave_to])], value=value, by=[account, "dimension", "wave"])
     a = s[s["wave"] == wave_from].drop(columns="wave").set_index([account, "dimension"])
     b = s[s["wave"] == wave_to].drop(columns="wave").set_index([account, "dimension"])
     m = a[["n", "mean", "sd"]].add_suffix("_from").join(b[["n", "mean", "sd"]].add_suffix("_to"), how="inner")
-    v1, v2 = m["sd_from"] ** 2 / m["n_from"], m["sd_to"] ** 2 / m["n_to"]
-    se = np.sqrt(v1 + v2)
-    df = (v1 + v2) ** 2 / (v1**2 / (m["n_from"] - 1) + v2**2 / (m["n_to"] - 1))
-    tested = (m["n_from"] >= max(min_n, 2)) & (m["n_to"] >= max(min_n, 2)) & (se > 0)
     m["change"] = m["mean_to"] - m["mean_from"]
-    m["t"] = np.where(tested, m["change"] / se.where(se > 0), np.nan)
-    m["df"] = np.where(tested, df, np.nan)
-    tcrit = stats.t.ppf(0.5 + ci / 2, m["df"].where(tested, 1))
-    m["ci_low"] = np.where(tested, m["change"] - tcrit * se, np.nan)
-    m["ci_high"] = np.where(tested, m["change"] + tcrit * se, np.nan)
-    m["p_val"] = np.where(tested, 2 * stats.t.sf(np.abs(m["t"]), m["df"].where(tested, 1)), np.nan)
-    m["p_fdr"] = fdr_bh(m["p_val"])
-    m["significant"] = (m["p_fdr"] <= alpha).fillna(False).astype(bool)
+    tested = (m["n_from"] >= min_n) & (m["n_to"] >= min_n)
+    w = _welch(m["change"], m["n_to"], m["sd_to"] ** 2, m["n_from"], m["sd_from"] ** 2, tested=tested, ci=ci)
+    for c in ("t", "df", "ci_low", "ci_high", "p_val"):
+        m[c] = w[c]
+    _flag(m, alpha=alpha)
     out = m.reset_index()[[account, "dimension", "n_from", "n_to", "mean_from", "mean_to", "change", "ci_low",
                            "ci_high", "t", "df", "p_val", "p_fdr", "significant"]]
-    order = _dimension_order(inst)
-    return out.sort_values([account, "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s
-                           ).reset_index(drop=True)
+    return _sort_dimensions(out, [account, "dimension"], inst)
 
 
 def _nps_change_tests(responses: pd.DataFrame, *, wave_from: str, wave_to: str, account: str, score: str,
                       side: str | None, ci: float, alpha: float) -> pd.DataFrame:
-    data = responses
-    if side is not None and "side" in data.columns:
-        data = data[data["side"] == side]
+    """NPS change of each account from ``wave_from`` to ``wave_to``, tested as in :func:`nps_vs_portfolio`."""
+    data = _keep_side(responses, side)
     data = data[data["wave"].isin([wave_from, wave_to])]
     per = nps(data, score=score, by=[account, "wave"], ci=ci)
     a = per[per["wave"] == wave_from].set_index(account)
     b = per[per["wave"] == wave_to].set_index(account)
     m = a[["n", "promoters", "detractors", "nps"]].add_suffix("_from").join(
         b[["n", "promoters", "detractors", "nps"]].add_suffix("_to"), how="inner")
-    e1, v1 = _adj(m["promoters_from"], m["detractors_from"], m["n_from"])
-    e2, v2 = _adj(m["promoters_to"], m["detractors_to"], m["n_to"])
-    centre, se = 100 * (e2 - e1), 100 * np.sqrt(v1 + v2)
     m["change"] = m["nps_to"] - m["nps_from"]
-    z = _z(ci)
-    m["ci_low"], m["ci_high"] = np.clip(centre - z * se, -200, 200), np.clip(centre + z * se, -200, 200)
-    m["p_val"] = 2 * stats.norm.sf(np.abs(centre / se))
-    m["p_fdr"] = fdr_bh(m["p_val"])
-    m["significant"] = m["p_fdr"] <= alpha
+    m["ci_low"], m["ci_high"], m["p_val"] = _nps_difference(
+        (m["promoters_to"], m["detractors_to"], m["n_to"]),
+        (m["promoters_from"], m["detractors_from"], m["n_from"]), ci=ci)
+    _flag(m, alpha=alpha)
     return m.reset_index()
 
 
@@ -997,6 +1085,12 @@ def celebrate(
         ``by_account``: account_id, (name,) n_evidence, improved (bool),
         evidence (the kinds), detail (every detail, "; "-separated).
 
+    Raises
+    ------
+    ValueError
+        When ``wave`` or ``previous`` has no responses (the message lists the
+        waves present).
+
     Notes
     -----
     NPS tests use the adjusted-Wald estimate and variance of an NPS difference
@@ -1005,9 +1099,9 @@ def celebrate(
     """
     inst = load_instrument(instrument)
     labels = inst.labels(language)
+    waves = _require_waves(responses, wave, previous)
     if previous is None:
-        waves = _wave_order(responses)
-        earlier = waves[:waves.index(wave)] if wave in waves else []
+        earlier = waves[:waves.index(wave)]
         previous = earlier[-1] if earlier else None
     rows: list[dict] = []
     # NPS up
@@ -1195,9 +1289,11 @@ def accounts_at_risk(
         When the model cannot be trained or says little: no account with a
         known outcome, no churned (or no renewed) account, fewer than
         ``MIN_OUTCOME_GROUP`` accounts in the smaller outcome group, or no
-        active account.  The model's own warnings (few events per predictor,
-        separation, collinearity) are collected in ``attrs["warnings"]``
-        rather than raised again.
+        active account; also when ``table.attrs`` report hidden team views or
+        answers left out by the renewal-date rule of
+        :func:`helpers.models.account_table`.  The model's own warnings (few
+        events per predictor, separation, collinearity) are collected in
+        ``attrs["warnings"]`` rather than raised again.
 
     Notes
     -----
@@ -1213,7 +1309,6 @@ def accounts_at_risk(
     """
     import warnings as _w
 
-    from .diagnostics import ModelWarning
     from .models import predict_risk
 
     messages: list[str] = []
@@ -1244,20 +1339,26 @@ def accounts_at_risk(
         messages.append(f"The team view of {hidden} account(s) is hidden (fewer than "
                         f"{table.attrs.get('min_group_size', MIN_GROUP_SIZE)} team answers), so a model that uses "
                         "client − team gaps cannot score them or learn from them.")
+    after, empty = (int(table.attrs.get(k, 0) or 0) for k in ("n_after_renewal", "n_no_answers_before_renewal"))
+    if after:
+        messages.append(f"{after} answer(s) given on or after a decided account's renewal date are left out, so the "
+                        "model learns only from what was said before each decision"
+                        + (f"; {empty} decided account(s) have no earlier answers and are not used." if empty else "."))
     for m in messages:
         _w.warn(m, PortfolioWarning, stacklevel=2)
-    model_msgs: list[str] = []
-    with _w.catch_warnings(record=True) as caught:
-        _w.simplefilter("always", ModelWarning)
+
+    def fit() -> pd.DataFrame:
         try:
-            risk = predict_risk(table, predictors=predictors, method=method, ci=ci, top=top, language=language,
+            return predict_risk(table, predictors=predictors, method=method, ci=ci, top=top, language=language,
                                 instrument=instrument)
-            model_msgs += list(risk.attrs.get("warnings", []))
         except (ValueError, np.linalg.LinAlgError) as exc:
-            model_msgs.append(f"The churn model could not be fitted ({exc}); no probabilities are shown.")
-            risk = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
+            none = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
                                                 estimator="none")
-    model_msgs += [str(c.message) for c in caught if issubclass(c.category, ModelWarning)]
+            none.attrs["warnings"] = [f"The churn model could not be fitted ({exc}); no probabilities are shown."]
+            return none
+
+    risk = _fit_with_warnings(fit)
+    model_msgs = risk.attrs["warnings"]
     keep = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff", "annual_value") if c in table]
     out = table.loc[is_active, keep].merge(
         risk[["account_id", "p_churn", "ci_low", "ci_high", "drivers"]], on="account_id", how="left")
@@ -1468,12 +1569,8 @@ def driver_setup(
         raise ValueError(f"side must be one of {SIDES}, not {side!r}")
     inst = load_instrument(instrument)
     dims = inst.dimension_ids
-    notes: list[str] = []
-    with _w.catch_warnings(record=True) as caught:
-        _w.simplefilter("always", ModelWarning)
-        table = models.account_table(answers, responses, accounts, min_group_size=min_group_size,
-                                     instrument=inst)
-    notes += [str(c.message) for c in caught if issubclass(c.category, ModelWarning)]
+    table, notes = _collect_warnings(lambda: models.account_table(answers, responses, accounts,
+                                                                  min_group_size=min_group_size, instrument=inst))
     n_waves = responses["wave"].nunique()
     if outcome == "nps":
         who = "staff" if side == "staff" else "client"
@@ -1557,10 +1654,7 @@ def driver_models(setup: DriverSetup, *, ci: float = 0.95) -> dict[str, pd.DataF
     are NPS points per scale point; ordinal, logistic and Cox coefficients are
     log-odds or log-hazard ratios (exp gives the ratio).
     """
-    import warnings as _w
-
     from . import models
-    from .diagnostics import ModelWarning
 
     if setup.kind == "nps":
         fits = {"OLS, clustered by account": lambda: models.nps_ols(
@@ -1572,16 +1666,7 @@ def driver_models(setup: DriverSetup, *, ci: float = 0.95) -> dict[str, pd.DataF
     else:
         fits = {"logistic": lambda: models.retention_logit(setup.table, predictors=setup.predictors, ci=ci),
                 "Cox": lambda: models.retention_cox(setup.table, predictors=setup.predictors, ci=ci)}
-    out = {}
-    for name, fit in fits.items():
-        with _w.catch_warnings(record=True) as caught:
-            _w.simplefilter("always", ModelWarning)
-            res = fit()
-        msgs = list(res.attrs.get("warnings", [])) + [str(c.message) for c in caught
-                                                      if issubclass(c.category, ModelWarning)]
-        res.attrs["warnings"] = list(dict.fromkeys(msgs))
-        out[name] = res
-    return out
+    return {name: _fit_with_warnings(fit) for name, fit in fits.items()}
 
 
 def driver_importance(setup: DriverSetup, *, method: str = "dominance", n_boot: int = 200, seed: int = 0,
@@ -1613,19 +1698,11 @@ def driver_importance(setup: DriverSetup, *, method: str = "dominance", n_boot: 
     logistic model is in :func:`driver_models`); Azen & Traxel (2009) give a
     logistic variant.
     """
-    import warnings as _w
-
     from . import drivers
-    from .diagnostics import ModelWarning
 
-    with _w.catch_warnings(record=True) as caught:
-        _w.simplefilter("always", ModelWarning)
-        res = drivers.key_drivers(setup.data, method=method, outcome=setup.outcome, predictors=setup.predictors,
-                                  cluster=setup.cluster, n_boot=n_boot, seed=seed, ci=ci)
-    res.attrs["warnings"] = list(dict.fromkeys([*res.attrs.get("warnings", []),
-                                                *[str(c.message) for c in caught
-                                                  if issubclass(c.category, ModelWarning)]]))
-    return res
+    return _fit_with_warnings(lambda: drivers.key_drivers(
+        setup.data, method=method, outcome=setup.outcome, predictors=setup.predictors, cluster=setup.cluster,
+        n_boot=n_boot, seed=seed, ci=ci))
 
 
 def congruence_summary(
@@ -1745,22 +1822,14 @@ def baseline_comparison(setup: DriverSetup, *, repeats: int = 20, seed: int = 0,
         (for :func:`helpers.models.calibration_table`) and
         ``attrs["warnings"]``.
     """
-    import warnings as _w
-
     from . import models
-    from .diagnostics import ModelWarning
 
     if setup.kind != "retention":
         out = pd.DataFrame(columns=["model", "metric", "estimate", "ci_low", "ci_high", "n", "n_events"])
         out.attrs.update(warnings=[], not_applicable=True)
         return out
-    with _w.catch_warnings(record=True) as caught:
-        _w.simplefilter("always", ModelWarning)
-        out = models.retention_cv(setup.table, predictors=setup.predictors, repeats=repeats, seed=seed, ci=ci)
-    out.attrs["warnings"] = list(dict.fromkeys([*out.attrs.get("warnings", []),
-                                                *[str(c.message) for c in caught
-                                                  if issubclass(c.category, ModelWarning)]]))
-    return out
+    return _fit_with_warnings(lambda: models.retention_cv(setup.table, predictors=setup.predictors,
+                                                          repeats=repeats, seed=seed, ci=ci))
 
 
 def driver_ipa(setup: DriverSetup, importance: pd.DataFrame, *, language: str = "en",
@@ -1847,12 +1916,7 @@ def plot_model_check(setup: DriverSetup, *, baseline: pd.DataFrame | None = None
     pred = cv.attrs.get("predictions")
     cal = models.calibration_table(pred) if pred is not None else pd.DataFrame()
     if cal.empty:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 2))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "Too few churned or renewed accounts to check calibration.", ha="center", va="center")
-        return ax
+        return _message_axes("Too few churned or renewed accounts to check calibration.", figsize=(5, 2))
     return models.plot_calibration(cal, title="Calibration, cross-validated (model vs NPS only)")
 
 
