@@ -44,19 +44,6 @@ def a002(sample_store):
     return ar.account_report_data("A002", "2026Q3", store=sample_store, language="fi")
 
 
-@pytest.fixture(scope="module")
-def no_staff_store(sample_store, tmp_path_factory) -> Path:
-    """A copy of the sample store in which nobody from the team answered for A001 in 2026Q3."""
-    path = tmp_path_factory.mktemp("nostaff") / "flamekit.duckdb"
-    shutil.copy(sample_store, path)
-    con = duckdb.connect(str(path))
-    ids = "SELECT response_id FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'staff'"
-    con.execute(f"DELETE FROM answers WHERE response_id IN ({ids})")
-    con.execute("DELETE FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'staff'")
-    con.close()
-    return path
-
-
 def relabelled_store(sample_store: Path, path: Path, labels: dict[str, str], *deletes: str) -> Path:
     """A copy of the sample store with wave labels renamed (old → new) and some responses deleted (SQL WHERE)."""
     shutil.copy(sample_store, path)
@@ -68,6 +55,13 @@ def relabelled_store(sample_store: Path, path: Path, labels: dict[str, str], *de
         con.execute(f"DELETE FROM responses WHERE {where}")
     con.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def no_staff_store(sample_store, tmp_path_factory) -> Path:
+    """A copy of the sample store in which nobody from the team answered for A001 in 2026Q3."""
+    path = tmp_path_factory.mktemp("nostaff") / "flamekit.duckdb"
+    return relabelled_store(sample_store, path, {}, "account_id = 'A001' AND wave = '2026Q3' AND side = 'staff'")
 
 
 HOSTILE = "2026Q4 <img src=x onerror=alert(7)>"
@@ -352,13 +346,8 @@ def test_account_without_team_answers_still_reports(no_staff_store):
 
 
 def test_wave_without_client_answers_still_reports(sample_store, tmp_path):
-    path = tmp_path / "noclient.duckdb"
-    shutil.copy(sample_store, path)
-    con = duckdb.connect(str(path))
-    ids = "SELECT response_id FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'client'"
-    con.execute(f"DELETE FROM answers WHERE response_id IN ({ids})")
-    con.execute("DELETE FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' AND side = 'client'")
-    con.close()
+    path = relabelled_store(sample_store, tmp_path / "noclient.duckdb", {},
+                            "account_id = 'A001' AND wave = '2026Q3' AND side = 'client'")
     data = ar.account_report_data("A001", "2026Q3", store=path)
     head = data["headline"]
     assert head["summary"] == "No client answered in 2026Q3."
@@ -519,6 +508,34 @@ def test_bad_settings_are_errors(sample_store):
         ar.account_report_data("A001", "2026Q3", store=sample_store, min_group_size=0)
 
 
+@pytest.mark.parametrize("settings, message", [
+    ({"min_comment_group_size": 0}, "min_comment_group_size must be a whole number of at least 1, not 0"),
+    ({"min_group_size": 2.5}, "min_group_size must be a whole number of at least 1, not 2.5"),
+    ({"min_group_size": "five"}, "min_group_size must be a whole number of at least 1, not 'five'"),
+    ({"min_group_size": 12}, r"min_comment_group_size \(10\) must be at least min_group_size \(12\)"),
+])
+def test_bad_thresholds_name_the_setting(sample_store, settings, message):
+    with pytest.raises(ValueError, match=message):
+        ar.load_account("A001", "2026Q3", store=sample_store, **settings)
+
+
+def test_shared_sections_are_computed_once(sample_store, monkeypatch):
+    """The headline, its notes and the report reuse one gaps table and one set of comment lists."""
+    calls = {"perception_gaps": 0, "voice_of_client": 0}
+    for module, name in ((gp, "perception_gaps"), (ar.cm, "voice_of_client")):
+        real = getattr(module, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    data = ar.account_report_data("A001", "2026Q3", store=sample_store)
+    assert calls == {"perception_gaps": 1, "voice_of_client": 1}
+    account = ar.load_account("A001", "2026Q3", store=sample_store)
+    assert data["notes"] == data["headline"]["notes"] == ar.privacy_notes(account)
+
+
 def test_earlier_wave_report_does_not_see_later_waves(sample_store):
     data = ar.account_report_data("A001", "2026Q1", store=sample_store)
     assert set(data["trend"]["dimensions"]["wave"]) == {"2025Q4", "2026Q1"}
@@ -648,6 +665,7 @@ def test_notebook_with_a_hidden_team_view(sample_store, tmp_path):
     assert "Team results are hidden: 2 team members answered" in markdown
     assert "Team comments are not shown" in markdown
     assert headline_of(nb)["n_staff"] == 2
+    assert markdown.count("Team results are hidden") == 1  # the notes are shown once, with the headline
 
 
 @pytest.mark.slow

@@ -154,3 +154,29 @@ def test_no_respondent_rows_of_other_accounts_are_loaded(sample_store, monkeypat
     out = bm.benchmark(agg_, "A001")
     assert set(out["account_id"]) == {"A001"} and len(out) == 6
     assert list(out.columns) == bm.BENCHMARK_COLUMNS
+
+
+def test_superseded_responses_are_left_out_as_in_the_loaders(sample_store, tmp_path):
+    """A resubmission counts once: the aggregates match the store loaders, which skip superseded responses."""
+    import shutil
+
+    import duckdb
+
+    path = tmp_path / "resubmitted.duckdb"
+    shutil.copy(sample_store, path)
+    con = duckdb.connect(str(path))
+    old = con.execute("SELECT response_id FROM responses WHERE account_id = 'A001' AND wave = '2026Q3' "
+                      "AND side = 'client' ORDER BY response_id LIMIT 2").fetchall()
+    for (rid,) in old:
+        con.execute("UPDATE responses SET superseded_by = 'later' WHERE response_id = ?", [rid])
+    con.close()
+    mine = bm.portfolio_aggregates("2026Q3", store=path).query("account_id == 'A001'").set_index("measure")
+    resp = st.load_responses(account="A001", wave="2026Q3", side="client", store=path)
+    assert len(resp) == 8  # ten clients, two superseded
+    net = nps(resp, by=None).iloc[0]
+    assert mine.loc["nps", "n"] == net["n"] and mine.loc["nps", "value"] == pytest.approx(net["nps"])
+    own = summarise(respondent_scores(st.load_answers(account="A001", wave="2026Q3", side="client", store=path)),
+                    by=["dimension"]).set_index("dimension")
+    for d in load_instrument().dimension_ids:
+        assert mine.loc[d, "n"] == own.loc[d, "n"]
+        assert mine.loc[d, "value"] == pytest.approx(own.loc[d, "mean"])

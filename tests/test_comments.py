@@ -163,6 +163,19 @@ def test_roles_are_shown_only_for_groups_of_min_group_size(counts, shown):
     assert voice["roles_hidden"] is (hidden_n > 0)
 
 
+@pytest.mark.parametrize("counts, hidden", [
+    ({"a": 2, "b": 8}, {"a", "b"}),                 # hiding a alone: the total minus b would give it away
+    ({"a": 7, "b": 7}, set()),
+    ({"a": 5, "b": 3, "c": 3}, {"b", "c"}),         # 3 + 3 hidden together: 6 ≥ 5, nothing more
+    ({"a": 2, "b": 6, "c": 9}, {"a", "b"}),         # the smallest shown group joins the hidden one
+    ({"a": 1, "b": 6, "c": 6}, {"a", "b"}),         # a tie for the smallest: the first in the given order
+    ({"a": 4}, {"a"}),
+    ({}, set()),
+])
+def test_secondary_suppression_by_hand(counts, hidden):
+    assert cm.secondary_suppression(pd.Series(counts, dtype="int64"), min_group_size=5) == hidden
+
+
 def test_hidden_roles_show_a_dash_in_both_languages():
     r = clients({"decision-maker": 2, "user": 8})
     for language, role_text in (("en", "decision-maker"), ("fi", "päättäjä")):

@@ -38,12 +38,11 @@ natural label order), never the text order of the labels (``W10`` after
 
 from __future__ import annotations
 
-import html
-import inspect
 import math
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,8 @@ from . import gaps as gp
 from . import plots
 from . import store as st
 from .instrument import LANGUAGES, Instrument, load_instrument
-from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account, suppress_small_groups
+from .privacy import (MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account, escape_text,
+                      suppress_small_groups)
 from .scores import nps, nps_change, respondent_scores, rwg, summarise
 
 CI = 0.95
@@ -220,6 +220,17 @@ def _check_language(language: str) -> str:
     return language
 
 
+def _at_least_one(value: Any, name: str) -> int:
+    """A threshold as an int, or a ValueError naming the setting and its value."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or n != value or n < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}.")
+    return n
+
+
 def _num(x: float, language: str, digits: int = 1, sign: bool = False) -> str:
     """Display a number (rounding for display only): Finnish decimal comma, true minus sign."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
@@ -305,12 +316,18 @@ def load_account(
     ------
     ValueError
         Unknown account, or no answers from the account in ``wave`` (the
-        message lists the waves it has), or an invalid setting.
+        message lists the waves it has), or an invalid setting: a language
+        other than en/fi, a threshold that is not a whole number of at least
+        1, or ``min_comment_group_size`` below ``min_group_size``.
     """
     _check_language(language)
     account_id, wave = str(account_id), str(wave)
-    if int(min_group_size) < 1 or int(min_comment_group_size) < 1:
-        raise ValueError("min_group_size and min_comment_group_size must be at least 1.")
+    min_group_size = _at_least_one(min_group_size, "min_group_size")
+    min_comment_group_size = _at_least_one(min_comment_group_size, "min_comment_group_size")
+    if min_comment_group_size < min_group_size:
+        raise ValueError(f"min_comment_group_size ({min_comment_group_size}) must be at least min_group_size "
+                         f"({min_group_size}): otherwise the comments of a team too small to show its scores "
+                         "would be shown.")
     inst = load_instrument(instrument)
     path = Path(store) if store not in (None, "") else None
     acc = st.query("SELECT account_id, name, segment FROM accounts WHERE account_id = ?", [account_id], store=path)
@@ -325,14 +342,13 @@ def load_account(
                          f"waves with answers: {listed}.")
     waves = tuple(have[: have.index(wave) + 1])
     responses = responses[responses["wave"].isin(waves)].reset_index(drop=True)
-    answers = assert_single_account(st.load_answers(account=account_id, store=path), account_id)
-    answers = answers[answers["wave"].isin(waves)].reset_index(drop=True)
+    answers = assert_single_account(st.load_answers(account=account_id, wave=waves, store=path), account_id)
     scores = respondent_scores(answers, instrument=inst) if len(answers) else pd.DataFrame(
         columns=["response_id", "account_id", "side", "wave", "role", "team", "dimension", "score", "n_items"])
     return AccountData(account_id=account_id, wave=wave, name=str(acc["name"].iloc[0]),
                        segment=None if pd.isna(acc["segment"].iloc[0]) else str(acc["segment"].iloc[0]),
                        waves=waves, responses=responses, answers=answers, scores=scores, language=language,
-                       min_group_size=int(min_group_size), min_comment_group_size=int(min_comment_group_size),
+                       min_group_size=min_group_size, min_comment_group_size=min_comment_group_size,
                        store=path, instrument=inst)
 
 
@@ -345,13 +361,6 @@ def wave_order(labels: Sequence[str], *, store: str | Path | None = None) -> lis
     labels = [str(w) for w in labels]
     known = [w for w in st.waves(store=store) if w in set(labels)]
     return known + st.sort_waves(set(labels) - set(known))
-
-
-def _nps_change(data: pd.DataFrame, *, order: Sequence[str], **kwargs: Any) -> pd.DataFrame:
-    """:func:`helpers.scores.nps_change` with the waves in ``order`` (oldest first)."""
-    if "order" in inspect.signature(nps_change).parameters:
-        return nps_change(data, order=list(order), **kwargs)
-    return nps_change(data, **kwargs)  # older scores module: its own (label) order
 
 
 # ---------------------------------------------------------------------------
@@ -436,27 +445,21 @@ def client_groups(account: AccountData, *, by: str = "role") -> pd.DataFrame:
     client total is shown, one hidden group could be worked out from the total
     and the other groups; so when the hidden groups of a dimension add up to
     fewer than ``min_group_size`` answers, the smallest shown groups are
-    hidden too (secondary suppression) until they do.
+    hidden too until they do (:func:`helpers.comments.secondary_suppression`,
+    the rule of the comment tables' roles).
     """
     sc = account.in_wave(account.scores)
     sc = sc[sc["side"] == "client"]
     cols = ["account_id", "wave", by, "dimension", "n", "mean", "ci_low", "ci_high", "suppressed"]
     if sc.empty:
         return pd.DataFrame(columns=cols)
+    k, values = account.min_group_size, ["mean", "sd", "se", "ci_low", "ci_high"]
     s = summarise(sc.assign(**{by: sc[by].fillna("–")}), by=[by, "dimension"], ci=CI)
-    s = suppress_small_groups(s, min_group_size=account.min_group_size, columns=["mean", "sd", "se", "ci_low",
-                                                                                  "ci_high"])
-    k = account.min_group_size
-    for dim, idx in s.groupby("dimension").groups.items():
-        g = s.loc[idx]
-        hidden_n = int(g.loc[g["suppressed"], "n"].sum())
-        shown = g[~g["suppressed"]].sort_values("n")
-        for i, row in shown.iterrows():
-            if hidden_n == 0 or hidden_n >= k:
-                break
-            s.loc[i, ["mean", "sd", "se", "ci_low", "ci_high"]] = np.nan
-            s.loc[i, "suppressed"] = True
-            hidden_n += int(row["n"])
+    s = suppress_small_groups(s, min_group_size=k, columns=values)
+    for _, g in s.groupby("dimension"):  # and the groups that would give a hidden one away
+        hide = g.index[g[by].isin(cm.secondary_suppression(g.set_index(by)["n"], min_group_size=k))]
+        s.loc[hide, values] = np.nan
+        s.loc[hide, "suppressed"] = True
     s = s.assign(account_id=account.account_id, wave=account.wave)
     return _dimension_order(s[cols], account.instrument, by, "dimension")
 
@@ -467,23 +470,19 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        As :func:`helpers.gaps.perception_gaps` (one row per dimension).  With
-        no team or no client answers at all, every dimension is still listed
-        (n = 0, suppressed or "too few answers").
+        As :func:`helpers.gaps.perception_gaps`, one row per dimension of the
+        instrument: a dimension nobody has a score on in the wave (which
+        perception_gaps leaves out) is listed with n = 0 and the team view
+        suppressed.
     """
     sc = account.in_wave(account.scores)
     g = gp.perception_gaps(sc.assign(account_id=account.account_id, wave=account.wave),
                            min_group_size=account.min_group_size, ci=CI, fdr=FDR, instrument=account.instrument)
     present = set(g["dimension"])
     missing = [d for d in account.instrument.dimension_ids if d not in present]
-    if missing:
-        n_client = sc[sc["side"] == "client"].groupby("dimension")["score"].count()
-        n_staff = sc[sc["side"] == "staff"].groupby("dimension")["score"].count()
-        extra = pd.DataFrame({"account_id": account.account_id, "wave": account.wave, "dimension": missing})
-        extra["n_client"] = [int(n_client.get(d, 0)) for d in missing]
-        extra["n_staff"] = [int(n_staff.get(d, 0)) for d in missing]
-        client_means = sc[sc["side"] == "client"].groupby("dimension")["score"].mean()
-        extra["client_mean"] = [client_means.get(d, np.nan) for d in missing]
+    if missing:  # perception_gaps lists a dimension only when someone has a score on it
+        extra = pd.DataFrame({"account_id": account.account_id, "wave": account.wave, "dimension": missing,
+                              "n_client": 0, "n_staff": 0, "client_mean": np.nan})
         extra["suppressed"] = extra["n_staff"] < account.min_group_size
         extra["evidence"] = np.where(extra["suppressed"], gp.SUPPRESSED, gp.TOO_FEW)
         extra["label"] = None
@@ -495,7 +494,8 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
     return g
 
 
-def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[str, Any]:
+def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
+             voice: dict[str, Any] | None = None) -> dict[str, Any]:
     """Counts, client NPS with CI, the change from the previous wave and a one-sentence summary.
 
     Parameters
@@ -503,6 +503,8 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
     account : AccountData
     gaps : DataFrame, optional
         :func:`gaps_section` output (computed when omitted).
+    voice : dict, optional
+        :func:`comments_section` output, for the notes (computed when omitted).
 
     Returns
     -------
@@ -535,8 +537,8 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
               "change_ci_high": np.nan}
     prev_client = client[client["wave"] == prev] if prev else client.iloc[0:0]
     if prev and now["n"] > 0 and prev_client["nps"].notna().any():
-        ch = _nps_change(client[client["wave"].isin([prev, account.wave])], order=[prev, account.wave], by=[],
-                         ci=CI).iloc[-1]
+        ch = nps_change(client[client["wave"].isin([prev, account.wave])], order=[prev, account.wave], by=[],
+                        ci=CI).iloc[-1]
         change = {"n_previous": int(ch["n_from"]), "nps_previous": float(ch["nps_from"]),
                   "nps_change": float(ch["change"]),
                   "change_ci_low": float(ch["ci_low"]), "change_ci_high": float(ch["ci_high"])}
@@ -587,12 +589,18 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None) -> dict[
         "account_id": account.account_id, "name": account.name, "wave": account.wave,
         "n_client": n_client, "n_staff": n_staff, "nps": value, "nps_ci_low": lo, "nps_ci_high": hi,
         "previous_wave": prev, **change, "change_clear": clear_change, "staff_suppressed": staff_hidden,
-        "summary": summary, "notes": privacy_notes(account, gaps=g),
+        "summary": summary, "notes": privacy_notes(account, gaps=g, voice=voice),
     }
 
 
-def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None) -> list[str]:
-    """Plain-language notes on what is hidden or thin in this report, in its language (Markdown)."""
+def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None,
+                  voice: dict[str, Any] | None = None) -> list[str]:
+    """Plain-language notes on what is hidden or thin in this report, in its language (Markdown).
+
+    ``gaps`` and ``voice`` are the :func:`gaps_section` and
+    :func:`comments_section` outputs when already at hand (computed when
+    omitted).  :func:`headline` returns these notes as its ``notes``.
+    """
     lang, k = account.language, account.min_group_size
     resp = account.in_wave(account.responses)
     n_client = int((resp["side"] == "client").sum())
@@ -618,7 +626,7 @@ def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None) -> 
         notes.append(_t("note_rwg", lang, k=k, m=RWG_STABLE_N, groups="; ".join(unstable)))
     if 0 < n_staff < account.min_comment_group_size:
         notes.append(_t("note_team_comments", lang, n=n_staff, k=account.min_comment_group_size))
-    if comments_section(account)["roles_hidden"]:
+    if (comments_section(account) if voice is None else voice)["roles_hidden"]:
         notes.append(_t("note_roles", lang, k=k))
     return notes
 
@@ -645,7 +653,7 @@ def trend_section(account: AccountData) -> dict[str, pd.DataFrame]:
     net = nps(account.responses, by=["account_id", "wave", "side"], ci=CI)
     net = suppress_small_groups(net, min_group_size=k, only=net["side"] == "staff")
     client = account.responses[account.responses["side"] == "client"]
-    changes = _nps_change(client, order=account.waves, by=["account_id", "side"], ci=CI)
+    changes = nps_change(client, order=account.waves, by=["account_id", "side"], ci=CI)
     return {"dimensions": _dimension_order(dims, account.instrument, "wave", "side", "dimension",
                                            waves=account.waves),
             "nps": _dimension_order(net, account.instrument, "wave", "side", waves=account.waves),
@@ -666,9 +674,8 @@ def benchmark_section(account: AccountData) -> pd.DataFrame:
     """
     agg = bm.portfolio_aggregates(account.wave, store=account.store, side="client",
                                   instrument=account.instrument, ci=CI)
-    if not (agg["account_id"] == account.account_id).any():
-        cols = bm.BENCHMARK_COLUMNS
-        return pd.DataFrame(columns=cols)
+    if not (agg["account_id"] == account.account_id).any():  # no client of the account answered in the wave
+        return pd.DataFrame(columns=bm.BENCHMARK_COLUMNS)
     out = bm.benchmark(agg, account.account_id, min_accounts=account.min_group_size,
                        min_respondents=account.min_group_size)
     return assert_single_account(out, account.account_id)
@@ -822,6 +829,7 @@ def next_meeting(
             "median": med, "status": "ranked", "note": ""}
 
 
+@lru_cache(maxsize=None)
 def _version(pkg: str) -> str:
     try:
         return metadata.version(pkg)
@@ -970,9 +978,9 @@ def account_report_data(
     dict
         account_id, wave, language, name, headline (dict), view_360,
         client_groups, gaps, trend (dict of frames), benchmark, comments
-        (dict), detractors, next_meeting (dict), notes (list of str), methods
-        (dict).  Nothing of any other account: every frame is checked with
-        :func:`helpers.privacy.assert_single_account`.
+        (dict), detractors, next_meeting (dict), notes (list of str, the
+        headline's notes), methods (dict).  Nothing of any other account:
+        every frame is checked with :func:`helpers.privacy.assert_single_account`.
 
     Raises
     ------
@@ -989,9 +997,10 @@ def account_report_data(
                            min_comment_group_size=min_comment_group_size)
     gaps = gaps_section(account)
     voice = comments_section(account)
+    head = headline(account, gaps=gaps, voice=voice)
     data = {
         "account_id": account.account_id, "wave": account.wave, "language": language, "name": account.name,
-        "headline": headline(account, gaps=gaps),
+        "headline": head,
         "view_360": view_360(account),
         "client_groups": client_groups(account),
         "gaps": gaps,
@@ -1000,7 +1009,7 @@ def account_report_data(
         "comments": voice,
         "detractors": voice["detractors"],
         "next_meeting": next_meeting(account, gaps=gaps),
-        "notes": privacy_notes(account, gaps=gaps),
+        "notes": head["notes"],
         "methods": methods_note(account),
     }
     _assert_isolated(data, account.account_id)
@@ -1204,7 +1213,7 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
     table = cm.comments_table(frame, language=language, uuid=f"comments_{which}")
     if "role_hidden" in frame and frame["role_hidden"].any():
         k = voice.get("min_group_size", MIN_GROUP_SIZE)
-        table = table.set_caption(html.escape(_t("note_roles", language, k=k)))
+        table = table.set_caption(escape_text(_t("note_roles", language, k=k)))
     return table
 
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import store as st
 from .instrument import Instrument, load_instrument
 from .privacy import MIN_GROUP_SIZE
+from .scores import mean_interval
 from .scores import nps as nps_table
 
 AGGREGATE_COLUMNS = ["account_id", "wave", "side", "measure", "n", "value", "sd", "ci_low", "ci_high"]
@@ -78,43 +78,46 @@ def portfolio_aggregates(
     :func:`helpers.scores.respondent_scores`, written in SQL so that only one
     row per account leaves the database.  Mean CI: x̄ ± t_{(1+ci)/2, n−1}·sd/√n.
     NPS and its adjusted-Wald CI as :func:`helpers.scores.nps`, from the
-    promoter/passive/detractor counts of each account.
+    promoter/passive/detractor counts of each account.  Responses superseded
+    by a later resubmission are left out, as in
+    :func:`helpers.store.load_responses`.
     """
     inst = load_instrument(instrument)
     need = inst.min_items if min_items is None else int(min_items)
     pairs = list(inst.item_dimension.items())
     values = ", ".join("(?, ?)" for _ in pairs)
-    params: list = [v for pair in pairs for v in pair] + [wave, side, need]
-    dims = st.query(
+    params: list = [v for pair in pairs for v in pair] + [wave, side, need, wave, side]
+    # one query (one connection): the dimension aggregates, then each account's NPS group counts
+    rows = st.query(
         f"""
         WITH dims(item, dimension) AS (VALUES {values}),
         resp AS (
             SELECT r.account_id, r.response_id, d.dimension, avg(a.value) AS score, count(a.value) AS n_items
             FROM answers a JOIN responses r ON a.response_id = r.response_id JOIN dims d ON a.item = d.item
-            WHERE r.wave = ? AND r.side = ?
+            WHERE r.wave = ? AND r.side = ? AND r.superseded_by IS NULL
             GROUP BY r.account_id, r.response_id, d.dimension
         )
         SELECT account_id, dimension AS measure, count(score) AS n, avg(score) AS value,
-               stddev_samp(score) AS sd
+               stddev_samp(score) AS sd, NULL AS promoters, NULL AS passives, NULL AS detractors
         FROM resp WHERE n_items >= ? GROUP BY account_id, dimension
+        UNION ALL
+        SELECT account_id, 'nps' AS measure, count(nps) AS n, NULL AS value, NULL AS sd,
+               count(*) FILTER (WHERE nps >= 9), count(*) FILTER (WHERE nps BETWEEN 7 AND 8),
+               count(*) FILTER (WHERE nps <= 6)
+        FROM responses WHERE wave = ? AND side = ? AND nps IS NOT NULL AND superseded_by IS NULL
+        GROUP BY account_id
         """,
         params,
         store=store,
     )
+    is_nps = rows["measure"] == "nps"
+    dims = rows.loc[~is_nps, ["account_id", "measure", "n", "value", "sd"]].reset_index(drop=True)
+    counts = rows.loc[is_nps, ["account_id", "promoters", "passives", "detractors"]].reset_index(drop=True)
     # DuckDB sums in parallel, so the last bits of a mean depend on thread timing; rounding far below any
     # shown precision makes equal means compare equal (percentile ties) in every run.
     dims[["value", "sd"]] = dims[["value", "sd"]].astype(float).round(12)
     n = dims["n"].astype(float)
-    half = stats.t.ppf(0.5 + ci / 2, (n - 1).clip(lower=1)) * dims["sd"] / np.sqrt(n)
-    half = half.where(n >= 2)
-    dims["ci_low"], dims["ci_high"] = dims["value"] - half, dims["value"] + half
-    counts = st.query(
-        "SELECT account_id, count(nps) AS n, count(*) FILTER (WHERE nps >= 9) AS promoters, "
-        "count(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives, count(*) FILTER (WHERE nps <= 6) AS detractors "
-        "FROM responses WHERE wave = ? AND side = ? AND nps IS NOT NULL GROUP BY account_id",
-        [wave, side],
-        store=store,
-    )
+    dims["ci_low"], dims["ci_high"] = mean_interval(dims["value"], dims["sd"], n, ci=ci)
     # scores.nps works on answers; expand each account's three counts into 10/7/0
     # pseudo-answers so the NPS and its interval come from the one implementation.
     if len(counts):

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .instrument import LANGUAGES
-from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, scrub_contacts
+from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, escape_text, scrub_contacts
 from .scores import classify_nps
 
 CELEBRATE = "celebrate"
@@ -121,8 +121,7 @@ def html_safe(text: object) -> str:
     >>> html_safe('<img src=x onerror=alert(1)>')
     '&lt;img src=x onerror=alert(1)&gt;'
     """
-    s = clean_comment(text)
-    return "" if s is None else html.escape(s, quote=True)
+    return escape_text(clean_comment(text))
 
 
 def markdown_escape(text: object) -> str:
@@ -192,6 +191,52 @@ def classify_comment(text: object, nps: float | None = None) -> tuple[str | None
     return (CELEBRATE if promoter else IMPROVE), "nps group"
 
 
+def secondary_suppression(counts: pd.Series, *, min_group_size: int = MIN_GROUP_SIZE) -> set:
+    """Which groups to hide so that no group under ``min_group_size`` can be read or worked out.
+
+    Parameters
+    ----------
+    counts : Series
+        Answers per group (index: the groups) within one total that is shown,
+        e.g. the roles of one account, wave and dimension.  Groups with equal
+        counts are taken in the Series' order.
+    min_group_size : int
+        Smallest group that may be shown.
+
+    Returns
+    -------
+    set
+        The groups to hide: every group with fewer than ``min_group_size``
+        answers and, when these add up to fewer than ``min_group_size``, the
+        smallest shown groups too, until the hidden ones do (or all are
+        hidden) — with two groups, hiding only the small one would let the
+        total minus the other reveal it.
+
+    Notes
+    -----
+    Primary suppression (n < k) followed by secondary, or complementary,
+    suppression, as in statistical disclosure control for tables with shown
+    totals (Hundepool et al. 2012, *Statistical Disclosure Control*, Wiley).
+    The same rule hides client sub-groups
+    (:func:`helpers.account_report.client_groups`) and the roles next to
+    comments (:func:`visible_roles`).
+
+    Examples
+    --------
+    >>> sorted(secondary_suppression(pd.Series({"decision-maker": 2, "user": 8, "other": 9})))
+    ['decision-maker', 'user']
+    """
+    k = int(min_group_size)
+    small = counts < k
+    hidden, hidden_n = set(counts.index[small]), int(counts[small].sum())
+    for group, n in counts[~small].sort_values(kind="mergesort").items():
+        if hidden_n == 0 or hidden_n >= k:
+            break
+        hidden.add(group)
+        hidden_n += int(n)
+    return hidden
+
+
 def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.Series:
     """Which client rows may show their role next to their own score.
 
@@ -216,7 +261,8 @@ def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SI
     the hidden roles of a wave add up to fewer than ``min_group_size``
     answers, the smallest shown roles are hidden too until they do (or all
     are): with two roles, hiding only the small one would let "–" stand for
-    it.  A missing role counts as one more group.  The same rule as
+    it.  A missing role counts as one more group.  The rule is
+    :func:`secondary_suppression`, as in
     :func:`helpers.account_report.client_groups`.
 
     Examples
@@ -233,24 +279,19 @@ def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SI
     role = client["role"].astype(object).where(client["role"].notna(), _NO_ROLE)
     client = client.assign(_role=role)
     groups = client.groupby(keys, dropna=False, sort=False) if keys else [((), client)]
-    k = int(min_group_size)
     for _, g in groups:
-        counts = g["_role"].value_counts()
-        hidden = set(counts[counts < k].index)
-        hidden_n = int(counts[counts < k].sum())
-        for r, n in counts[counts >= k].sort_values(kind="mergesort").items():
-            if hidden_n == 0 or hidden_n >= k:
-                break
-            hidden.add(r)
-            hidden_n += int(n)
+        hidden = secondary_suppression(g["_role"].value_counts(), min_group_size=min_group_size)
         show.loc[g.index[g["_role"].isin(hidden)]] = False
     return show
 
 
-def _hide_roles(d: pd.DataFrame, show: pd.Series) -> pd.DataFrame:
-    """Role → None where it may not be shown, with a ``role_hidden`` flag."""
-    visible = show.reindex(d.index, fill_value=False).astype(bool)
-    return d.assign(role=d["role"].astype(object).where(visible, None), role_hidden=~visible)
+def _client_rows(responses: pd.DataFrame, *, min_group_size: int) -> pd.DataFrame:
+    """Client rows with comments cleaned and role → None where it may not be shown (``role_hidden``)."""
+    visible = visible_roles(responses, min_group_size=min_group_size)
+    d = responses[responses["side"] == "client"]
+    visible = visible.reindex(d.index, fill_value=False).astype(bool)
+    return d.assign(role=d["role"].astype(object).where(visible, None), role_hidden=~visible,
+                    comment=d["comment"].map(clean_comment))
 
 
 def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
@@ -272,10 +313,8 @@ def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_
         side, non-empty comments only; no names or ids.  Celebrate sorted by
         score high → low, improve low → high.
     """
-    show = visible_roles(responses, min_group_size=min_group_size)
-    d = _hide_roles(responses[responses["side"] == "client"], show)
-    d["comment"] = d["comment"].map(clean_comment)
-    d = d[d["comment"].notna()]
+    d = _client_rows(responses, min_group_size=min_group_size)
+    d = d[d["comment"].notna()].copy()
     cats = [classify_comment(c, s) for c, s in zip(d["comment"], d["nps"])]
     d["category"] = [c for c, _ in cats]
     d["basis"] = [b for _, b in cats]
@@ -306,10 +345,8 @@ def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GR
         the comment, so the order does not give a hidden role away).  No
         names, respondent ids or response ids.
     """
-    show = visible_roles(responses, min_group_size=min_group_size)
-    d = responses[(responses["side"] == "client") & (classify_nps(responses["nps"]) == "detractor")]
-    d = _hide_roles(d, show)
-    d["comment"] = d["comment"].map(clean_comment)
+    d = _client_rows(responses, min_group_size=min_group_size)
+    d = d[classify_nps(d["nps"]) == "detractor"]
     d = d.assign(_role=d["role"].fillna(""), _comment=d["comment"].fillna(""))
     d = d.sort_values(["nps", "_role", "_comment"], kind="mergesort")
     out = _none_for_missing(d[["role", "role_hidden", "nps", "comment"]].reset_index(drop=True),
