@@ -204,6 +204,25 @@ def test_index_escapes_everything():
     assert "−33 [−80 … +40]" in page and 'lang="fi"' in page
 
 
+def test_images_are_embedded_with_escaped_metadata():
+    png = "iVBORw0KGgo="
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    cell = nbformat.v4.new_code_cell("chart", execution_count=1)
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png},
+                               metadata={"image/png": {"alt": 'flame "chart" <x>', "width": 300, "height": 200}}),
+        nbformat.v4.new_output("display_data", data={"image/jpeg": png}, metadata={"image/jpeg": {"width": 10}}),
+    ]
+    nb.cells = [cell]
+    page = rp.to_html(nb, title="images")
+    images = [dict(a) for t, a in _tags(page) if t == "img"]
+    assert images == [{"alt": 'flame "chart" <x>', "height": "200", "src": f"data:image/png;base64,{png}",
+                       "width": "300"},
+                      {"alt": "No description has been provided for this image",  # nbconvert's default
+                       "src": f"data:image/jpeg;base64,{png}", "width": "10"}]
+
+
 # ---------------------------------------------------------------------------
 # Atomic writes
 # ---------------------------------------------------------------------------
@@ -268,6 +287,26 @@ def test_render_failure_keeps_partial_notebook(sample_store, tmp_path):
     assert _no_tmp_files(tmp_path)
 
 
+@pytest.mark.slow
+def test_worker_runs_the_notebook_text_it_was_given(tmp_path):
+    # the batch hashes each notebook once and sends that text: a file edited meanwhile does not mix versions
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_markdown_cell("# Sent")]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    sent = path.read_text(encoding="utf-8")
+    nb.cells[1].source = "# Edited since"
+    nbformat.write(nb, path)
+    with rp.ReportWorker() as worker:
+        res = worker.render({"notebook": str(path), "source": sent, "parameters": {"x": 2}, "out_dir": str(tmp_path),
+                             "slug": "out", "name": "nb"})
+    assert res["status"] == "ok", res["error"]
+    assert "source" not in res and res["title"] == "Sent"
+    assert "<title>Sent</title>" in Path(res["html"]).read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------
 # Batch: validation before anything runs
 # ---------------------------------------------------------------------------
@@ -301,6 +340,15 @@ def test_batch_needs_the_batch_parameters(tmp_path, sample_store):
     nbformat.write(nb, broken)
     with pytest.raises(rp.ReportError, match="broken.ipynb has no 'store' parameter"):
         _batch(sample_store, tmp_path, ["A001"], notebook=broken)
+
+
+def test_batch_rejects_a_file_that_is_not_a_notebook(sample_store, tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    for content in (b"\xff\xfe not text", b"not json"):
+        bad.write_bytes(content)
+        with pytest.raises(rp.ReportError, match="bad.ipynb is not a readable notebook"):
+            _batch(sample_store, tmp_path, ["A001"], notebook=bad)
+    assert not (tmp_path / "reports").exists()
 
 
 # ---------------------------------------------------------------------------
@@ -446,6 +494,47 @@ def test_cli_reports(sample_store, tmp_path, monkeypatch, capsys):
     assert "No survey answers for wave '1999Q1'" in capsys.readouterr().err
 
 
+def test_cli_bad_input_exits_2_before_anything_runs(sample_store, tmp_path, capsys):
+    base = ["--store", str(sample_store), "reports", "--wave", WAVE, "--out", str(tmp_path / "r")]
+    for extra, message in [(["--accounts", "A999"], "Unknown account id(s): 'A999'"),
+                           (["--jobs", "0"], "jobs must be at least 1"),
+                           (["--timeout", "0"], "timeout must be a positive number of seconds")]:
+        assert main([*base, *extra]) == 2, extra
+        assert f"error: {message}" in capsys.readouterr().err
+    assert main(["--store", str(tmp_path / "none.duckdb"), "reports", "--wave", WAVE]) == 2
+    assert "No store at" in capsys.readouterr().err
+    for extra, message in [(["--lang", "sv"], "invalid choice: 'sv'"), (["--jobs", "two"], "invalid int value")]:
+        with pytest.raises(SystemExit) as info:
+            main([*base, *extra])
+        assert info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_help_documents_exit_codes(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["reports", "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Exit code: 0 when every report rendered" in text and "1 when any report failed" in text
+    assert "2 when the batch cannot start" in text and "--store before the command" in text
+
+
+def test_import_stays_light():
+    # `flamekit --help` imports this module; the fork server preloads it for every worker process
+    import subprocess
+    import sys
+
+    code = ("import sys, helpers.reports; "
+            "print(sorted(m for m in ('duckdb', 'pandas', 'nbconvert', 'papermill', 'bleach') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    from helpers.instrument import LANGUAGES
+    from helpers.store import PROJECT_ROOT
+
+    assert rp.NOTEBOOKS == PROJECT_ROOT / "notebooks"
+    assert set(rp.TEXT) == set(LANGUAGES)  # every report language has its page texts
+
+
 # ---------------------------------------------------------------------------
 # The real notebooks
 # ---------------------------------------------------------------------------
@@ -488,3 +577,16 @@ def test_overview_notebooks_render_in_the_batch(name, sample_store, tmp_path):
     page = Path(overview.html).read_text(encoding="utf-8")
     assert "<script" not in page.lower() and not EXTERNAL.search(page)
     assert f'href="{name}.html"' in res.index.read_text(encoding="utf-8")
+
+
+def test_code_hash_follows_the_instrument_in_use(tmp_path, monkeypatch):
+    from helpers.instrument import DEFAULT_INSTRUMENT
+
+    monkeypatch.setenv("FLAMEKIT_INSTRUMENT", "")
+    shipped = rp.code_hash()
+    own = tmp_path / "own.yml"
+    own.write_bytes(DEFAULT_INSTRUMENT.read_bytes())
+    monkeypatch.setenv("FLAMEKIT_INSTRUMENT", str(own))
+    first = rp.code_hash()
+    own.write_bytes(DEFAULT_INSTRUMENT.read_bytes() + b"\n# edited\n")
+    assert shipped != first != rp.code_hash()  # an edited instrument re-renders the reports

@@ -61,7 +61,6 @@ escaped.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import copy
 import difflib
@@ -83,7 +82,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .store import PROJECT_ROOT, default_store
+from .instrument import LANGUAGES
 
 __all__ = [
     "ACCOUNT_NOTEBOOK",
@@ -109,14 +108,15 @@ __all__ = [
     "wave_folder",
 ]
 
-NOTEBOOKS = PROJECT_ROOT / "notebooks"
+# helpers.store.PROJECT_ROOT / "notebooks", without importing DuckDB and pandas: the worker processes (and
+# `flamekit --help`, which imports this module) need neither.
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ACCOUNT_NOTEBOOK = NOTEBOOKS / "account_report.ipynb"
 #: Notebooks rendered once per wave beside the account reports (when the file exists).
 EXTRA_NOTEBOOKS = {"portfolio": NOTEBOOKS / "portfolio.ipynb", "drivers": NOTEBOOKS / "drivers.ipynb"}
 KERNEL_NAME = "python3"
 #: Seconds one cell may run before the report fails (nbclient's per-cell timeout).
 DEFAULT_TIMEOUT = 600
-LANGUAGES = ("en", "fi")
 #: Bump when the HTML or file layout changes, so unchanged-input skipping re-renders.
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -321,15 +321,30 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _read_notebook(path: str | Path) -> tuple[str, str]:
+    """A notebook file's text and the SHA-256 of its bytes, from one read (:class:`ReportError` if not UTF-8).
+
+    The batch sends this text to the workers, so every report runs the very
+    notebook whose hash is in its key, even if the file is edited meanwhile.
+    """
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{path} is not a readable notebook: {exc}") from None
 
 
 def code_hash() -> str:
-    """A short hash of the helpers package's source (``*.py``, ``*.yml``): a changed helper re-renders."""
+    """A short hash of what the reports compute with: the helpers package's source (``*.py``, ``*.yml``)
+    and the instrument in use (``$FLAMEKIT_INSTRUMENT``, see :func:`helpers.instrument.load_instrument`),
+    so that a changed helper or instrument re-renders."""
     h = hashlib.sha256()
     pkg = Path(__file__).parent
-    for p in sorted([*pkg.glob("*.py"), *pkg.glob("*.yml"), *pkg.glob("*.yaml")]):
+    files = sorted([*pkg.glob("*.py"), *pkg.glob("*.yml"), *pkg.glob("*.yaml")])
+    own = os.environ.get("FLAMEKIT_INSTRUMENT")
+    if own and Path(own).is_file():
+        files.append(Path(own))
+    for p in files:
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -359,13 +374,21 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
     dict
         name → {"name", "inferred_type_name", "default", "help"}, as
         :func:`papermill.inspect_notebook` gives them.
+
+    Raises
+    ------
+    ReportError
+        No file at ``notebook``, or not a notebook (not UTF-8 JSON).
     """
     import papermill as pm
 
     path = Path(notebook)
     if not path.is_file():
         raise ReportError(f"No notebook at {path}.")
-    return dict(pm.inspect_notebook(str(path)))
+    try:
+        return dict(pm.inspect_notebook(str(path)))
+    except ValueError as exc:  # also nbformat's NotJSONError and UnicodeDecodeError
+        raise ReportError(f"{path} is not a readable notebook: {exc}") from None
 
 
 def check_parameters(notebook: str | Path, parameters: Mapping[str, Any],
@@ -586,29 +609,24 @@ nav.fk-toc ul { margin: 0; padding-left: 1.25rem; list-style-type: circle; }
 {% block data_mermaid scoped -%}
 <div class="jp-RenderedText jp-OutputArea-output"><pre>{{ output.data['text/vnd.mermaid'] | escape_html }}</pre></div>
 {%- endblock data_mermaid %}
-{% block data_png scoped %}
+{#- Images: embedded only, alt/width/height from the output's metadata, every value escaped. -#}
+{%- macro embedded_image(output, mime, extra_class) -%}
 <div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
-<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
-{%- set alt = output | get_metadata('alt', 'image/png') -%}
+<img src="data:{{ mime }};base64,{{ output.data[mime] | escape_html }}"
+{%- set alt = output | get_metadata('alt', mime) -%}
 {%- if alt %} alt="{{ alt | escape_html }}"{% endif -%}
-{%- set width = output | get_metadata('width', 'image/png') -%}
+{%- set width = output | get_metadata('width', mime) -%}
 {%- if width is not none %} width="{{ width | escape_html }}"{% endif -%}
-{%- set height = output | get_metadata('height', 'image/png') -%}
+{%- set height = output | get_metadata('height', mime) -%}
 {%- if height is not none %} height="{{ height | escape_html }}"{% endif -%}
 >
 </div>
+{%- endmacro %}
+{% block data_png scoped %}
+{{ embedded_image(output, 'image/png', extra_class) }}
 {%- endblock data_png %}
 {% block data_jpg scoped %}
-<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
-<img src="data:image/jpeg;base64,{{ output.data['image/jpeg'] | escape_html }}"
-{%- set alt = output | get_metadata('alt', 'image/jpeg') -%}
-{%- if alt %} alt="{{ alt | escape_html }}"{% endif -%}
-{%- set width = output | get_metadata('width', 'image/jpeg') -%}
-{%- if width is not none %} width="{{ width | escape_html }}"{% endif -%}
-{%- set height = output | get_metadata('height', 'image/jpeg') -%}
-{%- if height is not none %} height="{{ height | escape_html }}"{% endif -%}
->
-</div>
+{{ embedded_image(output, 'image/jpeg', extra_class) }}
 {%- endblock data_jpg %}
 """
 
@@ -915,9 +933,11 @@ class ReportWorker:
         self.kernel_starts = 0
         self._needs_restart = False
         self._ipc_dir: str | None = None
+        import asyncio  # here, not at the top: `flamekit --help` imports this module
+
         self._loop = asyncio.new_event_loop()
         self._exporters: dict[tuple[bool, str], Any] = {}
-        self._notebooks: dict[tuple[str, str], Any] = {}
+        self._notebooks: dict[str, Any] = {}
 
     # -- kernel ------------------------------------------------------------
     def start(self) -> None:
@@ -1032,13 +1052,13 @@ class ReportWorker:
         await client.async_execute()
 
     # -- notebooks -----------------------------------------------------------
-    def _read(self, path: str, sha: str | None) -> Any:
-        import nbformat
+    def _parse(self, source: str) -> Any:
+        """The notebook parsed from its text, once per worker (the batch sends the same text with each report)."""
+        if source not in self._notebooks:
+            import nbformat
 
-        key = (path, sha or "")
-        if key not in self._notebooks:
-            self._notebooks[key] = nbformat.read(path, as_version=4)
-        return self._notebooks[key]
+            self._notebooks[source] = nbformat.reads(source, as_version=4)
+        return self._notebooks[source]
 
     def _exporter(self, with_code: bool, language: str) -> Any:
         key = (bool(with_code), language)
@@ -1052,9 +1072,10 @@ class ReportWorker:
         Parameters
         ----------
         task : mapping
-            notebook (path), parameters (dict, already checked), out_dir, slug,
+            notebook (path), source (optional: the notebook's text, else the
+            file is read), parameters (dict, already checked), out_dir, slug,
             name, title (optional: else :func:`notebook_title`), with_code,
-            language; anything else is passed through to the result.
+            language; anything else but source is passed through to the result.
 
         Returns
         -------
@@ -1075,15 +1096,16 @@ class ReportWorker:
         failed_path = out_dir / f"{slug}.failed.ipynb"
         notebook = Path(task["notebook"])
         language = task.get("language", "en")
-        result = {k: v for k, v in task.items() if k not in ("out_dir",)}
+        result = {k: v for k, v in task.items() if k not in ("out_dir", "source")}
         result.update(status="failed", error=None, error_detail=None, html=None, ipynb=None, failed_ipynb=None,
                       headline=None, seconds_execute=None, seconds_export=None, worker_pid=os.getpid())
         progress: dict[str, Any] = {"cell": None}
         nb = None
         stage = "execute"
         try:
-            nb = inject_parameters(self._read(str(notebook), task.get("notebook_sha256")), task["parameters"],
-                                   kernel_name=self.kernel_name)
+            source = task.get("source")
+            nb = inject_parameters(self._parse(notebook.read_text(encoding="utf-8") if source is None else source),
+                                   task["parameters"], kernel_name=self.kernel_name)
             self._run(self._execute(nb, notebook.parent.resolve(), progress))
             t1 = time.perf_counter()
             result["seconds_execute"] = round(t1 - t0, 3)
@@ -1269,9 +1291,9 @@ class BatchResult:
 # Pool
 # ---------------------------------------------------------------------------
 _WORKER: ReportWorker | None = None
-# Imported once by the fork server, so each worker process starts warm.
-_PRELOAD = ["helpers.reports", "helpers.store", "nbformat", "nbclient", "nbconvert", "jupyter_client", "bleach",
-            "papermill", "tqdm"]
+# Imported once by the fork server, so each worker process starts warm: what a worker uses, and nothing else
+# (the store, pandas and the progress bar stay in the parent), since the workers wait for these imports.
+_PRELOAD = ["helpers.reports", "nbformat", "nbclient", "nbconvert", "jupyter_client", "bleach", "papermill"]
 
 
 def _mp_context() -> Any:
@@ -1318,11 +1340,9 @@ class _Pool:
     """Worker processes, each with one warm kernel, started as soon as the batch knows it needs them."""
 
     def __init__(self, workers: int, worker_kwargs: dict[str, Any]):
+        import threading
         from concurrent.futures import ProcessPoolExecutor
 
-        import threading
-
-        self.workers = workers
         self.ex = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                       initializer=_init_pool_worker, initargs=(worker_kwargs,))
 
@@ -1380,15 +1400,15 @@ class _Pool:
                 proc.terminate()
 
 
-def _notebook_imports(paths: Iterable[Path]) -> list[str]:
-    """The top-level import statements of the notebooks' code cells, for warming a kernel up."""
+def _notebook_imports(sources: Iterable[str]) -> list[str]:
+    """The top-level import statements of the notebooks' code cells (from their texts), for warming a kernel up."""
     import ast
 
     found: list[str] = []
-    for path in paths:
+    for source in sources:
         try:
-            nb = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            nb = json.loads(source)
+        except ValueError:
             continue
         for cell in nb.get("cells", []):
             if cell.get("cell_type") != "code":
@@ -1448,6 +1468,9 @@ def render_notebook(
     ------
     ParameterError
         Unknown parameter name or wrong type (nothing is run).
+    ReportError
+        No readable notebook at ``notebook``, an unknown ``language`` or a
+        ``timeout`` that is not positive (nothing is run).
     RenderError
         The notebook raised, timed out or its kernel died, or the export failed.
         The partial notebook is kept as ``<stem>.failed.ipynb`` and no HTML is
@@ -1461,12 +1484,12 @@ def render_notebook(
     notebook = Path(notebook)
     html_path = Path(html_path)
     params = check_parameters(notebook, dict(parameters or {}))
-    if language not in LANGUAGES:
-        raise ReportError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
+    _check_options(language=language, timeout=timeout)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     stem = html_path.name[:-5] if html_path.name.endswith(".html") else html_path.name
-    task = {"name": notebook.stem, "kind": "notebook", "notebook": str(notebook.resolve()),
-            "notebook_sha256": _sha256_file(notebook), "parameters": params, "out_dir": str(html_path.parent),
+    source, sha = _read_notebook(notebook)
+    task = {"name": notebook.stem, "kind": "notebook", "notebook": str(notebook.resolve()), "source": source,
+            "notebook_sha256": sha, "parameters": params, "out_dir": str(html_path.parent),
             "slug": stem, "title": title, "with_code": with_code, "language": language}
     with ReportWorker(kernel_name=kernel_name, timeout=timeout) as worker:
         res = ReportResult.from_dict(worker.render(task))
@@ -1497,6 +1520,16 @@ def wave_folder(wave: str) -> str:
     return folder
 
 
+def _check_options(*, language: str, timeout: float, jobs: int = 1) -> None:
+    """Raise :class:`ReportError` for an unknown language, a timeout that is not positive or fewer than 1 job."""
+    if language not in LANGUAGES:
+        raise ReportError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ReportError(f"timeout must be a positive number of seconds (per cell), not {timeout!r}.")
+    if int(jobs) < 1:
+        raise ReportError(f"jobs must be at least 1, not {jobs}.")
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -1516,12 +1549,12 @@ def _task_key(nb_sha: str, parameters: Mapping[str, Any], data_hash: str, code: 
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def _store_headlines(store: Path, wave: str) -> dict[str, dict[str, Any]]:
-    """n per side and client NPS per account in the wave, straight from the store (the index's fallback)."""
+def _store_headlines(store: Path, wave: str, accounts: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """n per side and client NPS of these accounts in the wave, straight from the store (the index's fallback)."""
     from .scores import nps
     from .store import load_responses
 
-    resp = load_responses(wave=wave, store=store)
+    resp = load_responses(account=list(accounts), wave=wave, store=store)
     out: dict[str, dict[str, Any]] = {}
     counts = resp.groupby(["account_id", "side"]).size()
     client = resp[resp["side"] == "client"]
@@ -1626,7 +1659,10 @@ def run_batch(
     ------
     ReportError
         Nothing to do or bad input: a wave without answers, unknown accounts,
-        a missing notebook or parameter, an unknown language.
+        a missing notebook or parameter, an unknown language, ``jobs`` below 1
+        or a ``timeout`` that is not positive.  Nothing has run then.
+    helpers.store.StoreError
+        No store file, or it is open for writing in another process.
 
     Notes
     -----
@@ -1655,14 +1691,11 @@ def run_batch(
     PosixPath('reports/2026Q3/index.html')
     """
     from .store import data_hash as store_data_hash
-    from .store import load_accounts, query, waves as store_waves
+    from .store import default_store, load_accounts, query, waves as store_waves
 
     t_start = time.perf_counter()
     started = datetime.now(timezone.utc)
-    if language not in LANGUAGES:
-        raise ReportError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
-    if int(jobs) < 1:
-        raise ReportError(f"jobs must be at least 1, not {jobs}.")
+    _check_options(language=language, timeout=timeout, jobs=jobs)
     wave = str(wave)
     store_path = Path(store) if store else default_store()
     store_path = store_path.resolve()
@@ -1721,13 +1754,15 @@ def run_batch(
     for account_id in sorted(ids, key=lambda a: (names[a].casefold(), a)):
         tasks.append({"name": names[account_id], "kind": "account", "account_id": account_id,
                       "slug": slugs[account_id], "notebook": nb_path})
-    shas: dict[str, str] = {}
+    sources: dict[str, tuple[str, str]] = {}  # notebook path → (text, sha256): each file read once
     for t in tasks:
         t["notebook"] = str(Path(t["notebook"]).resolve())
-        sha = shas.setdefault(t["notebook"], _sha256_file(Path(t["notebook"])))
+        if t["notebook"] not in sources:
+            sources[t["notebook"]] = _read_notebook(t["notebook"])
+        source, sha = sources[t["notebook"]]
         key_values = {**offered, "account_id": t["account_id"], **extra_params}
-        t.update(notebook_sha256=sha, key=_task_key(sha, key_values, dhash, chash, with_code), data_hash=dhash,
-                 out_dir=str(out_dir), with_code=with_code, language=language, wave=wave)
+        t.update(source=source, notebook_sha256=sha, key=_task_key(sha, key_values, dhash, chash, with_code),
+                 data_hash=dhash, out_dir=str(out_dir), with_code=with_code, language=language, wave=wave)
     results: dict[str, ReportResult] = {}
     to_run = []
     for t in tasks:
@@ -1746,7 +1781,7 @@ def run_batch(
         workers = max(1, min(int(jobs), len(to_run)))
         worker_kwargs = {"kernel_name": kernel_name, "timeout": timeout, "exporter": (with_code, language),
                          "threads": max(1, (os.cpu_count() or 1) // workers),
-                         "warmup": _notebook_imports(sorted({Path(t["notebook"]) for t in to_run}))}
+                         "warmup": _notebook_imports(sources[p][0] for p in sorted({t["notebook"] for t in to_run}))}
         pool = _Pool(workers, worker_kwargs)
     try:
         # Check every notebook's parameters (papermill only warns about unknown names) before anything runs.
@@ -1799,7 +1834,7 @@ def run_batch(
     missing = [r for r in results.values()
                if r.kind == "account" and r.account_id and not r.headline and r.action != "kept"]
     if missing:  # counted from the store only for reports whose notebook gave no headline (e.g. failed ones)
-        fallback = _store_headlines(store_path, wave)
+        fallback = _store_headlines(store_path, wave, [r.account_id for r in missing])
         for r in missing:
             r.headline = fallback.get(r.account_id)
     order = {t["slug"]: i for i, t in enumerate(tasks)}
@@ -1820,7 +1855,7 @@ def run_batch(
                        "parameters": extra_params},
         "data_hash": dhash,
         "code_hash": chash,
-        "notebooks": {k: v for k, v in shas.items()},
+        "notebooks": {path: sha for path, (_, sha) in sources.items()},
         "versions": _versions(),
         "platform": platform.platform(),
         "timings": {"seconds": round(seconds, 3), "rendered": sum(r.action == "rendered" for r in reports),
@@ -1852,8 +1887,9 @@ def _fmt_nps(head: Mapping[str, Any] | None, language: str) -> str:
 
 def _index_html(reports: Sequence[ReportResult], *, wave: str, language: str, data_hash: str) -> str:
     """The wave's index page: self-contained, every value escaped, links percent-encoded."""
+    from .privacy import escape_text as e
+
     t = TEXT[language]
-    e = html.escape
     current = [r for r in reports if r.action != "kept"]
     n_failed = sum(r.status == "failed" for r in current)
     ok = sum(r.status == "ok" for r in reports)
@@ -1870,7 +1906,7 @@ def _index_html(reports: Sequence[ReportResult], *, wave: str, language: str, da
                     f'<a class="nb" href="{e(quote(r.slug + ".ipynb"))}">{e(t["notebook"])}</a>')
         partial = (f' · <a class="nb" href="{e(quote(r.slug + ".failed.ipynb"))}">{e(t["partial"])}</a>'
                    if r.failed_ipynb else "")
-        return f'<span class="failed">{e(t["failed"])}</span>: <span class="error">{e(r.error or "")}</span>{partial}'
+        return f'<span class="failed">{e(t["failed"])}</span>: <span class="error">{e(r.error)}</span>{partial}'
 
     overviews = [r for r in reports if r.kind != "account"]
     accounts = [r for r in reports if r.kind == "account"]
@@ -1885,7 +1921,7 @@ def _index_html(reports: Sequence[ReportResult], *, wave: str, language: str, da
             h = r.headline or {}
             n_client = "–" if h.get("n_client") is None else str(int(h["n_client"]))
             n_staff = "–" if h.get("n_staff") is None else str(int(h["n_staff"]))
-            rows.append(f'<tr class="{e(r.status)}"><td>{e(r.account_id or "")}</td><td>{link(r)}</td>'
+            rows.append(f'<tr class="{e(r.status)}"><td>{e(r.account_id)}</td><td>{link(r)}</td>'
                         f'<td class="num">{n_client}</td><td class="num">{n_staff}</td>'
                         f'<td class="num">{e(_fmt_nps(h, language))}</td><td>{status(r)}</td></tr>')
         parts.append(
@@ -1935,6 +1971,10 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: reports not yet started were dropped; index.html and manifest.json were not updated.",
+              file=sys.stderr)
+        return 130
     rendered = sum(r.action == "rendered" and r.ok for r in result.reports)
     unchanged = sum(r.action == "unchanged" for r in result.reports)
     print(f"{rendered} rendered, {unchanged} unchanged, {len(result.failed)} failed "
@@ -1950,17 +1990,21 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 def register_cli(sub: argparse._SubParsersAction) -> None:
     """Add ``flamekit reports``: render a wave's account reports, overviews, index and manifest."""
     p = sub.add_parser("reports", help="render every account's HTML report for a wave (+ index and manifest)",
-                       description="Render the account reports of one survey wave into <out>/<wave>/, with "
-                                   "index.html and manifest.json. Exit code 1 when any report failed.")
+                       description="Render the account reports of one survey wave, and the portfolio and drivers "
+                                   "overviews, into <out>/<wave>/ with index.html and manifest.json. The data come "
+                                   "from the store given to flamekit (--store before the command). Exit code: 0 "
+                                   "when every report rendered or was unchanged; 1 when any report failed (the "
+                                   "others are still written and listed); 2 when the batch cannot start (missing "
+                                   "store, wave without answers, unknown account, bad option) and nothing ran.")
     p.add_argument("--wave", required=True, help="survey wave, e.g. 2026Q3")
     p.add_argument("--accounts", nargs="+", metavar="ID", help="only these account ids (default: every account "
                                                                 "with answers in the wave)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes, one kernel each (default 1)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes, one kernel each (default 1)")
     p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="report language (default en)")
     p.add_argument("--with-code", action="store_true", help="keep the code in the HTML (analyst variant)")
     p.add_argument("--force", action="store_true", help="render even reports whose inputs have not changed")
-    p.add_argument("--out", default="reports", help="root folder for the reports (default reports)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+    p.add_argument("--out", default="reports", metavar="DIR", help="root folder for the reports (default reports)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"seconds one notebook cell may run (default {DEFAULT_TIMEOUT})")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_reports)
