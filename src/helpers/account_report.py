@@ -57,7 +57,7 @@ from . import plots
 from . import store as st
 from .instrument import LANGUAGES, Instrument, load_instrument
 from .privacy import (MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account, escape_text,
-                      suppress_small_groups)
+                      secondary_suppression, suppress_small_groups)
 from .scores import nps, nps_change, respondent_scores, rwg, summarise
 
 CI = 0.95
@@ -445,7 +445,7 @@ def client_groups(account: AccountData, *, by: str = "role") -> pd.DataFrame:
     client total is shown, one hidden group could be worked out from the total
     and the other groups; so when the hidden groups of a dimension add up to
     fewer than ``min_group_size`` answers, the smallest shown groups are
-    hidden too until they do (:func:`helpers.comments.secondary_suppression`,
+    hidden too until they do (:func:`helpers.privacy.secondary_suppression`,
     the rule of the comment tables' roles).
     """
     sc = account.in_wave(account.scores)
@@ -457,7 +457,7 @@ def client_groups(account: AccountData, *, by: str = "role") -> pd.DataFrame:
     s = summarise(sc.assign(**{by: sc[by].fillna("–")}), by=[by, "dimension"], ci=CI)
     s = suppress_small_groups(s, min_group_size=k, columns=values)
     for _, g in s.groupby("dimension"):  # and the groups that would give a hidden one away
-        hide = g.index[g[by].isin(cm.secondary_suppression(g.set_index(by)["n"], min_group_size=k))]
+        hide = g.index[g[by].isin(secondary_suppression(g.set_index(by)["n"], min_group_size=k))]
         s.loc[hide, values] = np.nan
         s.loc[hide, "suppressed"] = True
     s = s.assign(account_id=account.account_id, wave=account.wave)

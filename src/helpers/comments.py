@@ -26,7 +26,7 @@ Rules, stated plainly so a reader can judge them:
 * **Roles next to exact scores.**  A comment table puts a person's role next to
   their exact NPS, so a role is shown only when at least ``min_group_size``
   clients of the account answered in that role in the wave
-  (:func:`visible_roles`).  When the hidden roles add up to fewer than
+  (:func:`helpers.comments.visible_roles`).  When the hidden roles add up to fewer than
   ``min_group_size`` answers, the smallest shown roles are hidden too, as in
   the client sub-group table, so "–" never stands for one known small group.
 """
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .instrument import LANGUAGES
-from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, escape_text, scrub_contacts
+from .privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, escape_text, scrub_contacts, secondary_suppression
 from .scores import classify_nps
 
 CELEBRATE = "celebrate"
@@ -191,52 +191,6 @@ def classify_comment(text: object, nps: float | None = None) -> tuple[str | None
     return (CELEBRATE if promoter else IMPROVE), "nps group"
 
 
-def secondary_suppression(counts: pd.Series, *, min_group_size: int = MIN_GROUP_SIZE) -> set:
-    """Which groups to hide so that no group under ``min_group_size`` can be read or worked out.
-
-    Parameters
-    ----------
-    counts : Series
-        Answers per group (index: the groups) within one total that is shown,
-        e.g. the roles of one account, wave and dimension.  Groups with equal
-        counts are taken in the Series' order.
-    min_group_size : int
-        Smallest group that may be shown.
-
-    Returns
-    -------
-    set
-        The groups to hide: every group with fewer than ``min_group_size``
-        answers and, when these add up to fewer than ``min_group_size``, the
-        smallest shown groups too, until the hidden ones do (or all are
-        hidden) — with two groups, hiding only the small one would let the
-        total minus the other reveal it.
-
-    Notes
-    -----
-    Primary suppression (n < k) followed by secondary, or complementary,
-    suppression, as in statistical disclosure control for tables with shown
-    totals (Hundepool et al. 2012, *Statistical Disclosure Control*, Wiley).
-    The same rule hides client sub-groups
-    (:func:`helpers.account_report.client_groups`) and the roles next to
-    comments (:func:`visible_roles`).
-
-    Examples
-    --------
-    >>> sorted(secondary_suppression(pd.Series({"decision-maker": 2, "user": 8, "other": 9})))
-    ['decision-maker', 'user']
-    """
-    k = int(min_group_size)
-    small = counts < k
-    hidden, hidden_n = set(counts.index[small]), int(counts[small].sum())
-    for group, n in counts[~small].sort_values(kind="mergesort").items():
-        if hidden_n == 0 or hidden_n >= k:
-            break
-        hidden.add(group)
-        hidden_n += int(n)
-    return hidden
-
-
 def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.Series:
     """Which client rows may show their role next to their own score.
 
@@ -262,7 +216,7 @@ def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SI
     answers, the smallest shown roles are hidden too until they do (or all
     are): with two roles, hiding only the small one would let "–" stand for
     it.  A missing role counts as one more group.  The rule is
-    :func:`secondary_suppression`, as in
+    :func:`helpers.privacy.secondary_suppression`, as in
     :func:`helpers.account_report.client_groups`.
 
     Examples
@@ -303,7 +257,7 @@ def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_
         Responses of one account and wave: side, role, nps, comment.
     min_group_size : int
         A role is shown only when at least this many clients answered in it
-        (:func:`visible_roles`); otherwise ``role`` is None and ``role_hidden``
+        (:func:`helpers.comments.visible_roles`); otherwise ``role`` is None and ``role_hidden``
         True.
 
     Returns
@@ -335,7 +289,7 @@ def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GR
         Responses of one account and wave.
     min_group_size : int
         A role is shown only when at least this many clients answered in it
-        (:func:`visible_roles`).
+        (:func:`helpers.comments.visible_roles`).
 
     Returns
     -------
@@ -393,7 +347,7 @@ def voice_of_client(
         Threshold for showing team comments.
     min_group_size : int
         Threshold for showing a client's role next to their score
-        (:func:`visible_roles`).
+        (:func:`helpers.comments.visible_roles`).
 
     Returns
     -------

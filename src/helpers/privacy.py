@@ -134,3 +134,49 @@ def assert_single_account(data: pd.DataFrame, account_id: str, *, column: str = 
         if others:
             raise IsolationError(f"Rows of {len(others)} other account(s) reached the report for {account_id}.")
     return data
+
+
+def secondary_suppression(counts: pd.Series, *, min_group_size: int = MIN_GROUP_SIZE) -> set:
+    """Which groups to hide so that no group under ``min_group_size`` can be read or worked out.
+
+    Parameters
+    ----------
+    counts : Series
+        Answers per group (index: the groups) within one total that is shown,
+        e.g. the roles of one account, wave and dimension.  Groups with equal
+        counts are taken in the Series' order.
+    min_group_size : int
+        Smallest group that may be shown.
+
+    Returns
+    -------
+    set
+        The groups to hide: every group with fewer than ``min_group_size``
+        answers and, when these add up to fewer than ``min_group_size``, the
+        smallest shown groups too, until the hidden ones do (or all are
+        hidden) — with two groups, hiding only the small one would let the
+        total minus the other reveal it.
+
+    Notes
+    -----
+    Primary suppression (n < k) followed by secondary, or complementary,
+    suppression, as in statistical disclosure control for tables with shown
+    totals (Hundepool et al. 2012, *Statistical Disclosure Control*, Wiley).
+    The same rule hides client sub-groups
+    (:func:`helpers.account_report.client_groups`) and the roles next to
+    comments (:func:`helpers.comments.visible_roles`).
+
+    Examples
+    --------
+    >>> sorted(secondary_suppression(pd.Series({"decision-maker": 2, "user": 8, "other": 9})))
+    ['decision-maker', 'user']
+    """
+    k = int(min_group_size)
+    small = counts < k
+    hidden, hidden_n = set(counts.index[small]), int(counts[small].sum())
+    for group, n in counts[~small].sort_values(kind="mergesort").items():
+        if hidden_n == 0 or hidden_n >= k:
+            break
+        hidden.add(group)
+        hidden_n += int(n)
+    return hidden
