@@ -43,7 +43,7 @@ from .diagnostics import (
 from .instrument import LANGUAGES, Instrument, load_instrument
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 from .scores import nps as nps_score
-from .scores import respondent_scores
+from .scores import respondent_scores, z_value
 
 __all__ = [
     "MODEL_COLUMNS",
@@ -78,10 +78,6 @@ KNOWN_OUTCOMES = ("renewed", "churned")
 # ---------------------------------------------------------------------------
 # Small shared pieces
 # ---------------------------------------------------------------------------
-def _z(ci: float) -> float:
-    return float(stats.norm.ppf(0.5 + ci / 2))
-
-
 def _dims(instrument: str | Instrument | None) -> list[str]:
     return load_instrument(instrument).dimension_ids
 
@@ -143,7 +139,7 @@ def _check_messages(data, outcome, predictors, kind, cluster=None, event=None) -
 
 def _wald_rows(terms, coef, se, ci, *, df=None) -> list[dict]:
     """term, coef, se, ci_low, ci_high, p_val per term: t on ``df`` degrees of freedom, else normal."""
-    crit = stats.t.ppf(0.5 + ci / 2, df) if df else _z(ci)
+    crit = stats.t.ppf(0.5 + ci / 2, df) if df else z_value(ci)
     rows = []
     for t, b, s in zip(terms, coef, se):
         stat = b / s if s > 0 else np.nan
@@ -1538,7 +1534,7 @@ def cv_scores(predictions: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
             "folds", "repeats"]
     if predictions.empty:
         return pd.DataFrame(columns=cols)
-    z = _z(ci)
+    z = z_value(ci)
     rows = []
     for model, grp in predictions.groupby("model", sort=False):
         per = grp.groupby("repeat").apply(
@@ -1655,7 +1651,7 @@ def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, ci: float = 0
     predictions = pd.DataFrame(predictions)
     if predictions.empty:
         return pd.DataFrame(columns=cols)
-    z = _z(ci)
+    z = z_value(ci)
     per = predictions.groupby(["model", "account_id"], sort=False).agg(
         predicted=("predicted", "mean"), churned=("churned", "first")).reset_index()
     rows = []
@@ -1870,7 +1866,7 @@ def predict_risk(
     xd = np.column_stack([np.ones(len(x)), x])
     eta = xd @ b
     se = np.sqrt(np.einsum("ij,jk,ik->i", xd, cov, xd))
-    z = _z(ci)
+    z = z_value(ci)
     out["p_churn"] = special.expit(eta)
     out["ci_low"] = special.expit(eta - z * se)
     out["ci_high"] = special.expit(eta + z * se)

@@ -37,7 +37,7 @@ from .gaps import benjamini_hochberg as fdr_bh
 from .instrument import Instrument, load_instrument
 from .models import term_label
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
-from .scores import classify_nps, nps, summarise
+from .scores import classify_nps, nps, summarise, z_value
 
 __all__ = [
     "PortfolioWarning",
@@ -79,10 +79,6 @@ __all__ = [
 
 class PortfolioWarning(UserWarning):
     """A portfolio result is shown but should be read with care (few accounts, no churners, …)."""
-
-
-def _z(ci: float) -> float:
-    return float(stats.norm.ppf(0.5 + ci / 2))
 
 
 def _present(data: pd.DataFrame, cols: Sequence[str]) -> list[str]:
@@ -667,7 +663,7 @@ def _nps_difference(a, b, *, ci: float):
     ea, va = _adj(*a)
     eb, vb = _adj(*b)
     centre, se = 100 * (ea - eb), 100 * np.sqrt(va + vb)
-    z = _z(ci)
+    z = z_value(ci)
     return np.clip(centre - z * se, -200, 200), np.clip(centre + z * se, -200, 200), 2 * stats.norm.sf(
         np.abs(centre / se))
 

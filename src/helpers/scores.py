@@ -18,7 +18,12 @@ from .instrument import Instrument, load_instrument
 DEFAULT_BY = ("account_id", "side", "wave", "dimension")
 
 
-def _z(ci: float) -> float:
+def z_value(ci: float = 0.95) -> float:
+    """Two-sided standard normal critical value z_{(1+ci)/2}: 1.96 for a 95% interval.
+
+    >>> round(z_value(0.95), 3)
+    1.96
+    """
     return float(stats.norm.ppf(0.5 + ci / 2))
 
 
@@ -231,7 +236,7 @@ def nps(
     out["pct_passives"] = 100 * out["passives"] / n.where(n > 0)
     out["pct_detractors"] = 100 * pd_
     out["nps"] = 100 * (pp - pd_)
-    z = _z(ci)
+    z = z_value(ci)
     na = n + 3
     ppa, pda = (out["promoters"] + 0.75) / na, (out["detractors"] + 0.75) / na
     est = ppa - pda
@@ -287,7 +292,7 @@ def nps_change(
 
     by = list(by)
     per = nps(data, score=score, by=[*by, wave], ci=ci)
-    z = _z(ci)
+    z = z_value(ci)
     na = per["n"] + 3
     ppa, pda = (per["promoters"] + 0.75) / na, (per["detractors"] + 0.75) / na
     per["_adj"] = ppa - pda
