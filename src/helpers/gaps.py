@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .instrument import Instrument, load_instrument
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
+from .scores import t_p_value, t_value
 
 BLIND_SPOT = "blind spot"
 HIDDEN_STRENGTH = "hidden strength"
@@ -168,9 +168,9 @@ def welch_test(x: Sequence[float], y: Sequence[float], *, ci: float = 0.95) -> d
         return out
     df = se**4 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
     t = (m1 - m2) / se
-    half = stats.t.ppf(0.5 + ci / 2, df) * se
+    half = t_value(ci, df) * se
     out.update(se=float(se), df=float(df), t=float(t), ci_low=float(m1 - m2 - half),
-               ci_high=float(m1 - m2 + half), p_val=float(2 * stats.t.sf(abs(t), df)))
+               ci_high=float(m1 - m2 + half), p_val=float(t_p_value(t, df)))
     return out
 
 

@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, perception_gaps
 from .gaps import benjamini_hochberg as fdr_bh
 from .instrument import Instrument, load_instrument
 from .models import term_label
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
-from .scores import classify_nps, nps, summarise, z_value
+from .scores import classify_nps, normal_p_value, nps, summarise, t_p_value, t_value, z_value
 
 __all__ = [
     "PortfolioWarning",
@@ -144,8 +143,8 @@ def _welch(diff: pd.Series, n1: pd.Series, var1: pd.Series, n2: pd.Series, var2:
     ok = tested & (n1 >= 2) & (n2 >= 2) & (se > 0)
     df = ((v1 + v2) ** 2 / (v1**2 / (n1 - 1).where(n1 > 1) + v2**2 / (n2 - 1).where(n2 > 1))).where(ok)
     t = diff / se.where(ok)
-    half = stats.t.ppf(0.5 + ci / 2, df) * se
-    return pd.DataFrame({"t": t, "df": df, "p_val": 2 * stats.t.sf(np.abs(t), df), "ci_low": diff - half,
+    half = t_value(ci, df) * se
+    return pd.DataFrame({"t": t, "df": df, "p_val": t_p_value(t, df), "ci_low": diff - half,
                          "ci_high": diff + half}, index=diff.index)
 
 
@@ -664,8 +663,7 @@ def _nps_difference(a, b, *, ci: float):
     eb, vb = _adj(*b)
     centre, se = 100 * (ea - eb), 100 * np.sqrt(va + vb)
     z = z_value(ci)
-    return np.clip(centre - z * se, -200, 200), np.clip(centre + z * se, -200, 200), 2 * stats.norm.sf(
-        np.abs(centre / se))
+    return np.clip(centre - z * se, -200, 200), np.clip(centre + z * se, -200, 200), normal_p_value(centre / se)
 
 
 def nps_vs_portfolio(
