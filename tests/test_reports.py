@@ -186,7 +186,8 @@ def test_sanitize_keeps_report_markup_and_escaped_text():
     assert rp.sanitize_html(md) == md
     png = '<img alt="flame chart" src="data:image/png;base64,iVBORw0KGgo=">'
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in rp.sanitize_html(png)
-    assert 'style="text-align: right;"' in rp.sanitize_html('<table><tr><td style="text-align: right;">1</td></tr></table>')
+    cell = rp.sanitize_html('<table><tr><td style="text-align: right; position: fixed">1</td></tr></table>')
+    assert [dict(a).get("style") for t, a in _tags(cell) if t == "td"] == ["text-align:right"]
 
 
 def test_index_escapes_everything():
@@ -221,6 +222,48 @@ def test_images_are_embedded_with_escaped_metadata():
                        "width": "300"},
                       {"alt": "No description has been provided for this image",  # nbconvert's default
                        "src": f"data:image/jpeg;base64,{png}", "width": "10"}]
+
+
+@pytest.mark.parametrize("with_code", [False, True])
+def test_accessibility_pass_matches_nbconvert(with_code):
+    # The exporter skips nbconvert's BeautifulSoup pass and inserts the same attributes on the tags alone.
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    png = "iVBORw0KGgo="
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    md = nbformat.v4.new_markdown_cell(f"## Kuvat ja taulut\n\n![](data:image/png;base64,{png}) "
+                                       f"<img alt='kuvaus' src='data:image/png;base64,{png}'>")
+    code = nbformat.v4.new_code_cell("x = 1", execution_count=1)
+    tricky = ('<table><tr><td title="a > b <div class=\'jp-OutputArea-output\'> <img src=x>">Hyvä &amp; ööö</td>'
+              "</tr></table><!-- <img src=y> -->")
+    code.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/html": tricky, "text/plain": "t"}, execution_count=1),
+        nbformat.v4.new_output("display_data", data={"image/png": png}, metadata={"image/png": {"alt": "flame"}}),
+        nbformat.v4.new_output("display_data", data={"image/png": png}),
+        nbformat.v4.new_output("stream", name="stdout", text="<b>not bold</b>\n"),
+    ]
+    nb.cells = [md, code]
+    exporter = rp.html_exporter(with_code=with_code)
+    resources = {"metadata": {"name": "t", "path": ""}}
+    ours, _ = exporter.from_notebook_node(rp._export_copy(nb, title="t"), resources=dict(resources))
+    stock, _ = HTMLExporter.from_notebook_node(exporter, rp._export_copy(nb, title="t"), resources=dict(resources))
+    assert str(BeautifulSoup(ours, features="html.parser")) == stock
+    assert ours.count('tabindex="0"') == stock.count('tabindex="0"') >= 3
+    assert "<!-- <img src=y> -->" not in ours  # comments are not even kept by the sanitiser
+
+
+def test_accessible_html_changes_only_tags():
+    page = ('<html><body class="jp-Notebook"><style>img{x:1}</style><!-- <img> -->'
+            '<div class="a jp-OutputArea-output" title="<img>"><img src="data:,"></div>'
+            "<div class='jp-Cell-inputWrapper' tabindex=\"-1\"></div><div class='jp-OutputArea-outputs'></div>")
+    out, missing = rp.accessible_html(page)
+    assert missing == 1
+    assert out == page.replace('title="<img>">', 'title="<img>" tabindex="0">').replace(
+        '<img src="data:,">', f'<img src="data:," alt="{rp._MISSING_ALT}">')
+    assert rp.accessible_html("<p>no notebook <div class='jp-OutputArea-output'></div>") == (
+        "<p>no notebook <div class='jp-OutputArea-output'></div>", 0)
 
 
 # ---------------------------------------------------------------------------
@@ -519,13 +562,30 @@ def test_cli_help_documents_exit_codes(capsys):
     assert "2 when the batch cannot start" in text and "--store before the command" in text
 
 
+def test_batch_processes_skip_the_slow_optional_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, time, helpers._startup, nbformat; "
+            "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell('Hyvä')]); nbformat.validate(nb); "
+            "print(sys.modules.get('rfc3987_syntax') is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
+    # the fork server imports it before anything else; a process that already has jsonschema is left alone
+    assert rp._PRELOAD[0] == "helpers._startup"
+    code = ("import sys, jsonschema, helpers._startup; "
+            "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_import_stays_light():
     # `flamekit --help` imports this module; the fork server preloads it for every worker process
     import subprocess
     import sys
 
     code = ("import sys, helpers.reports; "
-            "print(sorted(m for m in ('duckdb', 'pandas', 'nbconvert', 'papermill', 'bleach') if m in sys.modules))")
+            "print(sorted(m for m in ('duckdb', 'pandas', 'nbconvert', 'papermill', 'nh3') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     from helpers.instrument import LANGUAGES

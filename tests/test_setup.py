@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CONDA_NAMES = {"python-duckdb": "duckdb", "bleach-with-css": "bleach"}
+CONDA_NAMES = {"python-duckdb": "duckdb"}
 
 
 def _name(req: str) -> str:

@@ -54,7 +54,7 @@ visible markup (jupyter/nbconvert#2016).  The exporter therefore keeps
 ``sanitize_html=True`` but registers :func:`sanitize_html` as the ``clean_html``
 filter: a wider allow-list (headings, paragraphs, tables, lists, images with a
 ``data:`` source) with no script, no event attribute, no ``javascript:`` URL,
-no ``<style>`` element and no remote image.  Text the notebook escaped stays
+no ``<style>`` element and no remote image, built on nh3.  Text the notebook escaped stays
 escaped.
 """
 
@@ -64,6 +64,7 @@ import argparse
 import contextlib
 import copy
 import difflib
+import functools
 import hashlib
 import html
 import json
@@ -513,30 +514,46 @@ _ALLOWED_TAGS = frozenset({
     "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
     "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
 })
-_ALLOWED_CSS = ("text-align", "vertical-align", "font-weight", "font-style", "color", "background-color",
-                "white-space", "width", "min-width", "max-width")
+_ALLOWED_CSS = frozenset({"text-align", "vertical-align", "font-weight", "font-style", "color", "background-color",
+                          "white-space", "width", "min-width", "max-width"})
+_ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "th": {"colspan", "rowspan", "style"},
+    "td": {"colspan", "rowspan", "style"},
+    "col": {"span", "style"},
+    "colgroup": {"span", "style"},
+    "ol": {"start", "type"},
+}
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$", re.I)
-_STYLE_ELEMENT = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.I | re.S)
 _EMPTY_IMG = re.compile(r"<img(?:\s+(?:alt|title|width|height|class|id)=\"[^\"]*\")*\s*/?>", re.I)
-_CLEANER = None
+_CLEANER: Any = None
 
 
-def _allow_attribute(tag: str, name: str, value: str) -> bool:
-    if name in ("class", "id", "title", "lang", "dir"):
-        return True
-    if tag == "a":
-        return name == "href" and not value.strip().lower().startswith("data:")
-    if tag == "img":
-        if name == "src":
-            return bool(_DATA_IMAGE.match(value.strip()))
-        return name in ("alt", "width", "height")
-    if tag in ("th", "td"):
-        return name in ("colspan", "rowspan", "style")
-    if tag in ("col", "colgroup"):
-        return name in ("span", "style")
-    if tag == "ol":
-        return name in ("start", "type")
-    return False
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """Images only from an embedded ``data:image/…`` source; links never to ``data:``."""
+    if tag == "img" and name == "src":
+        return value if _DATA_IMAGE.match(value.strip()) else None
+    if tag == "a" and name == "href" and value.strip().lower().startswith("data:"):
+        return None
+    return value
+
+
+def _cleaner() -> Any:
+    global _CLEANER
+    if _CLEANER is None:
+        import nh3
+
+        options = dict(tags=set(_ALLOWED_TAGS), clean_content_tags={"script", "style"},
+                       attributes={k: set(v) for k, v in _ALLOWED_ATTRIBUTES.items()},
+                       attribute_filter=_filter_attribute, url_schemes={"http", "https", "mailto", "data"},
+                       link_rel=None, strip_comments=True, filter_style_properties=set(_ALLOWED_CSS))
+        if hasattr(nh3, "Cleaner"):  # nh3 ≥ 0.3: the options are compiled once
+            _CLEANER = nh3.Cleaner(**options).clean
+        else:
+            _CLEANER = functools.partial(nh3.clean, **options)
+    return _CLEANER
 
 
 def sanitize_html(text: object) -> str:
@@ -552,9 +569,9 @@ def sanitize_html(text: object) -> str:
     str
         The fragment with only report markup left: headings, paragraphs,
         emphasis, lists, tables, links, images whose source is an embedded
-        ``data:image/…`` (PNG, JPEG, GIF, WebP).  Any other tag — ``<script>``,
-        ``<iframe>``, ``<svg>``, forms — is escaped into visible text;
-        ``<style>`` elements are dropped with their content; event attributes
+        ``data:image/…`` (PNG, JPEG, GIF, WebP).  Any other tag — ``<iframe>``,
+        ``<svg>``, forms — is removed and its text kept; ``<script>`` and
+        ``<style>`` elements are removed with their content; event attributes
         (``onerror``, ``onclick``), ``javascript:`` and ``data:`` links and
         remote image sources are removed, and an image left without a source is
         dropped.  Inline ``style`` is kept on table cells for alignment and
@@ -563,26 +580,18 @@ def sanitize_html(text: object) -> str:
 
     Notes
     -----
-    Built on bleach (as nbconvert's own ``clean_html``) with a wider allow-list,
-    because nbconvert's escapes headings, paragraphs and table headers
-    (jupyter/nbconvert#2016).
+    Built on nh3 (the Rust html5ever/ammonia sanitiser; bleach, which
+    nbconvert's own ``clean_html`` uses, is deprecated and about ten times
+    slower) with a wider allow-list than nbconvert's, which escapes headings,
+    paragraphs and table headers (jupyter/nbconvert#2016).
 
     Examples
     --------
     >>> sanitize_html('<h2>Care</h2><img src=x onerror=alert(1)><script>alert(1)</script>')
-    '<h2>Care</h2>&lt;script&gt;alert(1)&lt;/script&gt;'
+    '<h2>Care</h2>'
     """
-    global _CLEANER
-    if _CLEANER is None:
-        from bleach.css_sanitizer import CSSSanitizer
-        from bleach.sanitizer import Cleaner
-
-        _CLEANER = Cleaner(tags=_ALLOWED_TAGS, attributes=_allow_attribute,
-                           protocols={"http", "https", "mailto", "data"}, strip=False, strip_comments=True,
-                           css_sanitizer=CSSSanitizer(allowed_css_properties=_ALLOWED_CSS))
     s = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-    s = _STYLE_ELEMENT.sub("", s)
-    s = _CLEANER.clean(s)
+    s = _cleaner()(s)
     return _EMPTY_IMG.sub(lambda m: m.group(0) if "src=" in m.group(0) else "", s)
 
 
@@ -631,6 +640,104 @@ nav.fk-toc ul { margin: 0; padding-left: 1.25rem; list-style-type: circle; }
 """
 
 
+_MISSING_ALT = "No description has been provided for this image"  # nbconvert's wording
+_START_TAG = re.compile(r"""<([a-zA-Z][^\t\n\r\f />\x00]*)"""  # the tag name, as html.parser reads it
+                        r"""((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*/?>""")
+_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+_FOCUSABLE = re.compile(r"(?:^|\s)jp-(?:Cell-inputWrapper|OutputArea-output)(?:\s|$)")
+
+
+def accessible_html(page: str) -> tuple[str, int]:
+    """nbconvert's accessibility pass, on the tags alone: alt text for images, keyboard focus for cells.
+
+    Every ``<img>`` without ``alt`` gets nbconvert's "No description has been
+    provided for this image"; every ``div.jp-Cell-inputWrapper`` and
+    ``div.jp-OutputArea-output`` inside the ``.jp-Notebook`` element gets
+    ``tabindex="0"`` (so a wide table can be scrolled from the keyboard).
+    nbconvert's ``HTMLExporter`` does the same by parsing the whole page with
+    BeautifulSoup and writing it out again — for a report with tables and
+    embedded charts, a third of the export.  Here the page is only scanned tag
+    by tag (``<script>``/``<style>`` content, comments and quoted attribute
+    values skipped as ``html.parser`` skips them) and the attributes inserted
+    in place; everything else stays byte for byte.
+
+    Returns
+    -------
+    (str, int)
+        The page and the number of images that had no alt text.
+    """
+    out: list[str] = []
+    pos = i = missing = 0
+    in_notebook = False
+    n = len(page)
+    while True:
+        j = page.find("<", i)
+        if j < 0:
+            break
+        if page.startswith("<!--", j):
+            k = page.find("-->", j + 4)
+            i = n if k < 0 else k + 3
+            continue
+        m = _START_TAG.match(page, j)
+        if m is None:  # an end tag, a declaration or a stray "<": nothing to change in it
+            k = page.find(">", j + 1)
+            i = n if k < 0 else k + 1
+            continue
+        tag = m.group(1).lower()
+        attrs = {a.group(1).lower(): a.group(2) if a.group(2) is not None else a.group(3) if a.group(3) is not None
+                 else a.group(4) or "" for a in _ATTRIBUTE.finditer(m.group(2))}
+        cls = attrs.get("class", "")
+        extra = ""
+        if tag == "img" and "alt" not in attrs:
+            extra, missing = f' alt="{_MISSING_ALT}"', missing + 1
+        elif tag == "div" and in_notebook and "tabindex" not in attrs and _FOCUSABLE.search(cls):
+            extra = ' tabindex="0"'
+        if extra:
+            out += [page[pos:m.end(2)], extra]
+            pos = m.end(2)
+        in_notebook = in_notebook or "jp-Notebook" in cls.split()
+        i = m.end()
+        if tag in ("script", "style"):  # raw text up to the closing tag
+            close = re.compile(rf"</{tag}\s*>", re.I).search(page, i)
+            i = n if close is None else close.start()
+    out.append(page[pos:])
+    return "".join(out), missing
+
+
+_EXPORTER_CLASS: Any = None
+
+
+def _exporter_class() -> Any:
+    """``HTMLExporter`` with :func:`accessible_html` in place of nbconvert's BeautifulSoup pass (built once)."""
+    global _EXPORTER_CLASS
+    if _EXPORTER_CLASS is not None:
+        return _EXPORTER_CLASS
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportHTMLExporter(HTMLExporter):
+        def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
+            # HTMLExporter.from_notebook_node up to its BeautifulSoup pass (nbconvert 7.x), then the same
+            # changes made on the tags (tests/test_reports.py compares the two on a real report).
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code",
+                                 self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            page, missing = accessible_html(page)
+            if missing:
+                self.log.warning("Alternative text is missing on %s image(s).", missing)
+            return page, resources
+
+    _EXPORTER_CLASS = ReportHTMLExporter
+    return _EXPORTER_CLASS
+
+
 def html_exporter(*, with_code: bool = False, language: str = "en") -> Any:
     """An nbconvert ``HTMLExporter`` for shareable, self-contained reports.
 
@@ -650,11 +757,11 @@ def html_exporter(*, with_code: bool = False, language: str = "en") -> Any:
         ``sanitize_html=True`` with :func:`sanitize_html` as the filter,
         ``embed_images=True``, image ``alt`` text from the output metadata, and
         cell tags honoured: ``remove-cell``, ``remove-input``, ``remove-output``
-        always; ``hide-input`` only without code.  Reuse it: building one
-        costs more than exporting a report.
+        always; ``hide-input`` only without code.  Its accessibility pass
+        (alt text, keyboard focus) is :func:`accessible_html`.  Reuse it:
+        building one costs more than exporting a report.
     """
     from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
 
     c = Config()
@@ -662,8 +769,12 @@ def html_exporter(*, with_code: bool = False, language: str = "en") -> Any:
     c.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
     c.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
     c.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS) | (set() if with_code else set(HIDE_INPUT_TAGS))
-    exporter = HTMLExporter(
+    exporter = _exporter_class()(
         config=c,
+        # only the preprocessors that are on (the others are skipped, but nbconvert validates the whole
+        # notebook after each of them); HTMLExporter adds its CSS one
+        default_preprocessors=[f"nbconvert.preprocessors.{name}" for name in (
+            "TagRemovePreprocessor", "RegexRemovePreprocessor", "HighlightMagicsPreprocessor")],
         template_name="lab",
         extra_loaders=[DictLoader({"flamekit_report.html.j2": _TEMPLATE})],
         template_file="flamekit_report.html.j2",
@@ -1293,7 +1404,8 @@ class BatchResult:
 _WORKER: ReportWorker | None = None
 # Imported once by the fork server, so each worker process starts warm: what a worker uses, and nothing else
 # (the store, pandas and the progress bar stay in the parent), since the workers wait for these imports.
-_PRELOAD = ["helpers.reports", "nbformat", "nbclient", "nbconvert", "jupyter_client", "bleach", "papermill"]
+_PRELOAD = ["helpers._startup", "helpers.reports", "nbformat", "nbclient", "nbconvert", "jupyter_client", "nh3",
+            "papermill"]
 
 
 def _mp_context() -> Any:
@@ -1309,6 +1421,8 @@ def _mp_context() -> Any:
 
 def _init_pool_worker(kwargs: dict[str, Any]) -> None:
     import signal
+
+    from . import _startup  # noqa: F401  (already done in the fork server; here for the spawn start method)
     from multiprocessing.util import Finalize
 
     global _WORKER
@@ -1535,7 +1649,7 @@ def _versions() -> dict[str, str]:
 
     out = {"python": platform.python_version()}
     for pkg in ("flamekit", "papermill", "nbconvert", "nbclient", "nbformat", "jupyter_client", "ipykernel",
-                "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "duckdb", "bleach"):
+                "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "duckdb", "nh3"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -1964,6 +2078,8 @@ span.ok {{ color: #2b8a3e; }} a.nb {{ color: #868e96; font-size: .9em; }} .error
 # CLI
 # ---------------------------------------------------------------------------
 def _cmd_reports(args: argparse.Namespace) -> int:
+    from . import _startup  # noqa: F401  (before nbformat is imported)
+
     try:
         result = run_batch(args.wave, accounts=args.accounts, jobs=args.jobs, language=args.lang,
                            with_code=args.with_code, force=args.force, store=args.store, out_root=args.out,
