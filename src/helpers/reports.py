@@ -1419,6 +1419,22 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _start_fork_server() -> None:
+    """Start the fork server now: its imports then run beside the batch's own preparation.
+
+    The fork server otherwise starts with the first worker, after the batch
+    has opened the store and checked its input, and every worker waits for
+    its imports.  Starting it costs nothing when the batch later stops on bad
+    input: it holds no kernel and ends with the calling process.
+    """
+    ctx = _mp_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with contextlib.suppress(Exception):  # the pool starts it itself if this fails
+            forkserver.ensure_running()
+
+
 def _init_pool_worker(kwargs: dict[str, Any]) -> None:
     import signal
 
@@ -1810,6 +1826,7 @@ def run_batch(
     t_start = time.perf_counter()
     started = datetime.now(timezone.utc)
     _check_options(language=language, timeout=timeout, jobs=jobs)
+    _start_fork_server()
     wave = str(wave)
     store_path = Path(store) if store else default_store()
     store_path = store_path.resolve()
