@@ -174,11 +174,16 @@ if __name__ == "__main__":
 """
 
 
+def run_script(script: str, *args: object, env: dict | None = None) -> dict:
+    """Run a Python script in a fresh process with ``args``; the JSON object on its last line of output."""
+    res = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
+                         env=env, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def batch(ids: list[str], store: Path, out: Path, jobs: int) -> dict:
     """run_batch in a fresh process (its own fork server, workers and kernels); wall seconds of the call."""
-    res = subprocess.run([sys.executable, "-c", BATCH, str(store), WAVE, str(out), ",".join(ids), str(jobs)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_script(BATCH, store, WAVE, out, ",".join(ids), jobs)
 
 
 def naive_loop(ids: list[str], store: Path, out: Path) -> float:
@@ -199,10 +204,7 @@ def naive_loop(ids: list[str], store: Path, out: Path) -> float:
 def plain_python(ids: list[str], store: Path, out: Path, script: str = PLAIN) -> dict:
     """Run a plain-Python variant in a fresh process; its import time and loop time."""
     out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, MPLBACKEND="Agg")
-    res = subprocess.run([sys.executable, "-c", script, str(store), WAVE, str(out), ",".join(ids)],
-                         capture_output=True, text=True, env=env, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_script(script, store, WAVE, out, ",".join(ids), env=dict(os.environ, MPLBACKEND="Agg"))
 
 
 def compare(a: Path, b: Path) -> tuple[int, list[str]]:

@@ -43,7 +43,7 @@ from .diagnostics import (
 from .instrument import LANGUAGES, Instrument, load_instrument
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 from .scores import nps as nps_score
-from .scores import respondent_scores, z_value
+from .scores import normal_p_value, respondent_scores, t_p_value, t_value, z_value
 
 __all__ = [
     "MODEL_COLUMNS",
@@ -139,11 +139,11 @@ def _check_messages(data, outcome, predictors, kind, cluster=None, event=None) -
 
 def _wald_rows(terms, coef, se, ci, *, df=None) -> list[dict]:
     """term, coef, se, ci_low, ci_high, p_val per term: t on ``df`` degrees of freedom, else normal."""
-    crit = stats.t.ppf(0.5 + ci / 2, df) if df else z_value(ci)
+    crit = t_value(ci, df) if df else z_value(ci)
     rows = []
     for t, b, s in zip(terms, coef, se):
         stat = b / s if s > 0 else np.nan
-        p = 2 * (stats.t.sf(abs(stat), df) if df else stats.norm.sf(abs(stat)))
+        p = t_p_value(stat, df) if df else normal_p_value(stat)
         rows.append({"term": t, "coef": float(b), "se": float(s), "ci_low": float(b - crit * s),
                      "ci_high": float(b + crit * s), "p_val": float(p)})
     return rows
