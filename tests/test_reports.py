@@ -463,6 +463,33 @@ def test_outputs_identical_for_any_number_of_jobs_and_nothing_leaks(sample_store
 
 
 @pytest.mark.slow
+def test_kernel_readiness_wait_connects_iopub_and_names_a_dead_kernel(tmp_path):
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    async def run() -> None:
+        km = AsyncKernelManager(kernel_name=rp.KERNEL_NAME, transport="ipc", ip=str(tmp_path / "k"))
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await rp._wait_for_kernel(kc, timeout=60)
+            seen: list[str] = []  # IOPub is connected: the first execution's output arrives
+            reply = await kc.execute_interactive("print('Hyvä')", timeout=30,
+                                                 output_hook=lambda m: seen.append(m["content"].get("text", "")))
+            assert reply["content"]["status"] == "ok" and "Hyvä\n" in seen
+            await km.shutdown_kernel(now=True)
+            with pytest.raises(RuntimeError, match="Kernel died"):
+                await rp._wait_for_kernel(kc, timeout=60)
+        finally:
+            kc.stop_channels()
+            await km.cleanup_resources()
+
+    asyncio.run(run())
+
+
+@pytest.mark.slow
 def test_killed_kernel_and_timeout_fail_only_their_account(sample_store, tmp_path):
     # order of rendering (by name): Järvi A004, Kärkkäinen A005 (sleeps), Mäkelä A002 (kills its kernel),
     # Pohjolan A001, Åbo A003 — the last two run in fresh kernels of the same worker

@@ -680,6 +680,9 @@ def accessible_html(page: str) -> tuple[str, int]:
             i = n if k < 0 else k + 1
             continue
         tag = m.group(1).lower()
+        i = m.end()
+        if in_notebook and tag not in ("img", "div") and tag not in _RAW_TEXT_END:
+            continue  # nothing to add to this tag
         attrs = {a.group(1).lower(): "".join(v for v in a.groups()[1:] if v) for a in _ATTRIBUTE.finditer(m.group(2))}
         cls = attrs.get("class", "")
         extra = ""
@@ -691,7 +694,6 @@ def accessible_html(page: str) -> tuple[str, int]:
             out += [page[pos:m.end(2)], extra]
             pos = m.end(2)
         in_notebook = in_notebook or "jp-Notebook" in cls.split()
-        i = m.end()
         if tag in _RAW_TEXT_END:  # raw text up to the closing tag
             close = _RAW_TEXT_END[tag].search(page, i)
             i = n if close is None else close.start()
@@ -823,14 +825,22 @@ def _add_toc(page: str, *, language: str = "en") -> str:
 
 
 def _export_copy(nb: Any, *, title: str) -> Any:
-    """The notebook as exported: title set, widget state and headline JSON left out."""
-    nb = copy.deepcopy(nb)
-    nb.metadata["title"] = title
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        if cell.get("cell_type") == "code" and HEADLINE_TAG in cell.get("metadata", {}).get("tags", []):
-            cell.outputs = [o for o in cell.get("outputs", []) if "application/json" not in o.get("data", {})]
-    return nb
+    """The notebook as exported: title set, widget state and headline JSON left out.
+
+    Only what changes is new (the top level, its metadata, the cell list and
+    the headline cell); everything else is shared with ``nb``, which stays
+    untouched — the exporter deep-copies the notebook itself before it
+    changes anything.
+    """
+    from nbformat import NotebookNode
+
+    out = NotebookNode(nb)
+    out.metadata = NotebookNode({k: v for k, v in nb.metadata.items() if k != "widgets"}, title=title)
+    out.cells = [NotebookNode(cell, outputs=[o for o in cell.get("outputs", []) if "application/json"
+                                             not in o.get("data", {})])
+                 if cell.get("cell_type") == "code" and HEADLINE_TAG in cell.get("metadata", {}).get("tags", [])
+                 else cell for cell in nb.cells]
+    return out
 
 
 def to_html(nb: Any, *, title: str, exporter: Any = None, with_code: bool = False, language: str = "en",
@@ -984,6 +994,41 @@ __flamekit_reset(%r, 0)
 '''
 
 
+async def _wait_for_kernel(kc: Any, *, timeout: float) -> None:
+    """Wait until a new kernel answers on its shell channel and its IOPub channel is connected.
+
+    ``KernelClient.wait_for_ready`` does the same but then listens to IOPub
+    until it has been silent for 0.2 s — a fixed 0.2 s, with the CPU idle, for
+    every kernel a batch starts.  Here IOPub counts as connected as soon as
+    the ``idle`` status of the ``kernel_info`` request arrives on it; if it
+    does not come within 0.2 s the request is sent again, as
+    ``wait_for_ready`` does.
+
+    Raises
+    ------
+    RuntimeError
+        The kernel died, or did not answer within ``timeout`` seconds.
+    """
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while True:
+        msg_id = kc.kernel_info()
+        with contextlib.suppress(Empty):
+            reply = await kc.shell_channel.get_msg(timeout=1)
+            if reply["msg_type"] == "kernel_info_reply":
+                while True:  # until this request's idle status, or 0.2 s without a message
+                    msg = await kc.iopub_channel.get_msg(timeout=0.2)
+                    if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                            and msg["parent_header"].get("msg_id") == msg_id):
+                        kc._handle_kernel_info_reply(reply)  # protocol version, as wait_for_ready does
+                        return
+        if not await kc.is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 class _KernelFailure(RuntimeError):
     pass
 
@@ -1099,7 +1144,7 @@ class ReportWorker:
         kc = km.client()
         kc.start_channels()
         try:
-            await kc.wait_for_ready(timeout=self.startup_timeout)
+            await _wait_for_kernel(kc, timeout=self.startup_timeout)
         except Exception:
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
