@@ -5,8 +5,8 @@ report of
 
 * the batch (:func:`helpers.reports.run_batch`) with 1 and with 2 jobs — the
   wall time of the call in a fresh process, so including the fork server,
-  the worker processes and their kernels (the process's own imports are not
-  counted, as for plain Python);
+  the kernel template, the worker processes and their kernels (the process's
+  own imports are not counted, as for plain Python);
 * a naive loop: the ``papermill`` CLI and then ``jupyter nbconvert --to html
   --no-input`` per account (a new kernel and a new Python per report);
 * plain Python, the notebook's cells: the same calls as the account_report
