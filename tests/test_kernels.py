@@ -16,12 +16,34 @@ from helpers import kernels as kn
 from helpers import reports as rp
 
 WAVE = "2026Q3"
+FIXTURE = Path(__file__).parent / "data" / "report_fixture.ipynb"
 WARMUP = ["from helpers import account_report as ar, plots"]
 PROBE = r"""
-import hashlib, json, os, sys, threading, warnings
+import hashlib, json, os, signal, sys, threading, warnings
 import matplotlib.pyplot as plt
 plt.figure(); plt.close("all")
 skip = {"JPY_PARENT_PID", "JPY_SESSION_NAME"}
+
+
+def open_files():
+    # What each open descriptor is: a pipe, an anon_inode (epoll, eventfd) or a path.  Sockets are left out (how
+    # many zmq has open depends on its connections at the moment) but for one bound to the template's address.
+    import socket
+    kinds = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            kind = os.readlink(f"/proc/self/fd/{fd}").split(":")[0]
+            if kind == "socket":
+                with socket.socket(fileno=os.dup(int(fd))) as sk:
+                    name = str(sk.getsockname())
+                kind = "template socket" if "template" in name else None
+        except OSError:  # the listing's own descriptor, closed by now
+            kind = None
+        if kind:
+            kinds.append(kind)
+    return sorted(kinds)
+
+
 print(json.dumps({
     "path": sys.path, "argv": sys.argv[1:2] + sys.argv[3:], "orig_argv": sys.orig_argv[1:3], "cwd": os.getcwd(),
     "env": hashlib.sha256(json.dumps(sorted((k, v) for k, v in os.environ.items() if k not in skip)).encode())
@@ -30,6 +52,10 @@ print(json.dumps({
     "flags": list(sys.flags), "xoptions": sys._xoptions, "backend": plt.get_backend(),
     "threads": sorted(t.name for t in threading.enumerate()), "filters": [repr(f) for f in warnings.filters],
     "shell": type(get_ipython()).__name__, "ppid_is_template": os.getppid() == int(os.environ["JPY_PARENT_PID"]),
+    "signals": {s.name: str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD,
+                                                           signal.SIGPIPE, signal.SIGHUP)},
+    "session_leader": os.getsid(0) == os.getpid() == os.getpgid(0),
+    "fds": open_files(), "stdin": os.readlink("/proc/self/fd/0").split(":")[0],
 }))
 """
 
@@ -105,7 +131,9 @@ def test_forked_kernel_is_the_kernel_a_launch_gives(template, tmp_path):
     assert forked["hash"] == launched["hash"]  # PYTHONHASHSEED=0 in both: sets iterate alike
     assert forked["xoptions"] == launched["xoptions"] and forked["flags"] == launched["flags"]
     assert forked["env_keys"] == launched["env_keys"]
-    for key in ("path", "argv", "orig_argv", "cwd", "env", "threads", "filters"):
+    assert forked["stdin"] == "pipe" and forked["session_leader"]
+    for key in ("path", "argv", "orig_argv", "cwd", "env", "threads", "filters", "signals", "fds", "stdin",
+                "session_leader"):
         assert forked[key] == launched[key], key
 
 
@@ -177,8 +205,10 @@ def test_a_kernel_ends_with_its_template_or_its_requester(template, tmp_path):
     cmd[-2] = str(tmp_path / "d.json")
     second, why = kn.request_kernel(template.address, cmd, env=_env(), cwd=rp._kernel_cwd())
     assert second is not None, why
-    second.send_signal(signal.SIGTERM)
-    assert second.wait(timeout=10) in (-signal.SIGTERM, 0, 1)  # the template reaps it and says so
+    second.send_signal(signal.SIGTERM)  # through the template, to the kernel's process group
+    assert second.wait(timeout=10) == -signal.SIGTERM  # the template reaps it and says how it ended
+    assert second.poll() == -signal.SIGTERM
+    second.send_signal(signal.SIGKILL)  # to a kernel already gone: nothing happens
 
     third, why = kn.request_kernel(template.address, cmd, env=_env(), cwd=rp._kernel_cwd())
     assert third is not None, why
@@ -192,6 +222,7 @@ def test_reports_from_forked_and_launched_kernels_are_identical(sample_store, tm
     notebook = Path(rp.ACCOUNT_NOTEBOOK)
     if not notebook.is_file():
         pytest.skip("notebooks/account_report.ipynb is not written yet")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)  # ipykernel captures fd output only without it
     ids = ["A001", "A003"]
     forked = rp.run_batch(WAVE, accounts=ids, jobs=1, store=sample_store, out_root=tmp_path / "forked",
                           extra_notebooks={}, progress=False)
@@ -205,3 +236,70 @@ def test_reports_from_forked_and_launched_kernels_are_identical(sample_store, tm
     assert len(files) == 2 * len(ids) + 1
     for name in files:
         assert (forked.out_dir / name).read_bytes() == (launched.out_dir / name).read_bytes(), name
+
+
+def test_a_link_to_this_interpreter_elsewhere_is_another_environment(tmp_path):
+    assert kn._same_interpreter(sys.executable)
+    link = tmp_path / "bin" / "python"
+    link.parent.mkdir()
+    link.symlink_to(os.path.realpath(sys.executable))
+    assert not kn._same_interpreter(str(link))  # the same file, but another environment's folder
+    base = os.path.realpath(sys.executable)  # what a virtual environment's python links to
+    if os.path.dirname(base) != os.path.dirname(os.path.abspath(sys.executable)):
+        assert not kn._same_interpreter(base)
+    assert not kn._same_interpreter(str(tmp_path / "missing"))
+
+
+@pytest.mark.slow
+def test_a_forked_kernel_can_be_interrupted_and_shut_down(template, tmp_path):
+    async def run():
+        km = kn.ForkingKernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "k"),
+                                     template_address=template.address)
+        await km.start_kernel(env=_env(), cwd=rp._kernel_cwd())
+        kc = km.client()
+        kc.start_channels()
+        try:
+            assert km.forked, km.fork_refused
+            await rp._wait_for_kernel(kc, timeout=60)
+            msg_id = kc.execute("import time\nfor _ in range(300):\n    time.sleep(0.1)")
+            await asyncio.sleep(1)
+            await km.interrupt_kernel()  # SIGINT to the kernel's process group, through the template
+            while True:
+                reply = await kc.get_shell_msg(timeout=10)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+            pid = km.provisioner.pid
+            await km.shutdown_kernel(now=True)
+            assert not await km.is_alive() and _gone(pid)
+        finally:
+            kc.stop_channels()
+
+    asyncio.run(run())
+
+
+@pytest.mark.slow
+def test_the_batch_leaves_no_template_behind(sample_store, tmp_path, monkeypatch):
+    started: list[kn.KernelTemplate] = []
+    start = kn.KernelTemplate.start.__func__
+
+    def spy(cls, **kw):
+        started.append(start(cls, **kw))
+        return started[-1]
+
+    monkeypatch.setattr(kn.KernelTemplate, "start", classmethod(spy))
+    kw = {"store": sample_store, "notebook": FIXTURE, "extra_notebooks": {}, "progress": False}
+    ok = rp.run_batch(WAVE, accounts=["A001"], out_root=tmp_path / "ok", **kw)
+    assert ok.exit_code == 0 and ok.reports[0].kernel == "forked"
+    with pytest.raises(rp.ReportError, match="Unknown account"):
+        rp.run_batch(WAVE, accounts=["A999"], out_root=tmp_path / "bad", **kw)
+
+    def interrupted(self, tasks, **_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rp._Pool, "render", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        rp.run_batch(WAVE, accounts=["A001"], out_root=tmp_path / "stop", **kw)
+    assert len(started) == 3
+    for t in started:
+        assert t.process.poll() is not None and not Path(t.folder).exists()

@@ -51,16 +51,36 @@ PER_KERNEL_ENV = frozenset({"JPY_PARENT_PID", "JPY_SESSION_NAME", "FLAMEKIT_DUCK
 # What ipykernel's kernel application sets when no backend is chosen, before any figure exists.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 _LAUNCHER = ["-m", "ipykernel_launcher"]
-_SERVE = "from helpers.kernels import serve; serve()"
+# As ipykernel_launcher does, the working directory leaves sys.path before anything is imported (a notebook
+# folder's own .py file must not stand in for a module); the kernel application puts "" back.
+_SERVE = "import sys; sys.path[0] == '' and sys.path.pop(0); from helpers.kernels import serve; serve()"
 # The interpreter options of ipykernel's own kernel spec for CPython (``ipykernel install``); the template
 # starts with these and starts itself again with the installed spec's options when they differ.
 DEFAULT_OPTIONS = ("-Xfrozen_modules=off",) if sys.implementation.name == "cpython" else ()
 
 
 def _same_interpreter(path: str) -> bool:
+    """Whether ``path`` runs this interpreter in this environment.
+
+    A virtual environment's ``bin/python`` is a link to the base interpreter,
+    so the same file is not enough: its folder (which decides the
+    environment) must be this one's too.
+    """
+    def folder(p: str) -> str:
+        return os.path.realpath(os.path.dirname(os.path.abspath(p)))
+
     with contextlib.suppress(OSError):
-        return os.path.samefile(path, sys.executable)
+        return os.path.samefile(path, sys.executable) and folder(path) == folder(sys.executable)
     return False
+
+
+def _native_threads() -> int:
+    """Threads of this process, native ones (BLAS, DuckDB) included where the system tells."""
+    with contextlib.suppress(OSError):
+        return len(os.listdir("/proc/self/task"))
+    import threading
+
+    return threading.active_count()
 
 
 def _launcher_options(cmd: Sequence[str]) -> list[str] | None:
@@ -94,38 +114,52 @@ def _send(conn: socket.socket, message: Mapping[str, Any]) -> None:
         conn.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _become_kernel(cmd: list[str], env: dict[str, str], cwd: str, close: Sequence[Any],
-                   import_filters: Sequence[Any] = ()) -> None:
+def _die_with(parent: int) -> None:
+    """End this process when ``parent`` ends (Linux: at once, by the kernel; elsewhere ipykernel's poller)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before that was in place
+        os._exit(1)
+
+
+def _become_kernel(cmd: list[str], env: dict[str, str], cwd: str, close: Sequence[Any], stdin: int,
+                   import_filters: Sequence[Any] = (), template: int = 0) -> None:
     """In the forked child: turn into the kernel the command ``python [options] -m ipykernel_launcher ...`` starts.
 
     ``import_filters`` are the warning filters the template's preload added:
     a launched kernel adds them when its warm-up imports run, after the
     kernel application added its own, so they go back in front of those.
+    ``template`` is the template's process id: the kernel ends with it, as a
+    launched kernel ends with the process that launched it.  ``stdin`` is
+    the read end of a pipe the template holds open and never writes, as
+    jupyter_client gives a launched kernel.
     """
     code = 1
     try:
+        _die_with(template)
         os.setsid()  # its own session and process group, as jupyter_client starts kernels
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the template's only handler; the rest are Python's own
         for obj in close:
             with contextlib.suppress(OSError):
                 obj.close() if hasattr(obj, "close") else os.close(obj)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
+        os.dup2(stdin, 0)
+        os.close(stdin)
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        os.environ["JPY_PARENT_PID"] = str(template)
         import ipykernel_launcher
         from ipykernel import kernelapp
 
-        # parent_handle's default was read from the template's environment at import: the kernel watches
-        # the template (and ends when it goes), as a launched kernel watches the process that launched it.
+        # parent_handle's default was read from the template's environment at import: set it here.
         argv = cmd[len(_launcher_options(cmd) or []) + 3:]
         sys.argv = [ipykernel_launcher.__file__, *argv]
         sys.orig_argv = list(cmd)
-        app = kernelapp.IPKernelApp.instance(parent_handle=os.getppid())  # what launch_instance does, in 3 steps
+        app = kernelapp.IPKernelApp.instance(parent_handle=template)  # what launch_instance does, in 3 steps
         app.initialize(argv)
         if import_filters:
             import warnings
@@ -136,15 +170,22 @@ def _become_kernel(cmd: list[str], env: dict[str, str], cwd: str, close: Sequenc
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
     except BaseException:  # noqa: BLE001 - the child must never return into the template's loop
         import traceback
 
         traceback.print_exc()
-    finally:
+    finally:  # what the interpreter does at exit: threads, atexit, streams
+        import threading
+
+        with contextlib.suppress(BaseException):
+            threading._shutdown()
         with contextlib.suppress(BaseException):
             import atexit
 
             atexit._run_exitfuncs()
+        with contextlib.suppress(BaseException):
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
@@ -175,11 +216,13 @@ def _serve() -> None:
     is ``{"imports": [...]}``: statements run once before the first fork
     (errors ignored, as a kernel's warm-up ignores them).  Each connection
     sends one line ``{"argv": [...], "env": {...}, "cwd": "..."}`` and gets
-    ``{"pid": n}`` or ``{"refused": "reason"}``, later ``{"exit": code}``.
+    ``{"pid": n}`` or ``{"refused": "reason"}``, later ``{"exit": code}``;
+    a line ``{"signal": n}`` from the requester signals the kernel's process
+    group (the template is the kernel's parent, so until it has reaped the
+    kernel its process id cannot belong to anyone else).
     """
     import gc
     import selectors
-    import threading
 
     fd, kernel_name = int(sys.argv[1]), sys.argv[2]
     options = sys.orig_argv[1:sys.orig_argv.index("-c")]
@@ -198,9 +241,6 @@ def _serve() -> None:
         os.set_inheritable(fd, True)
         os.execv(sys.executable, [sys.executable, *wanted, "-c", _SERVE, str(fd), kernel_name, "again"])
     start_env = _start_env(os.environ)
-    # As ipykernel_launcher does: the working directory leaves sys.path (the kernel application adds "" back).
-    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
-        del sys.path[0]
     if not os.environ.get("MPLBACKEND"):  # before matplotlib is imported, as the kernel application does
         os.environ["MPLBACKEND"] = INLINE_BACKEND
     server = socket.socket(fileno=fd)  # bound by the batch before this process started: requests wait in it
@@ -232,7 +272,10 @@ def _serve() -> None:
     sel.register(server, selectors.EVENT_READ, "accept")
     sel.register(0, selectors.EVENT_READ, "parent")
     sel.register(wake_r, selectors.EVENT_READ, "child")
-    kernels: dict[int, socket.socket] = {}  # pid → the requester's connection
+    kernels: dict[int, socket.socket] = {}  # pid → the requester's connection, until the kernel is reaped
+    stdins: dict[int, int] = {}  # pid → the write end of its stdin pipe
+    pending: dict[int, bytes] = {}  # pid → part of a message from its requester
+    me = os.getpid()
 
     def reap(block: bool = False) -> None:
         while kernels:
@@ -243,17 +286,22 @@ def _serve() -> None:
             if pid == 0:
                 return
             conn = kernels.pop(pid, None)
+            pending.pop(pid, None)
+            with contextlib.suppress(KeyError, OSError):
+                os.close(stdins.pop(pid))
             if conn is not None:
                 with contextlib.suppress(Exception):
                     sel.unregister(conn)
                 _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
                 conn.close()
 
-    def kill(pid: int) -> None:
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    def signal_kernel(pid: int, signum: int) -> None:
+        if pid in kernels:  # not reaped yet: the process (group) is still this kernel's
+            try:
+                os.killpg(pid, signum)  # the kernel and anything it started, as jupyter_client signals
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signum)
 
     def handle(conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -275,7 +323,7 @@ def _serve() -> None:
         elif _start_env(env) != start_env:
             diff = sorted(k for k in set(_start_env(env)) | set(start_env) if env.get(k) != start_env.get(k))
             reason = f"environment differs in {', '.join(diff)}"
-        elif threading.active_count() != 1:
+        elif _native_threads() != 1:
             reason = "the template runs threads; forking it is unsafe"
         elif not os.path.isdir(cwd):
             reason = f"no folder {cwd}"
@@ -283,9 +331,15 @@ def _serve() -> None:
             _send(conn, {"refused": reason})
             conn.close()
             return
+        sys.stdout.flush()  # nothing buffered here is written twice
+        sys.stderr.flush()
+        stdin_r, stdin_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _become_kernel(cmd, env, cwd, [sel, server, conn, wake_r, wake_w, *kernels.values()], import_filters)
+            _become_kernel(cmd, env, cwd, [sel, server, conn, wake_r, wake_w, stdin_w, *kernels.values(),
+                                           *stdins.values()], stdin_r, import_filters, me)
+        os.close(stdin_r)
+        stdins[pid] = stdin_w
         kernels[pid] = conn
         conn.setblocking(False)
         sel.register(conn, selectors.EVENT_READ, pid)
@@ -305,21 +359,27 @@ def _serve() -> None:
                 elif key.data == "parent":
                     if not os.read(0, 4096):
                         return  # the batch is over (or gone)
-                else:  # a requester wrote or went away: its kernel has no one left to serve
+                elif key.data in kernels:  # a requester asks for a signal, or went away
                     conn, pid = key.fileobj, key.data
                     try:
-                        gone = not conn.recv(4096)
+                        data = conn.recv(4096)
                     except BlockingIOError:
-                        gone = False
+                        continue
                     except OSError:
-                        gone = True
-                    if gone:
+                        data = b""
+                    if not data:  # no one is left to use this kernel
                         sel.unregister(conn)
-                        kill(pid)
+                        signal_kernel(pid, signal.SIGKILL)
+                        continue
+                    pending[pid] = pending.get(pid, b"") + data
+                    while b"\n" in pending[pid]:
+                        line, pending[pid] = pending[pid].split(b"\n", 1)
+                        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+                            signal_kernel(pid, int(json.loads(line)["signal"]))
             reap()
     finally:
         for pid in list(kernels):
-            kill(pid)
+            signal_kernel(pid, signal.SIGKILL)
         reap(block=True)
         server.close()
 
@@ -397,8 +457,11 @@ class ForkedKernelProcess:
     """What jupyter_client's ``LocalProvisioner`` uses of a ``subprocess.Popen``, for a forked kernel.
 
     The kernel is the template's child, not this process's: its end is known
-    from the template's ``{"exit": code}`` message on the request's connection.
-    If the template is gone, the kernel is killed (its exit code is then -9).
+    from the template's ``{"exit": code}`` message on the request's
+    connection, and signals go through the template, which sends them to the
+    kernel's process group only while it has not reaped the kernel (a process
+    id that was freed may already be someone else's).  If the template is
+    gone, so is the kernel (it dies with its parent; exit code -9).
     """
 
     stdin = stdout = stderr = None
@@ -417,9 +480,7 @@ class ForkedKernelProcess:
             return
         except OSError:
             data = b""
-        if not data:  # the template ended before telling: make sure the kernel ends too
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
+        if not data:  # the template ended before telling: its kernels end with it
             self._finish(-signal.SIGKILL)
             return
         self._buffer += data
@@ -450,9 +511,10 @@ class ForkedKernelProcess:
         return self.returncode
 
     def send_signal(self, sig: int) -> None:
-        if self.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, sig)
+        if self.poll() is None:
+            with contextlib.suppress(OSError):
+                self._conn.settimeout(5)
+                self._conn.sendall(json.dumps({"signal": int(sig)}).encode() + b"\n")
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -497,12 +559,13 @@ def request_kernel(address: str, cmd: Sequence[str], *, env: Mapping[str, str], 
 def _manager_class() -> type:
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning import LocalProvisioner
-    from traitlets import Bool, Unicode
+    from traitlets import Bool, Float, Unicode
 
     class ForkingKernelManager(AsyncKernelManager):
         """An ``AsyncKernelManager`` whose kernels come from a :class:`KernelTemplate` when it can serve them."""
 
         template_address = Unicode(None, allow_none=True, help="The template's socket; None: launch as usual.")
+        template_timeout = Float(60, help="Seconds to wait for the template's answer (it may still be importing).")
         forked = Bool(False, help="Whether the running kernel was forked from the template.")
         fork_refused = Unicode("", help="Why the template did not serve the last kernel, if it did not.")
 
@@ -510,13 +573,14 @@ def _manager_class() -> type:
             process, why = None, "no template"
             if self.template_address and isinstance(self.provisioner, LocalProvisioner):
                 process, why = request_kernel(self.template_address, kernel_cmd, env=kw.get("env") or os.environ,
-                                              cwd=kw.get("cwd") or os.getcwd())
+                                              cwd=kw.get("cwd") or os.getcwd(), timeout=self.template_timeout)
             self.forked, self.fork_refused = process is not None, why
             if process is None:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
                 return
             prov = self.provisioner
-            prov.process, prov.pid, prov.pgid = process, process.pid, process.pid
+            # No process group for the provisioner to signal: every signal goes through the template.
+            prov.process, prov.pid, prov.pgid = process, process.pid, None
             prov.cwd = kw.get("cwd") or os.getcwd()
             self._reconcile_connection_info(prov.connection_info)
 

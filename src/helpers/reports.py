@@ -1150,12 +1150,15 @@ class ReportWorker:
                 kc.stop_channels()
         if km is not None:
             # Kill the kernel and wait for its process here: shutdown_kernel(now=True) polls it every 0.1 s,
-            # so every batch's end waited a tenth of a second for kernels that were already gone.
-            process = getattr(getattr(km, "provisioner", None), "process", None)
+            # so every batch's end waited a tenth of a second for kernels that were already gone.  The
+            # provisioner's own wait then lets go of the process, so shutdown_kernel signals no one.
+            provisioner = getattr(km, "provisioner", None)
+            process = getattr(provisioner, "process", None)
             if process is not None:
                 with contextlib.suppress(Exception):
-                    await km.provisioner.kill()
+                    await provisioner.kill()
                     process.wait(timeout=5)
+                    await provisioner.wait()
             with contextlib.suppress(Exception):
                 await km.shutdown_kernel(now=True)
             with contextlib.suppress(Exception):
@@ -1660,8 +1663,9 @@ def _notebook_imports(sources: Iterable[str]) -> list[str]:
             nb = json.loads(source)
         except ValueError:
             continue
-        for cell in nb.get("cells", []):
-            if cell.get("cell_type") != "code":
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        for cell in cells if isinstance(cells, list) else []:
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
                 continue
             src = cell.get("source", "")
             try:
@@ -1944,12 +1948,13 @@ def run_batch(
     started = datetime.now(timezone.utc)
     _check_options(language=language, timeout=timeout, jobs=jobs)
     _start_fork_server()  # first: its imports run beside this process's import of the store (DuckDB)
-    # The kernels' imports, done once in a template process that forks each worker's kernel (helpers.kernels).
-    template = _start_kernel_template(kernel_name)
-    if template is not None:
-        extras_given = EXTRA_NOTEBOOKS if extra_notebooks is None else extra_notebooks
-        _preload_kernel_template(template, [notebook or ACCOUNT_NOTEBOOK, *extras_given.values()])
+    template = None
     try:
+        # The kernels' imports, done once in a template process that forks each worker's kernel (helpers.kernels).
+        template = _start_kernel_template(kernel_name)
+        if template is not None:
+            extras_given = EXTRA_NOTEBOOKS if extra_notebooks is None else extra_notebooks
+            _preload_kernel_template(template, [notebook or ACCOUNT_NOTEBOOK, *extras_given.values()])
         from .store import data_hash as store_data_hash
         from .store import default_store, load_accounts, query, waves as store_waves
 
@@ -2132,6 +2137,7 @@ def run_batch(
     finally:
         if template is not None:
             template.close()
+
 
 def _fmt_nps(head: Mapping[str, Any] | None, language: str) -> str:
     if not head or head.get("nps") is None:
