@@ -109,6 +109,18 @@ def _read_line(fd: int) -> bytes:
     return data
 
 
+def _recv_line(conn: socket.socket, what: str) -> tuple[bytes, bytes]:
+    """The first line from a socket and whatever came after it; ``ConnectionError`` naming ``what`` at its end."""
+    data = b""
+    while b"\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"the {what} closed the connection")
+        data += chunk
+    line, _, rest = data.partition(b"\n")
+    return line, rest
+
+
 def _send(conn: socket.socket, message: Mapping[str, Any]) -> None:
     with contextlib.suppress(OSError):
         conn.sendall(json.dumps(message).encode() + b"\n")
@@ -306,13 +318,7 @@ def _serve() -> None:
     def handle(conn: socket.socket) -> None:
         conn.settimeout(10)
         try:
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = conn.recv(65536)
-                if not chunk:
-                    raise ConnectionError("no request")
-                data += chunk
-            req = json.loads(data)
+            req = json.loads(_recv_line(conn, "requester")[0])
             cmd, env, cwd = [str(a) for a in req["argv"]], dict(req["env"]), str(req["cwd"])
         except (OSError, ValueError, KeyError, TypeError):
             conn.close()
@@ -537,13 +543,7 @@ def request_kernel(address: str, cmd: Sequence[str], *, env: Mapping[str, str], 
         conn.settimeout(timeout)
         conn.connect(address)
         conn.sendall(json.dumps({"argv": cmd, "env": dict(env), "cwd": str(cwd)}).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(4096)
-            if not chunk:
-                raise ConnectionError("the template closed the connection")
-            data += chunk
-        first, _, rest = data.partition(b"\n")
+        first, rest = _recv_line(conn, "template")
         reply = json.loads(first)
         if "pid" not in reply:
             conn.close()
