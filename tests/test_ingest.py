@@ -355,3 +355,24 @@ def test_dates_with_offsets_and_excel_serials(ready, tmp_path):
     got = load_responses(store=ready).set_index("response_id")["submitted_at"]
     assert got["R1"] == pd.Timestamp("2026-03-28 08:00") and got["R2"] == pd.Timestamp("2026-03-30 07:00")
     assert got["R3"] == pd.Timestamp("2025-12-09") and got["R4"] == pd.Timestamp("2025-12-10 12:00")
+
+
+def test_quarantine_gives_the_text_line_when_a_comment_spans_lines(ready, tmp_path, capsys):
+    f = survey_frame(4)
+    f.loc[0, "comment"] = "Hyvä yhteistyö.\nKiitos Äänekoskelta!\nTerveisin Åsa"  # three lines in one cell
+    f.loc[1, "nps"] = "11"
+    p = write_csv(f, tmp_path / "multiline.csv")
+    res = ingest(p, kind="client", wave="2026Q3", store=ready)
+    assert res.rows_stored == 3 and res.rows_quarantined == 1
+    q = load_quarantine(store=ready)
+    assert (q["row"].iloc[0], q["line"].iloc[0]) == (3, 5)  # row 3 in a spreadsheet, line 5 in a text editor
+    assert "(rows 3; text lines 5)" in res.summary()
+    assert load_responses(store=ready).set_index("response_id")["comment"].str.contains("\n").sum() == 1
+    assert cli(["--store", str(ready), "quarantine"]) == 0
+    assert "line" in capsys.readouterr().out.splitlines()[0]
+    # without a cell spanning lines the two agree, and the listing shows the row only
+    g = survey_frame(4)
+    g["response_id"] = g["response_id"] + "b"
+    g.loc[2, "nps"] = "12"
+    res = ingest(write_csv(g, tmp_path / "plain.csv"), kind="client", wave="2026Q3", store=ready)
+    assert res.quarantine[["row", "line"]].iloc[0].tolist() == [4, 4] and "text lines" not in res.summary()

@@ -131,3 +131,17 @@ def test_trailing_separator_and_sep_hint(tmp_path):
     p.write_text("a;;c\n1;2;3\n", encoding="utf-8")  # a blank header with values is still an error
     with pytest.raises(ExportError, match="empty cells"):
         read_export(p)
+
+
+def test_text_lines_follow_cells_that_span_lines(tmp_path):
+    p = tmp_path / "q.csv"
+    # Qualtrics-style: question texts (one with a line break) and import ids above the data; a comment over 3 lines
+    p.write_text('ResponseId,Q1,comment\n'
+                 '"Response ID","Kuinka\ntodennäköisesti…","Kommentti"\n'
+                 '"{""ImportId"":""_recordId""}","{""ImportId"":""QID1""}","{""ImportId"":""QID2""}"\n'
+                 'R1,9,"Hyvä.\nKiitos!\nÅsa"\n'
+                 'R2,x,ok\n', encoding="utf-8")
+    raw = read_export(p)
+    assert [raw.row_number(i) for i in raw.frame.index] == [4, 5]  # rows as a spreadsheet shows them
+    assert [raw.line_number(i) for i in raw.frame.index] == [5, 8]  # lines as a text editor shows them
+    assert raw.frame["comment"].iloc[0] == "Hyvä.\nKiitos!\nÅsa"

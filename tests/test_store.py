@@ -107,3 +107,54 @@ def test_duckdb_threads_can_be_capped_for_parallel_workers(sample_store, monkeyp
     assert query("SELECT current_setting('threads') AS t", store=sample_store)["t"].iloc[0] == 1
     monkeypatch.setenv("FLAMEKIT_DUCKDB_THREADS", "not a number")  # ignored, not an error
     assert query("SELECT current_setting('threads') AS t", store=sample_store)["t"].iloc[0] >= 1
+
+
+def _old_store(path):
+    """A store as an earlier version wrote it: no responses.superseded_by column."""
+    from helpers.store import connect
+
+    with connect(path, read_only=False) as con:
+        con.execute("ALTER TABLE responses DROP COLUMN superseded_by")
+        con.execute("ALTER TABLE quarantine DROP COLUMN line")
+        con.execute("INSERT INTO accounts (account_id, name) VALUES ('A1', 'Mäkelä Oy')")
+        con.execute("INSERT INTO responses (response_id, account_id, side, wave, nps) "
+                    "VALUES ('r1', 'A1', 'client', '2026Q3', 9)")
+
+
+def test_store_of_an_earlier_version_is_upgraded_when_read(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _old_store(path)
+    resp = load_responses(store=path)  # reads through superseded_by, which the store did not have
+    assert list(resp["response_id"]) == ["r1"]
+    cols = query("SELECT column_name FROM information_schema.columns WHERE table_name = 'responses'", store=path)
+    assert "superseded_by" in set(cols["column_name"])
+    assert load_accounts(store=path)["name"].tolist() == ["Mäkelä Oy"]  # nothing else changed
+    from helpers.store import load_quarantine
+
+    assert "line" in load_quarantine(store=path).columns
+
+
+def test_store_of_an_earlier_version_held_by_a_reader_is_a_clear_error(tmp_path):
+    import multiprocessing as mp
+
+    path = tmp_path / "old.duckdb"
+    _old_store(path)
+    ctx = mp.get_context("spawn")
+    ready, done = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold_read, args=(str(path), ready, done))
+    p.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(StoreError, match="earlier version of flamekit.*flamekit ingest"):
+            load_responses(store=path)
+    finally:
+        done.set()
+        p.join(30)
+    assert len(load_responses(store=path)) == 1  # once the reader is gone, the upgrade goes through
+
+
+def _hold_read(path, ready, done):
+    con = duckdb.connect(path, read_only=True)
+    ready.set()
+    done.wait(30)
+    con.close()

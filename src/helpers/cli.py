@@ -88,6 +88,8 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
     if q.empty:
         print("Quarantine is empty.")
         return 0
+    if (q["line"].isna() | (q["line"] == q["row"])).all():  # no cell spans lines: the row says it all
+        q = q.drop(columns=["line"])
     with pd.option_context("display.width", 250, "display.max_colwidth", 80, "display.max_rows", 500):
         print(q.drop(columns=["ingested_at"]).to_string(index=False))
     return 0

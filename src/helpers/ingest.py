@@ -149,6 +149,9 @@ class IngestResult:
                 rows = sorted(set(grp["row"].astype(int)))
                 vals = sorted({str(v) for v in grp["value"].dropna()})
                 shown_rows = ", ".join(map(str, rows[:8])) + (f" … ({len(rows)} rows)" if len(rows) > 8 else "")
+                at = grp["line"] if "line" in grp else pd.Series(dtype="Int64")
+                if (at.notna() & (at != grp["row"])).any():  # a quoted cell above spans lines: say where in the text
+                    shown_rows += "; text lines " + ", ".join(map(str, sorted(set(at.dropna().astype(int)))[:8]))
                 shown_vals = (" " + ", ".join(repr(v) for v in vals[:5]) + (" …" if len(vals) > 5 else "")) if vals else ""
                 col_txt = f"column '{col}'" if isinstance(col, str) and col else "row"
                 lines.append(f"  {col_txt}:{shown_vals} {reason} (rows {shown_rows})")
@@ -462,9 +465,10 @@ def _quarantine_frame(problems: pd.DataFrame, raw: RawExport, kind: str, wave: s
                       sha: str, now: datetime) -> pd.DataFrame:
     q = problems.copy()
     q["row"] = q["idx"].map(raw.row_number).astype("int64")
+    q["line"] = q["idx"].map(raw.line_number).astype("Int64")
     q["value"] = q["value"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     q = q.assign(file=raw.file, file_sha256=sha, kind=kind, wave=wave, ingested_at=now)
-    return q[["file", "file_sha256", "kind", "wave", "row", "column", "value", "reason", "ingested_at"]]
+    return q[["file", "file_sha256", "kind", "wave", "row", "line", "column", "value", "reason", "ingested_at"]]
 
 
 # ---------------------------------------------------------------------------
@@ -536,11 +540,11 @@ def ingest(
             problems = _Problems()
             builder(con, raw, resolved, mp, inst, problems, result, kind=kind, wave=wave, now=now)
             q = _quarantine_frame(problems.frame(), raw, kind, wave, sha, now)
-            result.quarantine = q[["file", "row", "column", "value", "reason"]].sort_values(["row", "column"])
+            result.quarantine = q[["file", "row", "line", "column", "value", "reason"]].sort_values(["row", "column"])
             result.rows_quarantined = int(q["row"].nunique())
             if len(q):
                 con.register("q_new", q)
-                con.execute('INSERT INTO quarantine SELECT * FROM q_new')
+                con.execute('INSERT INTO quarantine BY NAME SELECT * FROM q_new')
                 con.unregister("q_new")
             con.execute(
                 "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

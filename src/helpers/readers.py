@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MOJIBAKE = re.compile(r"Ã[¤¶¥„–…©¼]")
@@ -38,10 +39,15 @@ class RawExport:
     alt_headers : dict
         For Qualtrics-style files, header → question text from the second header row.
     first_row : int
-        Line (CSV) or sheet row (XLSX) number of the first data row, so that
-        ``first_row + i`` is the number a person sees in the file for frame row ``i``.
+        Row number of the first data row as a spreadsheet shows the file (Excel
+        opening the CSV, or the XLSX sheet), so that ``first_row + i`` is the
+        row of frame row ``i``.
     encoding, delimiter : str
         What was detected (``delimiter`` is ``"xlsx"`` for Excel).
+    lines : Series, optional
+        CSV only: the line of the file, as a text editor numbers it, on which
+        each frame row starts.  It differs from the row once a quoted cell
+        above spans several lines (a comment with line breaks).
     """
 
     frame: pd.DataFrame
@@ -50,9 +56,14 @@ class RawExport:
     first_row: int = 2
     encoding: str = "utf-8"
     delimiter: str = ","
+    lines: pd.Series | None = None
 
     def row_number(self, index: int) -> int:
         return self.first_row + int(index)
+
+    def line_number(self, index: int) -> int | None:
+        """The text line on which frame row ``index`` starts (``None`` for Excel files)."""
+        return None if self.lines is None else int(self.lines[index])
 
 
 def decode_bytes(data: bytes, *, name: str = "file") -> tuple[str, str]:
@@ -143,8 +154,9 @@ def _is_qualtrics_meta(row: list) -> bool:
     return any(isinstance(v, str) and v.strip().startswith('{"ImportId"') for v in row)
 
 
-def _finish(raw: pd.DataFrame, name: str, *, enc: str, delim: str) -> RawExport:
-    """Turn a header-less frame of text cells into a :class:`RawExport`."""
+def _finish(raw: pd.DataFrame, name: str, *, enc: str, delim: str, record_lines: np.ndarray | None = None
+            ) -> RawExport:
+    """Turn a header-less frame of text cells into a :class:`RawExport` (``record_lines``: CSV line of each record)."""
     if raw.empty:
         raise ExportError(f"{name} is empty: there is no header row and no data.")
     # A separator at the end of every line (Excel, Webropol) makes a last column with
@@ -174,9 +186,25 @@ def _finish(raw: pd.DataFrame, name: str, *, enc: str, delim: str) -> RawExport:
         raise ExportError(f"{name} has a header row but no data rows.")
     # Blank lines are not data; drop them but keep the file's row numbering.
     first_row = start + 1
+    lines = None if record_lines is None else pd.Series(record_lines[start:], index=frame.index)
     if not keep.all():
         frame = frame[keep]
-    return RawExport(frame=frame, file=name, alt_headers=alt, first_row=first_row, encoding=enc, delimiter=delim)
+    return RawExport(frame=frame, file=name, alt_headers=alt, first_row=first_row, encoding=enc, delimiter=delim,
+                     lines=lines)
+
+
+def _record_lines(raw: pd.DataFrame, text: str) -> np.ndarray:
+    """The text line on which each CSV record starts: one line per record, plus the line breaks inside quotes."""
+    n = len(raw)
+    if text.count("\n") + (not text.endswith("\n")) <= n:  # as many lines as records: none spans lines, no scan
+        return np.arange(1, n + 1)
+    inside = np.zeros(n, dtype="int64")
+    for col in raw.columns:
+        cells = raw[col].astype("object")
+        has = cells.map(lambda v: isinstance(v, str) and "\n" in v)
+        if has.any():
+            inside += cells.where(has, "").astype(str).str.count("\n").to_numpy(dtype="int64")
+    return 1 + np.arange(n) + np.concatenate([[0], np.cumsum(inside)[:-1]])
 
 
 def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
@@ -199,9 +227,10 @@ def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         detail = f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)}" if m else str(exc)
         raise ExportError(f"{name}: {detail}; check the separator ('{delim}') or quoting.") from exc
-    out = _finish(raw, name, enc=enc, delim=delim)
+    out = _finish(raw, name, enc=enc, delim=delim, record_lines=_record_lines(raw, text))
     if m:
         out.first_row += 1  # row numbers as the file shows them, hint line included
+        out.lines = out.lines + 1
     return out
 
 

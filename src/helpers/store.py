@@ -6,7 +6,7 @@ Tables (one row per …):
 ``responses``    survey response: who answered, when, NPS, comment, flags
 ``answers``      response × item (long, tidy): the 1–5 item answers
 ``touchpoints``  transactional NPS event (e.g. sent two hours after a service visit)
-``quarantine``   rejected cell or row, with file, row, column, value and reason
+``quarantine``   rejected cell or row, with file, row (and CSV line), column, value and reason
 ``ingests``      ingested file (content hash), to make re-ingesting a no-op
 
 Loaders open the file read-only and filter in SQL, so loading one account never
@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -85,6 +86,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason VARCHAR,
     ingested_at TIMESTAMP
 );
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS line INTEGER;
 CREATE TABLE IF NOT EXISTS ingests (
     file VARCHAR,
     file_sha256 VARCHAR,
@@ -117,6 +119,11 @@ def _path(store: str | Path | None) -> Path:
 def connect(store: str | Path | None = None, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store; read-only unless writing.  Creates the schema when writing.
 
+    A store written by an earlier version is upgraded the first time it is
+    read: the tables and columns it lacks are added (nothing is removed or
+    changed), so its readers never fail on a column it did not have yet.  If
+    another process has it open, that is a :class:`StoreError` saying so.
+
     ``$FLAMEKIT_DUCKDB_THREADS`` (a positive integer) caps DuckDB's threads
     per connection; unset, DuckDB uses every core.
     """
@@ -131,8 +138,22 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
     threads = os.environ.get("FLAMEKIT_DUCKDB_THREADS", "").strip()
     if threads.isdigit() and int(threads) > 0:  # set by the report batch so parallel workers do not oversubscribe
         config["threads"] = int(threads)
+    con = _open(path, read_only=read_only, config=config)
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        if not read_only:
+            con.execute(SCHEMA)
+        elif _outdated(con, path):
+            con.close()
+            _upgrade(path, config)
+            con = _open(path, read_only=True, config=config)
+        yield con
+    finally:
+        con.close()
+
+
+def _open(path: Path, *, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreError(
@@ -140,10 +161,47 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
                 "a write connection). Wait for it to finish, or close that connection, and try again."
             ) from exc
         raise
+
+
+@lru_cache(maxsize=1)
+def _schema_columns() -> frozenset[tuple[str, str]]:
+    """(table, column) of every column this version's schema has."""
+    con = duckdb.connect(":memory:")
     try:
-        if not read_only:
-            con.execute(SCHEMA)
-        yield con
+        con.execute(SCHEMA)
+        return frozenset(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    finally:
+        con.close()
+
+
+_UP_TO_DATE: set[tuple[str, int, int]] = set()  # stores (path, mtime, size) found current in this process
+
+
+def _outdated(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Columns of this version's schema that the store lacks (checked once per process and file state)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key in _UP_TO_DATE:
+        return []
+    have = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    missing = sorted(f"{t}.{c}" for t, c in _schema_columns() - have)
+    if not missing:
+        _UP_TO_DATE.add(key)
+    return missing
+
+
+def _upgrade(path: Path, config: dict) -> None:
+    """Add what a store written by an earlier version lacks (tables, columns); nothing is removed or changed."""
+    try:
+        con = _open(path, read_only=False, config=config)
+    except (StoreError, duckdb.Error) as exc:
+        raise StoreError(
+            f"The store {path} was written by an earlier version of flamekit and needs new columns, which are "
+            f"added the first time it is opened for writing; that failed ({exc}). Run any `flamekit ingest` "
+            "on it, or make the file writable, and try again."
+        ) from exc
+    try:
+        con.execute(SCHEMA)
     finally:
         con.close()
 
@@ -274,10 +332,15 @@ def load_touchpoints(
 
 
 def load_quarantine(*, file: str | None = None, store: str | Path | None = None) -> pd.DataFrame:
-    """Rejected rows and cells: file, kind, wave, row, column, value, reason."""
+    """Rejected rows and cells: file, kind, wave, row, line, column, value, reason.
+
+    ``row`` is the row as a spreadsheet shows the file; ``line`` (CSV only) the
+    line as a text editor does, which is further down when a quoted cell above
+    spans lines.
+    """
     where, params = _where({"file": _as_list(file)})
     return query(
-        f'SELECT file, kind, wave, "row", "column", value, reason, ingested_at FROM quarantine{where} '
+        f'SELECT file, kind, wave, "row", line, "column", value, reason, ingested_at FROM quarantine{where} '
         'ORDER BY file, "row", "column"',
         params,
         store=store,
