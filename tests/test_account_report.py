@@ -702,3 +702,27 @@ def test_all_suppressed_account_reports_without_a_number_of_any_group(sample_sto
     for m in team_means["mean"]:
         if f"{m:.2f}" not in shown:  # a team mean that happens to equal a shown client figure proves nothing
             assert f"{m:.2f}" not in text, m
+
+
+def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path, monkeypatch):
+    # an instrument file of its own (same items, other labels), given in Python only: no $FLAMEKIT_INSTRUMENT
+    monkeypatch.delenv("FLAMEKIT_INSTRUMENT", raising=False)
+    shipped = Path(ar.__file__).with_name("instrument.yml").read_text(encoding="utf-8")
+    own = tmp_path / "own.yml"
+    own.write_text(shipped.replace("{en: Care, fi: Välittäminen}", "{en: Attentiveness, fi: Huolenpito}"),
+                   encoding="utf-8")
+    account = ar.load_account("A001", "2026Q3", store=sample_store, instrument=own)
+    gaps = ar.gaps_section(account)
+    tables = {"view": ar.view_table(ar.view_360(account)), "gaps": ar.gaps_table(gaps),
+              "groups": ar.groups_table(ar.client_groups(account)),
+              "benchmark": ar.benchmark_table(ar.benchmark_section(account), language="fi")}
+    for name, table in tables.items():
+        html = table.to_html()
+        assert ("Huolenpito" if name == "benchmark" else "Attentiveness") in html, name
+        assert ">Care<" not in html and "Välittäminen" not in html, name
+    meeting = ar.next_meeting(account, gaps=gaps)
+    text = rendered(ar.next_meeting_markdown(meeting))
+    labels = {"Excitement", "Dare", "Professionalism", "Impact", "Attentiveness"}
+    assert any(label in text for label in labels) and "Care" not in text
+    # frames made elsewhere still get the instrument in use
+    assert ar._instrument_of(pd.DataFrame()).labels("en")["care"] == "Care"

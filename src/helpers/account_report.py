@@ -381,7 +381,20 @@ def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str,
         if s.name == "wave" and wave:
             return s.map(wave)
         return s
-    return frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True)
+    return _with_instrument(frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True), inst)
+
+
+def _with_instrument(frame: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
+    """Note on a section frame which instrument's labels its display helpers use (its file, in ``attrs``)."""
+    if inst.source:
+        frame.attrs["instrument"] = inst.source
+    return frame
+
+
+def _instrument_of(frame: pd.DataFrame | None) -> Instrument:
+    """The instrument a section frame was made with (:func:`_with_instrument`); else the one in use."""
+    source = getattr(frame, "attrs", {}).get("instrument")
+    return load_instrument(source) if source else load_instrument()
 
 
 def view_360(account: AccountData) -> pd.DataFrame:
@@ -491,7 +504,7 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
         g["suppressed"] = g["suppressed"].astype(bool)
         g["label"] = g["label"].astype(object).where(g["label"].notna(), None)
         g = _dimension_order(g, account.instrument, "dimension")
-    return g
+    return _with_instrument(g, account.instrument)
 
 
 def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
@@ -675,10 +688,10 @@ def benchmark_section(account: AccountData) -> pd.DataFrame:
     agg = bm.portfolio_aggregates(account.wave, store=account.store, side="client",
                                   instrument=account.instrument, ci=CI)
     if not (agg["account_id"] == account.account_id).any():  # no client of the account answered in the wave
-        return pd.DataFrame(columns=bm.BENCHMARK_COLUMNS)
+        return _with_instrument(pd.DataFrame(columns=bm.BENCHMARK_COLUMNS), account.instrument)
     out = bm.benchmark(agg, account.account_id, min_accounts=account.min_group_size,
                        min_respondents=account.min_group_size)
-    return assert_single_account(out, account.account_id)
+    return _with_instrument(assert_single_account(out, account.account_id), account.instrument)
 
 
 def comments_section(account: AccountData) -> dict[str, Any]:
@@ -825,7 +838,8 @@ def next_meeting(
 
     focus = focus.assign(reason=[reason(r, "focus", focus) for _, r in focus.iterrows()])
     strengths = strengths.assign(reason=[reason(r, "strength", strengths) for _, r in strengths.iterrows()])
-    return {**out, "focus": focus[cols].reset_index(drop=True), "strengths": strengths[cols].reset_index(drop=True),
+    return {**out, "focus": _with_instrument(focus[cols].reset_index(drop=True), account.instrument),
+            "strengths": _with_instrument(strengths[cols].reset_index(drop=True), account.instrument),
             "median": med, "status": "ranked", "note": ""}
 
 
@@ -1099,8 +1113,7 @@ def _styled(frame: pd.DataFrame, columns: list[str], language: str, *, uuid: str
             digits: dict[str, int] | None = None, signed: tuple[str, ...] = ()):
     """Display frame → escaped Styler: labels translated, numbers rounded for display."""
     digits = digits or {}
-    inst = load_instrument()
-    labels = inst.labels(language)
+    labels = _instrument_of(frame).labels(language)
     frame = frame.reset_index(drop=True)
     d = pd.DataFrame(index=frame.index)
     for c in columns:
@@ -1184,7 +1197,7 @@ def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size
     shown = bench["shown"].astype(bool)
     hidden = bench.loc[~shown, "measure"]
     if len(hidden):
-        labels = load_instrument().labels(language)
+        labels = _instrument_of(bench).labels(language)
         names = ", ".join(_md(labels.get(m, "NPS")) for m in hidden)
         notes.append(_t("note_benchmark", language, measures=names, k=min_group_size))
     quartiles = bench["quartiles_shown"].astype(bool) if "quartiles_shown" in bench else shown
@@ -1220,7 +1233,7 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
 def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
     """Focus areas and strengths as numbered Markdown lists with the reason for each, or the note saying why not."""
     language = _check_language(language)
-    labels = load_instrument().labels(language)
+    labels = _instrument_of(meeting["focus"]).labels(language)
     if meeting["focus"].empty and meeting["strengths"].empty:
         return _markdown(meeting.get("note") or TEXT[language]["no_focus"])
     parts = []
