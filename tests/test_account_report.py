@@ -12,6 +12,7 @@ import duckdb
 import nbformat
 from nbconvert.filters import markdown2html
 import numpy as np
+import matplotlib.pyplot as plt
 import pandas as pd
 import papermill as pm
 import pytest
@@ -724,5 +725,20 @@ def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path,
     text = rendered(ar.next_meeting_markdown(meeting))
     labels = {"Excitement", "Dare", "Professionalism", "Impact", "Attentiveness"}
     assert any(label in text for label in labels) and "Care" not in text
-    # frames made elsewhere still get the instrument in use
+    hidden = ar.benchmark_section(account).assign(shown=False)  # as for an account without a benchmark
+    assert "Huolenpito" in " ".join(ar.benchmark_notes(hidden, language="fi"))
+    # the charts as well: the flame chart's axis labels, the dot plot's, the gap plot's and the trend's legend
+    from helpers import plots
+
+    view, trend = ar.view_360(account), ar.trend_section(account)
+    drawn = [plots.flame_chart(view), plots.dot_plot(view), plots.gap_plot(gaps),
+             plots.trend_plot(trend["dimensions"], nps=trend["nps"])]
+    for ax in drawn:
+        fig = ax if hasattr(ax, "axes") and not hasattr(ax, "figure") else ax.figure
+        words = " ".join(t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text")))
+        assert "Attentiveness" in words and "Care" not in words.replace("Attentiveness", "")
+        plt.close(fig)
+    own.unlink()  # the labels come with the frames, not from the file again
+    assert "Attentiveness" in ar.view_table(ar.view_360(account)).to_html()
+    # frames made elsewhere, or elsewhere combined, get the instrument in use
     assert ar._instrument_of(pd.DataFrame()).labels("en")["care"] == "Care"

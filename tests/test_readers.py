@@ -145,3 +145,19 @@ def test_text_lines_follow_cells_that_span_lines(tmp_path):
     assert [raw.row_number(i) for i in raw.frame.index] == [4, 5]  # rows as a spreadsheet shows them
     assert [raw.line_number(i) for i in raw.frame.index] == [5, 8]  # lines as a text editor shows them
     assert raw.frame["comment"].iloc[0] == "Hyvä.\nKiitos!\nÅsa"
+
+
+def test_text_lines_count_the_separator_hint_line(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_text('sep=;\nid;comment;score\n1;"Hyvä.\nKiitos!";5\n2;ok;4\n', encoding="utf-8")
+    raw = read_export(p)
+    assert [raw.row_number(i) for i in raw.frame.index] == [3, 4]
+    assert [raw.line_number(i) for i in raw.frame.index] == [3, 5]
+
+
+def test_blank_lines_above_the_header_are_skipped_and_counted(tmp_path):
+    p = tmp_path / "blank_first.csv"
+    p.write_text("\n  \nid,score\n1,5\n", encoding="utf-8")
+    raw = read_export(p)
+    assert raw.frame["score"].tolist() == ["5"]
+    assert (raw.row_number(0), raw.line_number(0)) == (4, 4)  # two blank lines, the header, then the row

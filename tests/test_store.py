@@ -134,8 +134,10 @@ def test_store_of_an_earlier_version_is_upgraded_when_read(tmp_path):
     assert "line" in load_quarantine(store=path).columns
 
 
-def test_store_of_an_earlier_version_held_by_a_reader_is_a_clear_error(tmp_path):
+def test_store_of_an_earlier_version_held_by_a_reader_is_read_as_it_is(tmp_path):
     import multiprocessing as mp
+
+    from helpers.store import StoreWarning
 
     path = tmp_path / "old.duckdb"
     _old_store(path)
@@ -145,12 +147,46 @@ def test_store_of_an_earlier_version_held_by_a_reader_is_a_clear_error(tmp_path)
     p.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(StoreError, match="earlier version of flamekit.*flamekit ingest"):
-            load_responses(store=path)
+        with pytest.warns(StoreWarning, match="could not be upgraded"):
+            assert load_accounts(store=path)["name"].tolist() == ["Mäkelä Oy"]  # needs nothing new: works
+        with pytest.raises(StoreError, match="lacks .*superseded_by.*flamekit ingest"):
+            load_responses(store=path)  # needs the new column: says what to do (warned once, not again)
     finally:
         done.set()
         p.join(30)
     assert len(load_responses(store=path)) == 1  # once the reader is gone, the upgrade goes through
+
+
+def test_readers_of_an_earlier_version_at_once_all_get_their_data(tmp_path):
+    import multiprocessing as mp
+
+    path = tmp_path / "old.duckdb"
+    _old_store(path)
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        got = pool.map(_read_responses, [str(path)] * 8)
+    assert got == [["r1"]] * 8  # one of them upgraded the store, the others found it done
+
+
+def _read_responses(path):
+    import warnings
+
+    warnings.simplefilter("error")  # no reader may fall back to reading the old store as it is
+    return load_responses(store=path)["response_id"].tolist()
+
+
+def test_a_duckdb_file_that_is_not_a_store_is_left_alone(tmp_path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE notes (x INTEGER)")
+    con.close()
+    with pytest.raises(duckdb.CatalogException):
+        load_accounts(store=path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:  # no flamekit table was written into it
+        assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()] == ["notes"]
+    finally:
+        con.close()
 
 
 def _hold_read(path, ready, done):

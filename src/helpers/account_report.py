@@ -55,7 +55,7 @@ from . import comments as cm
 from . import gaps as gp
 from . import plots
 from . import store as st
-from .instrument import LANGUAGES, Instrument, load_instrument
+from .instrument import LANGUAGES, Instrument, instrument_of, load_instrument, tag_frame
 from .privacy import (MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account, escape_text,
                       secondary_suppression, suppress_small_groups)
 from .scores import nps, nps_change, respondent_scores, rwg, summarise
@@ -384,17 +384,8 @@ def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str,
     return _with_instrument(frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True), inst)
 
 
-def _with_instrument(frame: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
-    """Note on a section frame which instrument's labels its display helpers use (its file, in ``attrs``)."""
-    if inst.source:
-        frame.attrs["instrument"] = inst.source
-    return frame
-
-
-def _instrument_of(frame: pd.DataFrame | None) -> Instrument:
-    """The instrument a section frame was made with (:func:`_with_instrument`); else the one in use."""
-    source = getattr(frame, "attrs", {}).get("instrument")
-    return load_instrument(source) if source else load_instrument()
+_with_instrument = tag_frame  # section frames say which instrument made them: their tables and charts use its labels
+_instrument_of = instrument_of
 
 
 def view_360(account: AccountData) -> pd.DataFrame:
@@ -1233,9 +1224,9 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
 def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
     """Focus areas and strengths as numbered Markdown lists with the reason for each, or the note saying why not."""
     language = _check_language(language)
-    labels = _instrument_of(meeting["focus"]).labels(language)
     if meeting["focus"].empty and meeting["strengths"].empty:
         return _markdown(meeting.get("note") or TEXT[language]["no_focus"])
+    labels = _instrument_of(meeting["focus"] if len(meeting["focus"]) else meeting["strengths"]).labels(language)
     parts = []
     for key in ("focus", "strengths"):
         if len(meeting[key]):

@@ -219,3 +219,27 @@ def load_instrument(path: str | Path | Instrument | None = None) -> Instrument:
     if not p.exists():
         raise InstrumentError(f"Instrument file {p} does not exist")
     return _load_cached(str(p.resolve()), p.stat().st_mtime)
+
+
+# Which instrument made a frame: results carry it, so that the tables and charts drawn from them label the
+# dimensions as that instrument does, whichever instrument is in use when they are drawn.
+_MADE_WITH: dict[str, Instrument] = {}  # token → instrument; kept alive here, so a token is never reused
+
+
+def tag_frame(frame: Any, instrument: Instrument) -> Any:
+    """Note in ``frame.attrs`` that ``instrument`` made it (see :func:`instrument_of`); returns the frame."""
+    token = f"{instrument.name}@{id(instrument):x}"
+    _MADE_WITH.setdefault(token, instrument)
+    frame.attrs["instrument"] = token
+    return frame
+
+
+def instrument_of(frame: Any, default: str | Path | Instrument | None = None) -> Instrument:
+    """The instrument that made ``frame`` (:func:`tag_frame`), else :func:`load_instrument` of ``default``.
+
+    A frame from another process, or one that lost its ``attrs`` (``pd.concat``
+    of frames tagged differently), gets the default.
+    """
+    token = getattr(frame, "attrs", {}).get("instrument")
+    made = _MADE_WITH.get(token) if isinstance(token, str) else None
+    return made if made is not None else load_instrument(default)

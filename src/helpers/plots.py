@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, SIDE_TEXT
-from .instrument import LANGUAGES, Instrument, load_instrument
+from .instrument import LANGUAGES, Instrument, instrument_of, load_instrument
 from .privacy import MIN_GROUP_SIZE
 
 SIDE_COLORS = {"client": "#d9480f", "staff": "#1864ab"}
@@ -96,7 +96,7 @@ def _prepare(summary: pd.DataFrame, name: str, language: str, instrument: str | 
         if col in summary and summary[col].nunique() > 1:
             raise ValueError(f"{name} draws one account and wave; the data have several {col} values "
                              f"({sorted(summary[col].astype(str).unique())[:5]}…). Filter first.")
-    inst = load_instrument(instrument)
+    inst = load_instrument(instrument) if instrument is not None else instrument_of(summary)
     return language, inst, inst.dimension_ids, inst.labels(language)
 
 
@@ -150,7 +150,9 @@ def flame_chart(
     min_group_size : int
         Only used in the note that explains a hidden side.
     instrument : path or Instrument, optional
-        Dimension order, labels and scale.
+        Dimension order, labels and scale (default: the instrument that made
+        ``summary``, see :func:`helpers.instrument.instrument_of`, else the
+        one in use).
 
     Returns
     -------
@@ -411,7 +413,7 @@ def trend_plot(
     from .store import sort_waves
 
     language = _lang(language)
-    inst = load_instrument(instrument)
+    inst = load_instrument(instrument) if instrument is not None else instrument_of(trend)
     labels = inst.labels(language)
     t = TEXT[language]
     npanels = 2 if nps is not None else 1

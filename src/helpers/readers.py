@@ -210,6 +210,10 @@ def _record_lines(raw: pd.DataFrame, text: str) -> np.ndarray:
 def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
     if not text.strip():
         raise ExportError(f"{name} is empty: there is no header row and no data.")
+    skipped = 0  # blank lines above the header: not read, but counted in the row and line numbers
+    while not text.partition("\n")[0].strip():
+        text = text.partition("\n")[2]
+        skipped += 1
     first, _, rest = text.partition("\n")
     m = re.fullmatch(r'"?sep=(.)"?\s*', first)
     if m:  # Excel's "sep=;" hint line
@@ -228,9 +232,9 @@ def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
         detail = f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)}" if m else str(exc)
         raise ExportError(f"{name}: {detail}; check the separator ('{delim}') or quoting.") from exc
     out = _finish(raw, name, enc=enc, delim=delim, record_lines=_record_lines(raw, text))
-    if m:
-        out.first_row += 1  # row numbers as the file shows them, hint line included
-        out.lines = out.lines + 1
+    above = skipped + bool(m)  # row numbers as the file shows them, blank and hint lines above included
+    out.first_row += above
+    out.lines = out.lines + above
     return out
 
 

@@ -121,8 +121,13 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
 
     A store written by an earlier version is upgraded the first time it is
     read: the tables and columns it lacks are added (nothing is removed or
-    changed), so its readers never fail on a column it did not have yet.  If
-    another process has it open, that is a :class:`StoreError` saying so.
+    changed).  The upgrade needs the file to itself for a moment; while other
+    processes read it, it is tried again for a few seconds (one of them does
+    it, the others find it done).  If it still cannot be done (a reader that
+    stays, a file that cannot be written) the store is read as it is, with a
+    :class:`StoreWarning`, and a query that needs a new column raises a
+    :class:`StoreError` saying how to upgrade.  A DuckDB file that is not a
+    flamekit store is never changed.
 
     ``$FLAMEKIT_DUCKDB_THREADS`` (a positive integer) caps DuckDB's threads
     per connection; unset, DuckDB uses every core.
@@ -139,28 +144,49 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
     if threads.isdigit() and int(threads) > 0:  # set by the report batch so parallel workers do not oversubscribe
         config["threads"] = int(threads)
     con = _open(path, read_only=read_only, config=config)
+    missing: list[str] = []
     try:
         if not read_only:
             con.execute(SCHEMA)
         elif _outdated(con, path):
             con.close()
-            _upgrade(path, config)
-            con = _open(path, read_only=True, config=config)
+            con, missing = _upgrade(path, config)
         yield con
+    except duckdb.BinderException as exc:
+        if missing:
+            raise StoreError(
+                f"The store {path} was written by an earlier version of flamekit and lacks {', '.join(missing)}; "
+                "adding them needs the file to itself, which failed. Close the other programs that have it "
+                "open (or make it writable) and run any `flamekit ingest` on it, then try again."
+            ) from exc
+        raise
     finally:
         con.close()
 
 
-def _open(path: Path, *, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreError(
-                f"The store {path} is open for writing in another process (an ingest, or a notebook holding "
-                "a write connection). Wait for it to finish, or close that connection, and try again."
-            ) from exc
-        raise
+class StoreWarning(UserWarning):
+    """The store could be read, but not as this version expects it."""
+
+
+def _open(path: Path, *, read_only: bool, config: dict, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Connect; a reader waits up to ``wait`` seconds (default 1) for a writer that holds the file briefly."""
+    import time
+
+    deadline = time.monotonic() + (1.0 if wait is None and read_only else wait or 0.0)
+    pause = 0.01
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() + pause > deadline:
+                raise StoreError(
+                    f"The store {path} is open for writing in another process (an ingest, or a notebook holding "
+                    "a write connection). Wait for it to finish, or close that connection, and try again."
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 @lru_cache(maxsize=1)
@@ -175,35 +201,66 @@ def _schema_columns() -> frozenset[tuple[str, str]]:
 
 
 _UP_TO_DATE: set[tuple[str, int, int]] = set()  # stores (path, mtime, size) found current in this process
+_NOT_UPGRADED: set[tuple[str, int, int]] = set()  # old stores that could not be upgraded in this process
+_CORE_TABLES = {"accounts", "responses", "ingests"}  # what makes a DuckDB file a flamekit store
 
 
 def _outdated(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """Columns of this version's schema that the store lacks (checked once per process and file state)."""
+    """Columns of this version's schema that a flamekit store lacks (checked once per process and file state).
+
+    A file without the core tables is not a flamekit store: nothing to upgrade (its reads fail on their own).
+    """
     st = path.stat()
     key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
     if key in _UP_TO_DATE:
         return []
     have = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
     missing = sorted(f"{t}.{c}" for t, c in _schema_columns() - have)
-    if not missing:
+    if not missing or not _CORE_TABLES <= {t for t, _ in have}:
         _UP_TO_DATE.add(key)
+        return []
     return missing
 
 
-def _upgrade(path: Path, config: dict) -> None:
-    """Add what a store written by an earlier version lacks (tables, columns); nothing is removed or changed."""
-    try:
-        con = _open(path, read_only=False, config=config)
-    except (StoreError, duckdb.Error) as exc:
-        raise StoreError(
-            f"The store {path} was written by an earlier version of flamekit and needs new columns, which are "
-            f"added the first time it is opened for writing; that failed ({exc}). Run any `flamekit ingest` "
-            "on it, or make the file writable, and try again."
-        ) from exc
-    try:
-        con.execute(SCHEMA)
-    finally:
+def _upgrade(path: Path, config: dict, *, tries: int = 12) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
+    """Add what a store written by an earlier version lacks; a read-only connection and what is still missing.
+
+    Other processes reading the same old store try the same; whoever gets the
+    file first upgrades it, the others find it done.  After ``tries`` (about
+    3 s) the store is read as it is, with a :class:`StoreWarning`.
+    """
+    import random
+    import time
+    import warnings
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    again = key in _NOT_UPGRADED  # tried and warned already in this process: one quick try, no wait, no warning
+    error: Exception | None = None
+    for attempt in range(1 if again else tries):
+        try:
+            con = _open(path, read_only=False, config=config)
+        except (StoreError, duckdb.Error) as exc:
+            error = exc.__cause__ or exc  # DuckDB's own words: the file is busy, or cannot be written
+        else:
+            try:
+                con.execute(SCHEMA)
+            finally:
+                con.close()
+        con = _open(path, read_only=True, config=config, wait=5.0)  # another reader may be upgrading it
+        missing = _outdated(con, path)
+        if not missing:
+            return con, []
         con.close()
+        if not again:
+            time.sleep(min(0.5, 0.02 * 2 ** attempt) * (0.5 + random.random()))
+    if again:
+        return _open(path, read_only=True, config=config), missing
+    _NOT_UPGRADED.add(key)
+    warnings.warn(f"The store {path} was written by an earlier version of flamekit and lacks {', '.join(missing)}; "
+                  f"it could not be upgraded ({error}). It is read as it is: what needs the new columns fails.",
+                  StoreWarning, stacklevel=4)
+    return _open(path, read_only=True, config=config), missing
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
