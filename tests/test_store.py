@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import duckdb
 import pytest
 
@@ -73,28 +75,34 @@ def test_sample_quarantine_shows_planted_errors(sample_store):
 
 
 def test_store_locked_by_a_writer_is_a_clear_error(tmp_path):
-    import multiprocessing as mp
-
     from helpers.store import connect
 
     path = tmp_path / "locked.duckdb"
     with connect(path, read_only=False):
         pass
+    with held(path, read_only=False), pytest.raises(StoreError, match="open for writing in another process"):
+        load_accounts(store=path)
+
+
+@contextmanager
+def held(path, *, read_only):
+    """Another process holds a connection to the store while the block runs."""
+    import multiprocessing as mp
+
     ctx = mp.get_context("spawn")
     ready, done = ctx.Event(), ctx.Event()
-    p = ctx.Process(target=_hold_write_lock, args=(str(path), ready, done))
+    p = ctx.Process(target=_hold, args=(str(path), read_only, ready, done))
     p.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(StoreError, match="open for writing in another process"):
-            load_accounts(store=path)
+        yield
     finally:
         done.set()
         p.join(30)
 
 
-def _hold_write_lock(path, ready, done):
-    con = duckdb.connect(path)
+def _hold(path, read_only, ready, done):
+    con = duckdb.connect(path, read_only=read_only)
     ready.set()
     done.wait(30)
     con.close()
@@ -135,25 +143,15 @@ def test_store_of_an_earlier_version_is_upgraded_when_read(tmp_path):
 
 
 def test_store_of_an_earlier_version_held_by_a_reader_is_read_as_it_is(tmp_path):
-    import multiprocessing as mp
-
     from helpers.store import StoreWarning
 
     path = tmp_path / "old.duckdb"
     _old_store(path)
-    ctx = mp.get_context("spawn")
-    ready, done = ctx.Event(), ctx.Event()
-    p = ctx.Process(target=_hold_read, args=(str(path), ready, done))
-    p.start()
-    try:
-        assert ready.wait(30)
+    with held(path, read_only=True):
         with pytest.warns(StoreWarning, match="could not be upgraded"):
             assert load_accounts(store=path)["name"].tolist() == ["Mäkelä Oy"]  # needs nothing new: works
         with pytest.raises(StoreError, match="lacks .*superseded_by.*flamekit ingest"):
             load_responses(store=path)  # needs the new column: says what to do (warned once, not again)
-    finally:
-        done.set()
-        p.join(30)
     assert len(load_responses(store=path)) == 1  # once the reader is gone, the upgrade goes through
 
 
@@ -188,9 +186,3 @@ def test_a_duckdb_file_that_is_not_a_store_is_left_alone(tmp_path):
     finally:
         con.close()
 
-
-def _hold_read(path, ready, done):
-    con = duckdb.connect(path, read_only=True)
-    ready.set()
-    done.wait(30)
-    con.close()
