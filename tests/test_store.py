@@ -185,4 +185,3 @@ def test_a_duckdb_file_that_is_not_a_store_is_left_alone(tmp_path):
         assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()] == ["notes"]
     finally:
         con.close()
-
