@@ -227,7 +227,7 @@ def test_reports_from_forked_and_launched_kernels_are_identical(sample_store, tm
     forked = rp.run_batch(WAVE, accounts=ids, jobs=1, store=sample_store, out_root=tmp_path / "forked",
                           extra_notebooks={}, progress=False)
     assert {r.kernel for r in forked.reports} == {"forked"}
-    monkeypatch.setattr(rp, "_start_kernel_template", lambda kernel_name: None)
+    monkeypatch.setattr(rp, "_start_kernel_template", lambda kernel_name, imports: None)
     launched = rp.run_batch(WAVE, accounts=ids, jobs=1, store=sample_store, out_root=tmp_path / "launched",
                             extra_notebooks={}, progress=False)
     assert forked.exit_code == launched.exit_code == 0

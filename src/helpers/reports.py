@@ -1515,26 +1515,28 @@ def _start_fork_server() -> None:
             forkserver.ensure_running()
 
 
-def _start_kernel_template(kernel_name: str) -> Any:
-    """A :class:`helpers.kernels.KernelTemplate` for the batch's kernels, where there is a fork server."""
-    if _mp_context().get_start_method() != "forkserver":
-        return None
-    from .kernels import KernelTemplate
-
-    return KernelTemplate.start(env=_kernel_env(), cwd=_kernel_cwd(), kernel_name=kernel_name)
-
-
 # Imported by every report's first styled table and first PNG: in the template, once, not once per kernel.
 _KERNEL_PRELOAD = ("import pandas.io.formats.style", "import PIL.PngImagePlugin")
 
 
-def _preload_kernel_template(template: Any, notebooks: Iterable[str | Path]) -> None:
-    """Give the template the imports of the notebooks (those that exist: a missing one is reported later)."""
+def _start_kernel_template(kernel_name: str, imports: Sequence[str]) -> Any:
+    """A :class:`helpers.kernels.KernelTemplate` for the batch's kernels, given the notebooks' ``imports``
+    (``None`` where it cannot run)."""
+    from .kernels import KernelTemplate
+
+    template = KernelTemplate.start(env=_kernel_env(), cwd=_kernel_cwd(), kernel_name=kernel_name)
+    if template is not None:
+        template.preload([*imports, *_KERNEL_PRELOAD])
+    return template
+
+
+def _imports_of(notebooks: Iterable[str | Path]) -> list[str]:
+    """:func:`_notebook_imports` of the notebook files that exist (a missing or unreadable one is reported later)."""
     sources = []
     for path in notebooks:
-        with contextlib.suppress(OSError, ValueError):  # a file that is not a notebook is reported later too
+        with contextlib.suppress(OSError, ValueError):
             sources.append(Path(path).read_text(encoding="utf-8"))
-    template.preload([*_notebook_imports(sources), *_KERNEL_PRELOAD])
+    return _notebook_imports(sources)
 
 
 def _notebooks_parameters(paths: Sequence[str | Path]) -> list[dict[str, dict[str, Any]]]:
@@ -1950,11 +1952,11 @@ def run_batch(
     _start_fork_server()  # first: its imports run beside this process's import of the store (DuckDB)
     template = None
     try:
-        # The kernels' imports, done once in a template process that forks each worker's kernel (helpers.kernels).
-        template = _start_kernel_template(kernel_name)
-        if template is not None:
-            extras_given = EXTRA_NOTEBOOKS if extra_notebooks is None else extra_notebooks
-            _preload_kernel_template(template, [notebook or ACCOUNT_NOTEBOOK, *extras_given.values()])
+        # The notebooks' imports warm every kernel up: done once in a template process that forks each
+        # worker's kernel (helpers.kernels), or by each kernel when the template cannot serve it.
+        extras_given = EXTRA_NOTEBOOKS if extra_notebooks is None else extra_notebooks
+        warmup = _imports_of([notebook or ACCOUNT_NOTEBOOK, *extras_given.values()])
+        template = _start_kernel_template(kernel_name, warmup)
         from .store import data_hash as store_data_hash
         from .store import default_store, load_accounts, query, waves as store_waves
 
@@ -2043,8 +2045,7 @@ def run_batch(
             workers = max(1, min(int(jobs), len(to_run)))
             worker_kwargs = {"kernel_name": kernel_name, "timeout": timeout, "exporter": (with_code, language),
                              "threads": max(1, (os.cpu_count() or 1) // workers),
-                             "warmup": _notebook_imports(sources[p][0] for p in sorted({t["notebook"] for t in
-                                                                                          to_run})),
+                             "warmup": warmup,
                              "kernel_template": template.address if template is not None else None,
                              "env": dict(os.environ)}  # the workers' own may be the fork server's, older
             pool = _Pool(workers, worker_kwargs)
