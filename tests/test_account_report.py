@@ -741,4 +741,4 @@ def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path,
     own.unlink()  # the labels come with the frames, not from the file again
     assert "Attentiveness" in ar.view_table(ar.view_360(account)).to_html()
     # frames made elsewhere, or elsewhere combined, get the instrument in use
-    assert ar._instrument_of(pd.DataFrame()).labels("en")["care"] == "Care"
+    assert ar.instrument_of(pd.DataFrame()).labels("en")["care"] == "Care"

@@ -368,7 +368,11 @@ def wave_order(labels: Sequence[str], *, store: str | Path | None = None) -> lis
 # ---------------------------------------------------------------------------
 def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str,
                      waves: Sequence[str] = ()) -> pd.DataFrame:
-    """Sort by ``cols``: dimensions in instrument order, the client before the team, waves as in ``waves``."""
+    """Sort by ``cols``: dimensions in instrument order, the client before the team, waves as in ``waves``.
+
+    The frame is tagged with the instrument (:func:`helpers.instrument.tag_frame`), whose labels its
+    tables and charts then use.
+    """
     order = {d: i for i, d in enumerate(inst.dimension_ids)}
     side = {"client": 0, "staff": 1}
     wave = {w: i for i, w in enumerate(waves)}
@@ -381,11 +385,7 @@ def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str,
         if s.name == "wave" and wave:
             return s.map(wave)
         return s
-    return _with_instrument(frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True), inst)
-
-
-_with_instrument = tag_frame  # section frames say which instrument made them: their tables and charts use its labels
-_instrument_of = instrument_of
+    return tag_frame(frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True), inst)
 
 
 def view_360(account: AccountData) -> pd.DataFrame:
@@ -495,7 +495,7 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
         g["suppressed"] = g["suppressed"].astype(bool)
         g["label"] = g["label"].astype(object).where(g["label"].notna(), None)
         g = _dimension_order(g, account.instrument, "dimension")
-    return _with_instrument(g, account.instrument)
+    return tag_frame(g, account.instrument)
 
 
 def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
@@ -679,10 +679,10 @@ def benchmark_section(account: AccountData) -> pd.DataFrame:
     agg = bm.portfolio_aggregates(account.wave, store=account.store, side="client",
                                   instrument=account.instrument, ci=CI)
     if not (agg["account_id"] == account.account_id).any():  # no client of the account answered in the wave
-        return _with_instrument(pd.DataFrame(columns=bm.BENCHMARK_COLUMNS), account.instrument)
+        return tag_frame(pd.DataFrame(columns=bm.BENCHMARK_COLUMNS), account.instrument)
     out = bm.benchmark(agg, account.account_id, min_accounts=account.min_group_size,
                        min_respondents=account.min_group_size)
-    return _with_instrument(assert_single_account(out, account.account_id), account.instrument)
+    return tag_frame(assert_single_account(out, account.account_id), account.instrument)
 
 
 def comments_section(account: AccountData) -> dict[str, Any]:
@@ -829,8 +829,8 @@ def next_meeting(
 
     focus = focus.assign(reason=[reason(r, "focus", focus) for _, r in focus.iterrows()])
     strengths = strengths.assign(reason=[reason(r, "strength", strengths) for _, r in strengths.iterrows()])
-    return {**out, "focus": _with_instrument(focus[cols].reset_index(drop=True), account.instrument),
-            "strengths": _with_instrument(strengths[cols].reset_index(drop=True), account.instrument),
+    return {**out, "focus": tag_frame(focus[cols].reset_index(drop=True), account.instrument),
+            "strengths": tag_frame(strengths[cols].reset_index(drop=True), account.instrument),
             "median": med, "status": "ranked", "note": ""}
 
 
@@ -1104,7 +1104,7 @@ def _styled(frame: pd.DataFrame, columns: list[str], language: str, *, uuid: str
             digits: dict[str, int] | None = None, signed: tuple[str, ...] = ()):
     """Display frame → escaped Styler: labels translated, numbers rounded for display."""
     digits = digits or {}
-    labels = _instrument_of(frame).labels(language)
+    labels = instrument_of(frame).labels(language)
     frame = frame.reset_index(drop=True)
     d = pd.DataFrame(index=frame.index)
     for c in columns:
@@ -1188,7 +1188,7 @@ def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size
     shown = bench["shown"].astype(bool)
     hidden = bench.loc[~shown, "measure"]
     if len(hidden):
-        labels = _instrument_of(bench).labels(language)
+        labels = instrument_of(bench).labels(language)
         names = ", ".join(_md(labels.get(m, "NPS")) for m in hidden)
         notes.append(_t("note_benchmark", language, measures=names, k=min_group_size))
     quartiles = bench["quartiles_shown"].astype(bool) if "quartiles_shown" in bench else shown
@@ -1226,7 +1226,7 @@ def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
     language = _check_language(language)
     if meeting["focus"].empty and meeting["strengths"].empty:
         return _markdown(meeting.get("note") or TEXT[language]["no_focus"])
-    labels = _instrument_of(meeting["focus"] if len(meeting["focus"]) else meeting["strengths"]).labels(language)
+    labels = instrument_of(meeting["focus"] if len(meeting["focus"]) else meeting["strengths"]).labels(language)
     parts = []
     for key in ("focus", "strengths"):
         if len(meeting[key]):
