@@ -161,3 +161,10 @@ def test_blank_lines_above_the_header_are_skipped_and_counted(tmp_path):
     raw = read_export(p)
     assert raw.frame["score"].tolist() == ["5"]
     assert (raw.row_number(0), raw.line_number(0)) == (4, 4)  # two blank lines, the header, then the row
+
+
+def test_ragged_row_is_named_by_its_line_in_the_file(tmp_path):
+    p = tmp_path / "ragged.csv"
+    p.write_text("\nsep=,\nid,score\n1,5\n2,4,9\n", encoding="utf-8")  # a blank line and the hint line above
+    with pytest.raises(ExportError, match="line 5 has 3 cells but the header has 2"):
+        read_export(p)

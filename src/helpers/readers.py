@@ -215,9 +215,10 @@ def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
         text = text.partition("\n")[2]
         skipped += 1
     first, _, rest = text.partition("\n")
-    m = re.fullmatch(r'"?sep=(.)"?\s*', first)
-    if m:  # Excel's "sep=;" hint line
-        delim, text = m.group(1), rest
+    hint = re.fullmatch(r'"?sep=(.)"?\s*', first)
+    above = skipped + bool(hint)  # lines above the header that pandas does not see
+    if hint:  # Excel's "sep=;" hint line
+        delim, text = hint.group(1), rest
         if not text.strip():
             raise ExportError(f"{name} has a header row but no data rows.")
     else:
@@ -229,11 +230,11 @@ def _read_csv_text(text: str, name: str, enc: str) -> RawExport:
         )
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        detail = f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)}" if m else str(exc)
+        detail = (f"line {int(m.group(2)) + above} has {m.group(3)} cells but the header has {m.group(1)}" if m
+                  else str(exc))
         raise ExportError(f"{name}: {detail}; check the separator ('{delim}') or quoting.") from exc
     out = _finish(raw, name, enc=enc, delim=delim, record_lines=_record_lines(raw, text))
-    above = skipped + bool(m)  # row numbers as the file shows them, blank and hint lines above included
-    out.first_row += above
+    out.first_row += above  # row numbers as the file shows them, blank and hint lines above included
     out.lines = out.lines + above
     return out
 
