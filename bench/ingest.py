@@ -28,9 +28,9 @@ if mode == "pandas":
     df = pd.read_csv(csv)
     out["rows"] = len(df)
 else:
-    from helpers.ingest import ingest
-    from helpers.scores import touchpoint_nps
-    from helpers.store import load_touchpoints
+    from helpers.data.ingest import ingest
+    from helpers.data.store import load_touchpoints
+    from helpers.stats.scores import touchpoint_nps
     t_import = time.perf_counter()
     res = ingest(csv, kind="touchpoints", store=store)
     t_ingest = time.perf_counter()
@@ -73,7 +73,7 @@ def main() -> None:
         t = time.perf_counter()
         make_touchpoints(csv, args.rows, args.accounts)
         print(f"wrote {args.rows:,} touchpoint rows ({csv.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
-        from helpers.ingest import ingest
+        from helpers.data.ingest import ingest
 
         accounts = pd.DataFrame({"account_id": [f"A{i:03d}" for i in range(1, args.accounts + 1)],
                                  "name": [f"Yritys {i} Oy" for i in range(1, args.accounts + 1)]})

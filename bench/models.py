@@ -23,9 +23,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from helpers import drivers, models
-    from helpers.diagnostics import ModelWarning
-    from helpers.sample import simulate
+    from helpers.data.sample import simulate
+    from helpers.stats import drivers, model_data, nps_models
+    from helpers.stats.diagnostics import ModelWarning
 
     warnings.simplefilter("ignore", ModelWarning)
     # the default sample has ≈ 15 client responses per account and wave, 4 waves
@@ -33,8 +33,8 @@ def main() -> None:
     t0 = time.perf_counter()
     sim = simulate(seed=args.seed, n_accounts=n_accounts, staff_range=(2, 3))
     t1 = time.perf_counter()
-    answers = models.answers_from_wide(sim.responses[sim.responses["side"] == "client"])
-    data = models.respondent_table(answers, sim.responses)
+    answers = model_data.answers_from_wide(sim.responses[sim.responses["side"] == "client"])
+    data = model_data.respondent_table(answers, sim.responses)
     t2 = time.perf_counter()
     print(f"data: {len(data):,} client responses in {data['account_id'].nunique():,} accounts "
           f"(simulate {t1 - t0:.1f} s, respondent table {t2 - t1:.1f} s)")
@@ -47,9 +47,9 @@ def main() -> None:
         timings[label] = time.perf_counter() - start
         return out
 
-    mixed = timed("mixed model (MixedLM, REML)", models.nps_mixed, data)
-    timed("OLS, cluster-robust", models.nps_ols, data)
-    timed("ordinal logit, cluster-robust", models.nps_ordinal, data)
+    mixed = timed("mixed model (MixedLM, REML)", nps_models.nps_mixed, data)
+    timed("OLS, cluster-robust", nps_models.nps_ols, data)
+    timed("ordinal logit, cluster-robust", nps_models.nps_ordinal, data)
     dom = timed(f"dominance, {args.boot} account resamples", drivers.dominance, data, n_boot=args.boot, seed=1)
     timed(f"relative weights, {args.boot} account resamples", drivers.relative_weights, data, n_boot=args.boot,
           seed=1)

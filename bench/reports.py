@@ -3,7 +3,7 @@
 For the same sample accounts (default 20) in one run, prints the seconds per
 report of
 
-* the batch (:func:`helpers.reports.run_batch`) with 1 and with 2 jobs — the
+* the batch (:func:`helpers.batch.run_batch`) with 1 and with 2 jobs — the
   wall time of the call in a fresh process, so including the fork server,
   the kernel template, the worker processes and their kernels (the process's
   own imports are not counted, as for plain Python);
@@ -14,7 +14,7 @@ report of
   display and export render it (PNG, table HTML, Markdown → HTML), written
   to one HTML file — the same analysis and formatting without a notebook or
   a kernel, in one warm process (import time not counted);
-* plain Python, data + raw tables: :func:`helpers.account_report.account_report_data`,
+* plain Python, data + raw tables: :func:`helpers.report.account.account_report_data`,
   the same four charts and ``DataFrame.to_html`` of the raw section frames —
   less work than the report (no formatted tables or texts), shown for
   reference.
@@ -55,7 +55,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from helpers import plots
-from helpers.account_report import account_report_data
+from helpers.report.account import account_report_data
 store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 t_import = time.perf_counter() - t0
 
@@ -159,8 +159,8 @@ print(json.dumps({"import_s": t_import, "loop_s": time.perf_counter() - t1}))
 
 BATCH = r"""
 import json, sys, time
-import helpers._startup  # as `flamekit reports` does
-from helpers.reports import run_batch
+import helpers.batch._startup  # as `flamekit reports` does
+from helpers.batch import run_batch
 
 if __name__ == "__main__":
     store, wave, out, ids, jobs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5])
@@ -239,8 +239,8 @@ def main() -> int:
         print(f"{NOTEBOOK} does not exist yet; nothing to benchmark.")
         return 1
 
-    from helpers.sample import build_sample_store
-    from helpers.store import query
+    from helpers.data.sample import build_sample_store
+    from helpers.data.store import query
 
     tmp = Path(tempfile.mkdtemp(prefix="flamekit-bench-reports-"))
     try:

@@ -12,10 +12,10 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.sample import build_sample_store, simulate  # noqa: E402
+from helpers.data.sample import build_sample_store, simulate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")

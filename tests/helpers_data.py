@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.instrument import load_instrument
+from helpers.data.instrument import load_instrument
 
 INST = load_instrument()
 ITEMS = INST.item_ids

@@ -1,26 +1,24 @@
-"""The ``flamekit`` command line.
+"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports.
 
-Sub-commands are contributed by the modules listed in ``COMMAND_MODULES``: each
-has ``register_cli(subparsers)`` that adds its parser and sets ``func``.
+Each sub-command is a small function that calls the helpers of one stage
+(:mod:`helpers.data`, :mod:`helpers.stats`, :mod:`helpers.batch`), imported
+when the command runs, so ``flamekit --help`` starts at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from . import __version__
-
-COMMAND_MODULES = ("helpers.cli", "helpers.reports")
+from .batch.kernel import DEFAULT_TIMEOUT
+from .data.instrument import LANGUAGES
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import write_sample_exports
+    from helpers.data.sample import write_sample_exports
 
     files = write_sample_exports(args.out, seed=args.seed, n_accounts=args.accounts, instrument=args.instrument)
     for kind, paths in files.items():
@@ -30,7 +28,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from .ingest import IngestError, ingest
+    from helpers.data.ingest import ingest
+    from helpers.data.validation import IngestError
 
     status = 0
     for f in args.files:
@@ -47,9 +46,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from .instrument import load_instrument
-    from .scores import nps, respondent_scores, summarise
-    from .store import load_answers, load_responses, query
+    import pandas as pd
+
+    from helpers.data.instrument import load_instrument
+    from helpers.data.store import load_answers, load_responses, query
+    from helpers.stats.scores import nps, respondent_scores, summarise
 
     inst = load_instrument(args.instrument)
     resp = load_responses(store=args.store, wave=args.wave)
@@ -82,7 +83,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_quarantine(args: argparse.Namespace) -> int:
-    from .store import load_quarantine
+    import pandas as pd
+
+    from helpers.data.store import load_quarantine
 
     q = load_quarantine(store=args.store, file=args.file)
     if q.empty:
@@ -93,6 +96,33 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 250, "display.max_colwidth", 80, "display.max_rows", 500):
         print(q.drop(columns=["ingested_at"]).to_string(index=False))
     return 0
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from helpers.batch import _startup  # noqa: F401  (before nbformat is imported)
+    from helpers.batch import ReportError, run_batch
+
+    try:
+        result = run_batch(args.wave, accounts=args.accounts, jobs=args.jobs, language=args.lang,
+                           with_code=args.with_code, force=args.force, store=args.store, out_root=args.out,
+                           timeout=args.timeout, progress=not args.quiet)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: reports not yet started were dropped; index.html and manifest.json were not updated.",
+              file=sys.stderr)
+        return 130
+    rendered = sum(r.action == "rendered" and r.ok for r in result.reports)
+    unchanged = sum(r.action == "unchanged" for r in result.reports)
+    print(f"{rendered} rendered, {unchanged} unchanged, {len(result.failed)} failed "
+          f"in {result.seconds:.1f} s ({args.jobs} job{'s' if args.jobs != 1 else ''}).")
+    for r in result.failed:
+        print(f"failed: {r.name} ({r.account_id or r.kind}): {r.error}", file=sys.stderr)
+        if r.failed_ipynb:
+            print(f"        partial notebook: {r.failed_ipynb}", file=sys.stderr)
+    print(result.index)
+    return result.exit_code
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
@@ -117,6 +147,26 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--file", help="only rows from this file (as given to ingest)")
     p.set_defaults(func=_cmd_quarantine)
 
+    p = sub.add_parser("reports", help="render every account's HTML report for a wave (+ index and manifest)",
+                       description="Render the account reports of one survey wave, and the portfolio and drivers "
+                                   "overviews, into <out>/<wave>/ with index.html and manifest.json. The data come "
+                                   "from the store given to flamekit (--store before the command). Exit code: 0 "
+                                   "when every report rendered or was unchanged; 1 when any report failed (the "
+                                   "others are still written and listed); 2 when the batch cannot start (missing "
+                                   "store, wave without answers, unknown account, bad option) and nothing ran.")
+    p.add_argument("--wave", required=True, help="survey wave, e.g. 2026Q3")
+    p.add_argument("--accounts", nargs="+", metavar="ID", help="only these account ids (default: every account "
+                                                                "with answers in the wave)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes, one kernel each (default 1)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="report language (default en)")
+    p.add_argument("--with-code", action="store_true", help="keep the code in the HTML (analyst variant)")
+    p.add_argument("--force", action="store_true", help="render even reports whose inputs have not changed")
+    p.add_argument("--out", default="reports", metavar="DIR", help="root folder for the reports (default reports)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds one notebook cell may run (default {DEFAULT_TIMEOUT})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_reports)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flamekit", description="Two-sided partnership survey kit.")
@@ -125,23 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="store file (default $FLAMEKIT_STORE or data/flamekit.duckdb)")
     parser.add_argument("--instrument", default=None, help="instrument YAML (default: the flamekit instrument)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # optional module not present in this build
-                continue
-            raise
-        module.register_cli(sub)
+    register_cli(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .ingest import IngestError
-    from .instrument import InstrumentError, load_instrument
-    from .store import StoreError
+    from helpers.data.instrument import InstrumentError, load_instrument
+    from helpers.data.store import StoreError
+    from helpers.data.validation import IngestError
 
     try:
         if args.instrument:

@@ -1,0 +1,13 @@
+"""Batch: notebooks in, HTML reports out.
+
+Takes the notebooks in ``notebooks/`` and a wave; checks and injects each
+notebook's parameters (:mod:`.parameters`), executes it in a warm kernel
+(:mod:`.worker`, :mod:`.pool`), exports sanitised HTML (:mod:`.html`) and
+writes ``reports/<wave>/`` with an index and a manifest (:mod:`.run`,
+:mod:`.index`, :mod:`.results`).
+"""
+
+from .errors import ParameterError, RenderError, ReportError
+from .run import render_notebook, run_batch
+
+__all__ = ["ParameterError", "RenderError", "ReportError", "render_notebook", "run_batch"]

@@ -1,0 +1,464 @@
+"""Ingest survey exports into the store: read, validate, quarantine, write.
+
+Takes a CSV/XLSX export (client, staff, accounts or touchpoints) and hands on
+rows in the store: valid rows into ``responses``/``answers``/``accounts``/
+``touchpoints``, every rejected row into ``quarantine`` with its reason, all in
+one transaction.  Column matching and the validation rules live in
+:mod:`helpers.data.validation`; reading the file in :mod:`helpers.data.readers`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .instrument import Instrument, load_instrument, normalise_header
+from .readers import ExportError, RawExport, read_export
+from .store import StoreError, connect
+from .validation import (
+    ACCOUNTS_SCHEMA,
+    IngestError,
+    Mapping,
+    _parse_common,
+    _Problems,
+    _survey_schema,
+    _touchpoint_schema,
+    _validate,
+    resolve_columns,
+)
+
+KINDS = ("client", "staff", "accounts", "touchpoints")
+WAVE_LABEL = re.compile(r"[\w.\- ]{1,40}")
+STRAIGHTLINE_MIN_ITEMS = 6
+
+PREVIEW_VALUES = {"survey preview", "survey test", "preview", "test", "spam", "esikatselu", "testi"}
+SIDE_VALUES = {"client": "client", "asiakas": "client", "customer": "client",
+               "staff": "staff", "henkilöstö": "staff", "oma": "staff", "team": "staff"}
+STATUS_VALUES = {"active": "active", "aktiivinen": "active", "voimassa": "active",
+                 "renewed": "renewed", "uusittu": "renewed", "jatkettu": "renewed",
+                 "churned": "churned", "päättynyt": "churned", "menetetty": "churned", "lost": "churned"}
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did; ``print(result)`` gives the summary a person reads."""
+
+    file: str
+    kind: str
+    wave: str | None
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_already_stored: int = 0
+    rows_quarantined: int = 0
+    already_ingested: bool = False
+    flagged_straightlining: int = 0
+    superseded_in_store: int = 0
+    quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    encoding: str = ""
+
+    def summary(self) -> str:
+        what = f"{self.kind}" + (f" wave {self.wave}" if self.wave else "")
+        if self.already_ingested:
+            return f"{self.file} ({what}): already ingested, nothing changed."
+        lines = [
+            f"{self.file} ({what}): {self.rows_read} rows read, {self.rows_stored} stored, "
+            f"{self.rows_already_stored} already in store, {self.rows_quarantined} quarantined."
+        ]
+        if self.superseded_in_store:
+            lines.append(f"  {self.superseded_in_store} earlier answer(s) in the store superseded by a resubmission "
+                         "from the same respondent (kept in the store, no longer counted).")
+        if self.flagged_straightlining:
+            lines.append(f"  {self.flagged_straightlining} response(s) flagged for straight-lining (kept).")
+        if len(self.quarantine):
+            for (col, reason), grp in self.quarantine.groupby(["column", "reason"], sort=False, dropna=False):
+                rows = sorted(set(grp["row"].astype(int)))
+                vals = sorted({str(v) for v in grp["value"].dropna()})
+                shown_rows = ", ".join(map(str, rows[:8])) + (f" … ({len(rows)} rows)" if len(rows) > 8 else "")
+                at = grp["line"] if "line" in grp else pd.Series(dtype="Int64")
+                if (at.notna() & (at != grp["row"])).any():  # a quoted cell above spans lines: say where in the text
+                    shown_rows += "; text lines " + ", ".join(map(str, sorted(set(at.dropna().astype(int)))[:8]))
+                shown_vals = (" " + ", ".join(repr(v) for v in vals[:5]) + (" …" if len(vals) > 5 else "")) if vals else ""
+                col_txt = f"column '{col}'" if isinstance(col, str) and col else "row"
+                lines.append(f"  {col_txt}:{shown_vals} {reason} (rows {shown_rows})")
+            lines.append("  Quarantined rows are kept in the store: `flamekit quarantine --file …` lists them.")
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def _fingerprint(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    h = pd.util.hash_pandas_object(df[cols].astype(str), index=False)
+    return pd.Series(h.to_numpy().astype(str), index=df.index, dtype=object)
+
+
+def _file_sha(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _earlier_ingest(con, sha: str, kind: str, wave: str | None) -> dict[str, int] | None:
+    """Counts of an earlier ingest of the same file content as the same kind and wave, or None."""
+    row = con.execute(
+        "SELECT rows_read, rows_stored, rows_already_stored, rows_quarantined FROM ingests "
+        "WHERE file_sha256 = ? AND kind = ? AND coalesce(wave, '') = coalesce(?, '') LIMIT 1",
+        [sha, kind, wave]).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("rows_read", "rows_stored", "rows_already_stored", "rows_quarantined"), map(int, row)))
+
+
+def _earlier_ingest_in(store: str | Path | None, sha: str, kind: str, wave: str | None) -> dict[str, int] | None:
+    """:func:`_earlier_ingest` on a read-only connection, None when there is no store yet."""
+    try:
+        with connect(store) as con:
+            return _earlier_ingest(con, sha, kind, wave)
+    except StoreError:
+        return None
+
+
+def _known_accounts(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT account_id FROM accounts").fetchall()}
+
+
+def _quarantine_frame(problems: pd.DataFrame, raw: RawExport, kind: str, wave: str | None,
+                      sha: str, now: datetime) -> pd.DataFrame:
+    q = problems.copy()
+    q["row"] = q["idx"].map(raw.row_number).astype("int64")
+    q["line"] = q["idx"].map(raw.line_number).astype("Int64")
+    q["value"] = q["value"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    q = q.assign(file=raw.file, file_sha256=sha, kind=kind, wave=wave, ingested_at=now)
+    return q[["file", "file_sha256", "kind", "wave", "row", "line", "column", "value", "reason", "ingested_at"]]
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------
+def ingest(
+    path: str | Path,
+    *,
+    kind: str,
+    wave: str | None = None,
+    mapping: str | Path | None = None,
+    store: str | Path | None = None,
+    instrument: str | Path | Instrument | None = None,
+) -> IngestResult:
+    """Validate one export and write it to the store in a single transaction.
+
+    Parameters
+    ----------
+    path : path
+        CSV or XLSX export.
+    kind : {'client', 'staff', 'accounts', 'touchpoints'}
+        What the file holds.
+    wave : str, optional
+        Survey wave (e.g. ``"2026Q3"``); required for client and staff files unless
+        the file has a wave column.
+    mapping : path, optional
+        YAML mapping file for headers the kit does not recognise.
+    store : path, optional
+        The DuckDB store file.
+    instrument : path or Instrument, optional
+        Instrument definition (default: the flamekit instrument).
+
+    Returns
+    -------
+    IngestResult
+        Counts, and the quarantined cells (file, row, column, value, reason).
+
+    Raises
+    ------
+    IngestError
+        When the file as a whole cannot be used; the store is left unchanged.
+    """
+    if kind not in KINDS:
+        raise IngestError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
+    inst = load_instrument(instrument)
+    if kind in ("client", "staff") and wave is not None and not WAVE_LABEL.fullmatch(wave):
+        raise IngestError(f"Wave {wave!r} should be a short label such as 2026Q3.")
+    sha = _file_sha(path) if Path(path).is_file() else None
+    done = _earlier_ingest_in(store, sha, kind, wave) if sha else None
+    if done is not None:  # the same bytes as the same kind and wave: nothing to read or write
+        return IngestResult(file=str(path), kind=kind, wave=wave, already_ingested=True, **done)
+    try:
+        raw = read_export(path)
+    except ExportError as exc:
+        raise IngestError(str(exc)) from exc
+    mp = Mapping.load(mapping)
+    resolved = resolve_columns(raw, kind, inst, mp)
+    if kind in ("client", "staff") and wave is None and "wave" not in resolved.values():
+        raise IngestError(f"{raw.file}: give the survey wave with --wave (e.g. --wave 2026Q3); the file has no wave column.")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    result = IngestResult(file=raw.file, kind=kind, wave=wave, rows_read=len(raw.frame), encoding=raw.encoding)
+    with connect(store, read_only=False) as con:
+        if _earlier_ingest(con, sha, kind, wave) is not None:  # another process got there in the meantime
+            result.already_ingested = True
+            return result
+        builder = {"accounts": _build_accounts, "touchpoints": _build_touchpoints}.get(kind, _build_survey)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            problems = _Problems()
+            builder(con, raw, resolved, mp, inst, problems, result, kind=kind, wave=wave, now=now)
+            q = _quarantine_frame(problems.frame(), raw, kind, wave, sha, now)
+            result.quarantine = q[["file", "row", "line", "column", "value", "reason"]].sort_values(["row", "column"])
+            result.rows_quarantined = int(q["row"].nunique())
+            if len(q):
+                con.register("q_new", q)
+                con.execute('INSERT INTO quarantine BY NAME SELECT * FROM q_new')
+                con.unregister("q_new")
+            con.execute(
+                "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [raw.file, sha, kind, wave, result.rows_read, result.rows_stored,
+                 result.rows_already_stored, result.rows_quarantined, now])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return result
+
+
+def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems, result: IngestResult,
+                  *, kind: str, wave: str | None, now: datetime) -> None:
+    items = inst.item_ids
+    df, header_of, seen = _parse_common(raw, resolved, mp, problems, numeric=[*items, "nps", "duration_min"],
+                                        dates=["submitted_at"], instrument=inst)
+    _validate(df, _survey_schema(inst), problems, header_of, seen, raw)
+    # side and wave
+    if "side" in df:
+        side = df["side"].map(lambda v: SIDE_VALUES.get(normalise_header(v)) if isinstance(v, str) else None)
+        problems.add(side.notna() & (side != kind) | df["side"].notna() & side.isna(), header_of["side"],
+                     df["side"], f"does not match --kind {kind}")
+    df["side"] = kind
+    if "wave" in df:
+        w = df["wave"].astype("object")
+        if wave is not None:
+            problems.add(w.notna() & (w != wave), header_of["wave"], w, f"differs from --wave {wave}")
+        else:
+            problems.add(w.isna(), header_of["wave"], w, "is required but empty")
+        bad_label = w.notna() & ~w.map(lambda v: isinstance(v, str) and bool(WAVE_LABEL.fullmatch(v)))
+        problems.add(bad_label, header_of["wave"], w,
+                     "is not a wave label (letters, digits, spaces, '.', '-' or '_'; at most 40)")
+        df["wave"] = w.where(w.notna(), wave) if wave is None else wave
+    else:
+        df["wave"] = wave
+    # preview and test rows
+    for col in ("status", "channel"):
+        if col in df:
+            prev = df[col].map(lambda v: isinstance(v, str) and normalise_header(v) in PREVIEW_VALUES)
+            problems.add(prev, header_of[col], df[col], "marks a preview or test response")
+    # unknown accounts
+    known = _known_accounts(con)
+    unknown = df["account_id"].notna() & ~df["account_id"].isin(known)
+    problems.add(unknown, header_of["account_id"], df["account_id"],
+                 "is not a known account (ingest the accounts file first, or fix the id)")
+    # no answers at all
+    answered = df[items].notna().sum(axis=1)
+    empty = (answered == 0) & df["nps"].isna() & _blank(df.get("comment"))
+    problems.add(empty, "", None, "response has no answers")
+    # duplicated response ids in the file: first kept
+    dup = df["response_id"].notna() & df["response_id"].duplicated(keep="first")
+    first_row = df.reset_index().groupby("response_id")["index"].first()
+    problems.add(dup, header_of["response_id"], df["response_id"],
+                 df.loc[dup, "response_id"].map(lambda r: f"duplicates response id on row {raw.row_number(first_row[r])}"))
+    # resubmissions: same respondent, account and wave; latest kept
+    if "respondent_id" in df:
+        base = df[~dup]
+        order = base.assign(_t=base.get("submitted_at"), _i=base.index).sort_values(["_t", "_i"], na_position="first")
+        key = ["respondent_id", "account_id", "wave"]
+        has = order["respondent_id"].notna()
+        latest = order[has].groupby(key)["_i"].last()
+        keep_i = order[has].set_index(key).index.map(lambda k: latest.get(k))
+        sup = pd.Series(False, index=df.index)
+        later = pd.Series(None, index=df.index, dtype=object)
+        for i, k in zip(order[has]["_i"], keep_i):
+            if i != k:
+                sup.loc[i] = True
+                later.loc[i] = f"is superseded by a resubmission from the same respondent (row {raw.row_number(k)})"
+        problems.add(sup, header_of["respondent_id"], df["respondent_id"], later)
+    bad = problems.bad_rows()
+    good = df.drop(index=bad)
+    fp_cols = ["account_id", "side", "wave", "nps", "comment", *items]
+    good = good.assign(fingerprint=_fingerprint(good.reindex(columns=fp_cols), fp_cols))
+    # already in store?
+    if len(good):
+        con.register("incoming", good[["response_id", "fingerprint"]])
+        existing = con.execute(
+            "SELECT i.response_id, r.fingerprint = i.fingerprint AS same, r.source_file FROM incoming i "
+            "JOIN responses r USING (response_id)").df()
+        con.unregister("incoming")
+    else:
+        existing = pd.DataFrame(columns=["response_id", "same", "source_file"])
+    if len(existing):
+        same = set(existing.loc[existing["same"].astype(bool), "response_id"])
+        differ = existing.loc[~existing["same"].astype(bool)].set_index("response_id")["source_file"]
+        is_diff = good["response_id"].isin(differ.index)
+        problems.add(is_diff.reindex(df.index, fill_value=False), header_of["response_id"], df["response_id"],
+                     df["response_id"].map(lambda r: f"is already in the store with different answers (from {differ.get(r)})"))
+        result.rows_already_stored = int(good["response_id"].isin(same).sum())
+        good = good[~good["response_id"].isin(set(existing["response_id"]))]
+    # resubmissions across files: the same respondent already answered this wave
+    supersede = pd.DataFrame(columns=["new_id", "old_id"])
+    if "respondent_id" in good and good["respondent_id"].notna().any():
+        cand = good.loc[good["respondent_id"].notna(), ["response_id", "respondent_id", "account_id", "wave"]]
+        cand = cand.assign(submitted_at=good["submitted_at"] if "submitted_at" in good else pd.NaT)
+        con.register("resub", cand)
+        prior = con.execute(
+            "SELECT c.response_id AS new_id, r.response_id AS old_id, r.submitted_at AS old_at, "
+            "CAST(c.submitted_at AS TIMESTAMP) AS new_at FROM resub c JOIN responses r "
+            "ON r.respondent_id = c.respondent_id AND r.account_id = c.account_id AND r.wave = c.wave "
+            "AND r.side = ? AND r.response_id <> c.response_id AND r.superseded_by IS NULL", [kind]).df()
+        con.unregister("resub")
+        if len(prior):
+            older_new = prior["new_at"].notna() & prior["old_at"].notna() & (prior["new_at"] < prior["old_at"])
+            stale = prior[older_new].drop_duplicates("new_id").set_index("new_id")["old_id"]
+            mask = pd.Series(df["response_id"].isin(stale.index) & df.index.isin(good.index), index=df.index)
+            problems.add(mask, header_of["respondent_id"], df["respondent_id"],
+                         df.loc[mask, "response_id"].map(
+                             lambda r: f"is older than this respondent's answer already in the store ({stale[r]})"))
+            good = good[~good["response_id"].isin(stale.index)]
+            supersede = prior.loc[~older_new, ["new_id", "old_id"]]
+    # straight-lining: the same answer to every item (flag, keep)
+    vals = good[items]
+    n_ans = vals.notna().sum(axis=1)
+    straight = (n_ans >= min(STRAIGHTLINE_MIN_ITEMS, len(items))) & (vals.nunique(axis=1) == 1)
+    result.flagged_straightlining = int(straight.sum())
+    resp = pd.DataFrame({
+        "response_id": good["response_id"].astype(str),
+        "account_id": good["account_id"].astype(str),
+        "side": kind,
+        "wave": good["wave"].astype(str),
+        "submitted_at": good["submitted_at"] if "submitted_at" in good else pd.NaT,
+        "respondent_id": good.get("respondent_id"),
+        "role": good.get("role"),
+        "team": good.get("team"),
+        "nps": good["nps"].astype("Int64"),
+        "comment": good.get("comment"),
+        "duration_min": good.get("duration_min"),
+        "straightlining": straight.astype(bool),
+        "fingerprint": good["fingerprint"],
+        "superseded_by": None,
+        "source_file": raw.file,
+        "ingested_at": now,
+    })
+    for col in ("respondent_id", "role", "team", "comment"):
+        resp[col] = resp[col].astype("object").where(resp[col].notna(), None) if col in good else None
+    if "duration_min" not in good:
+        resp["duration_min"] = np.nan
+    long = good.melt(id_vars=["response_id", "account_id"], value_vars=items, var_name="item", value_name="value")
+    _insert_responses(con, resp)
+    _insert_answers(con, long[["response_id", "account_id", "item", "value"]])
+    for new_id, old_id in supersede.itertuples(index=False):
+        con.execute("UPDATE responses SET superseded_by = ? WHERE response_id = ?", [new_id, old_id])
+    result.superseded_in_store = len(supersede)
+    result.rows_stored = len(resp)
+
+
+def _blank(s: pd.Series | None) -> pd.Series | bool:
+    if s is None:
+        return True
+    return s.isna()
+
+
+def _insert_responses(con, resp: pd.DataFrame) -> None:
+    if not len(resp):
+        return
+    con.register("resp_new", resp)
+    con.execute(
+        "INSERT INTO responses SELECT response_id, account_id, side, wave, CAST(submitted_at AS TIMESTAMP), "
+        "respondent_id, role, team, nps, comment, duration_min, straightlining, fingerprint, source_file, "
+        "CAST(ingested_at AS TIMESTAMP), CAST(superseded_by AS VARCHAR) FROM resp_new")
+    con.unregister("resp_new")
+
+
+def _insert_answers(con, long: pd.DataFrame) -> None:
+    if not len(long):
+        return
+    con.register("ans_new", long)
+    con.execute("INSERT INTO answers SELECT response_id, account_id, item, value FROM ans_new")
+    con.unregister("ans_new")
+
+
+def _build_accounts(con, raw, resolved, mp, inst, problems: _Problems, result: IngestResult,
+                    *, kind: str, wave: str | None, now: datetime) -> None:
+    df, header_of, seen = _parse_common(raw, resolved, mp, problems, numeric=["annual_value"],
+                                        dates=["contract_start", "renewal_date"])
+    if "status" in df:
+        st = df["status"].map(lambda v: STATUS_VALUES.get(normalise_header(v), v) if isinstance(v, str) else v)
+        df["status"] = st
+    _validate(df, ACCOUNTS_SCHEMA if "status" in df and "annual_value" in df else
+              pa.DataFrameSchema({c: s for c, s in ACCOUNTS_SCHEMA.columns.items() if c in df}),
+              problems, header_of, seen, raw)
+    dup = df["account_id"].notna() & df["account_id"].duplicated(keep="first")
+    problems.add(dup, header_of["account_id"], df["account_id"], "repeats an account id listed on an earlier row")
+    if "contract_start" in df and "renewal_date" in df:
+        order = df["renewal_date"].notna() & df["contract_start"].notna() & (df["renewal_date"] < df["contract_start"])
+        problems.add(order, header_of["renewal_date"], raw.frame[header_of["renewal_date"]], "is before contract_start")
+    good = df.drop(index=problems.bad_rows())
+    cols = ["account_id", "name", "segment", "owner", "contract_start", "renewal_date", "status", "annual_value"]
+    acc = good.reindex(columns=cols).assign(source_file=raw.file, ingested_at=now)
+    for c in ("contract_start", "renewal_date"):
+        acc[c] = pd.to_datetime(acc[c]).dt.date
+    acc["annual_value"] = acc["annual_value"].astype("float64")
+    for c in ("segment", "owner", "status"):
+        acc[c] = acc[c].astype("object").where(acc[c].notna(), None)
+    if len(acc):
+        con.register("acc_new", acc)
+        result.rows_already_stored = con.execute(
+            "SELECT count(*) FROM acc_new n JOIN accounts a USING (account_id) WHERE "
+            "a.name IS NOT DISTINCT FROM n.name AND a.segment IS NOT DISTINCT FROM n.segment AND "
+            "a.owner IS NOT DISTINCT FROM n.owner AND a.contract_start IS NOT DISTINCT FROM n.contract_start AND "
+            "a.renewal_date IS NOT DISTINCT FROM n.renewal_date AND a.status IS NOT DISTINCT FROM n.status AND "
+            "a.annual_value IS NOT DISTINCT FROM n.annual_value").fetchone()[0]
+        con.execute(
+            "INSERT OR REPLACE INTO accounts SELECT account_id, name, segment, owner, contract_start, renewal_date, "
+            "status, annual_value, source_file, CAST(ingested_at AS TIMESTAMP) FROM acc_new")
+        con.unregister("acc_new")
+    result.rows_stored = len(acc) - result.rows_already_stored
+
+
+def _build_touchpoints(con, raw, resolved, mp, inst: Instrument, problems: _Problems, result: IngestResult,
+                       *, kind: str, wave: str | None, now: datetime) -> None:
+    df, header_of, seen = _parse_common(raw, resolved, mp, problems, numeric=["score"],
+                                        dates=["visit_at", "answered_at"], instrument=inst)
+    _validate(df, _touchpoint_schema(inst), problems, header_of, seen, raw)
+    known = _known_accounts(con)
+    problems.add(df["account_id"].notna() & ~df["account_id"].isin(known), header_of["account_id"],
+                 df["account_id"], "is not a known account (ingest the accounts file first, or fix the id)")
+    if "visit_at" in df:
+        problems.add(df["visit_at"].notna() & df["answered_at"].notna() & (df["answered_at"] < df["visit_at"]),
+                     header_of["answered_at"], raw.frame[header_of["answered_at"]], "is before the visit")
+    if "touchpoint_id" not in df:
+        cols = [c for c in ("account_id", "visit_at", "answered_at", "score", "comment") if c in df]
+        df["touchpoint_id"] = "tp-" + _fingerprint(df, cols)
+    dup = df["touchpoint_id"].duplicated(keep="first")
+    if dup.any():
+        ids = df.loc[dup, "touchpoint_id"]
+        first = df.index.to_series()[df["touchpoint_id"].isin(set(ids))].groupby(df["touchpoint_id"]).first()
+        problems.add(dup, header_of.get("touchpoint_id", ""), df.get("touchpoint_id"),
+                     ids.map(lambda t: f"repeats the event on row {raw.row_number(first[t])}"))
+    good = df.drop(index=problems.bad_rows())
+    tp = pd.DataFrame({
+        "touchpoint_id": good["touchpoint_id"].astype(str),
+        "account_id": good["account_id"].astype(str),
+        "visit_at": good["visit_at"] if "visit_at" in good else pd.NaT,
+        "answered_at": good["answered_at"],
+        "score": good["score"].astype("int64"),
+        "comment": good["comment"] if "comment" in good else None,
+    })
+    tp["source_file"] = raw.file
+    tp["ingested_at"] = now
+    if len(tp):
+        con.register("tp_new", tp)
+        result.rows_already_stored = con.execute(
+            "SELECT count(*) FROM tp_new WHERE touchpoint_id IN (SELECT touchpoint_id FROM touchpoints)").fetchone()[0]
+        con.execute(
+            "INSERT INTO touchpoints SELECT touchpoint_id, account_id, CAST(visit_at AS TIMESTAMP), "
+            "CAST(answered_at AS TIMESTAMP), score, comment, source_file, CAST(ingested_at AS TIMESTAMP) "
+            "FROM tp_new WHERE touchpoint_id NOT IN (SELECT touchpoint_id FROM touchpoints)")
+        con.unregister("tp_new")
+    result.rows_stored = len(tp) - result.rows_already_stored

@@ -1,0 +1,182 @@
+"""Privacy: anonymity thresholds, contact scrubbing, escaping and account isolation.
+
+Staff answer anonymously, so no result is shown for a group smaller than the
+minimum group size — not in a table, a plot, the HTML source or embedded data.
+The rule is applied to the *data* (values replaced by NaN and flagged) before
+anything is drawn, so a template cannot leak what it never receives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+MIN_GROUP_SIZE = 5
+MIN_COMMENT_GROUP_SIZE = 10
+
+EMAIL = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"                                          # matti@example.fi
+    r"|[\w.+-]+\s*[(\[]at[)\]]\s*[\w-]+(?:\s*(?:\.|[(\[]dot[)\]])\s*[\w-]+)+"  # matti(at)example.fi
+    r"|[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+",                        # matti at example dot fi
+    re.UNICODE | re.IGNORECASE)
+# Phone-like runs: start with +, 00, 0 or an opening bracket, then digits with
+# spaces, dashes (- –), dots, slashes or brackets between them.  A run with 7 or
+# more digits is masked whole (so two numbers written back to back are both
+# masked); dates such as 01.02.2026 and sums such as "1 200 000 €" are left alone.
+PHONE = re.compile(r"(?<![\w+])(?:\+|00|0|\(\+?\d)[\d\s\-–./()]{4,}\d(?!\w)")
+DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})$|^\d{4}-\d{2}-\d{2}$")
+EMAIL_MASK = "[email removed]"
+PHONE_MASK = "[phone removed]"
+
+
+class IsolationError(RuntimeError):
+    """Data of another account reached a single-account view."""
+
+
+def scrub_contacts(text: object) -> object:
+    """Replace e-mail addresses and phone numbers in free text with a marker.
+
+    Parameters
+    ----------
+    text : str or NA
+        A comment.  Non-strings are returned unchanged.
+
+    Returns
+    -------
+    str
+        The text with ``[email removed]`` / ``[phone removed]`` in place of contacts.
+
+    Examples
+    --------
+    >>> scrub_contacts("Soita 040 123 4567 tai matti@example.fi")
+    'Soita [phone removed] tai [email removed]'
+    """
+    if not isinstance(text, str):
+        return text
+    out = EMAIL.sub(EMAIL_MASK, text)
+
+    def _phone(m: re.Match) -> str:
+        run = m.group(0)
+        if DATE_LIKE.match(run.strip()):
+            return run
+        return PHONE_MASK if sum(ch.isdigit() for ch in run) >= 7 else run
+
+    return PHONE.sub(_phone, out)
+
+
+def scrub_frame(data: pd.DataFrame, *, columns: Sequence[str] = ("comment",)) -> pd.DataFrame:
+    """Copy of ``data`` with contacts scrubbed from the given free-text columns."""
+    out = data.copy()
+    for c in columns:
+        if c in out:
+            out[c] = out[c].map(scrub_contacts)
+    return out
+
+
+def escape_text(text: object) -> str:
+    """HTML-escape free text (``<``, ``>``, ``&``, quotes) so it renders as inert text."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    return html.escape(str(text), quote=True)
+
+
+def suppress_small_groups(
+    data: pd.DataFrame,
+    *,
+    n: str = "n",
+    min_group_size: int = MIN_GROUP_SIZE,
+    columns: Iterable[str] | None = None,
+    only: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Blank every result computed from fewer than ``min_group_size`` answers.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per group result with a count column ``n``.
+    n : str
+        The count column.
+    min_group_size : int
+        Smallest group whose results may be shown (default 5).
+    columns : iterable of str, optional
+        Result columns to blank; default every numeric column except ``n``.
+    only : boolean Series, optional
+        Apply the rule only to these rows (e.g. ``data["side"] == "staff"``).
+
+    Returns
+    -------
+    DataFrame
+        Same rows; blanked values are NaN and ``suppressed`` is True for them.
+        ``n`` itself is kept so a reader sees why ("n = 3, below 5").
+    """
+    out = data.copy()
+    if columns is None:
+        columns = [c for c in out.select_dtypes("number").columns if c != n]
+    small = out[n].fillna(0) < min_group_size
+    if only is not None:
+        small &= only.reindex(out.index, fill_value=False).astype(bool)
+    for c in columns:
+        if c in out:
+            out[c] = out[c].astype("float64") if pd.api.types.is_numeric_dtype(out[c]) else out[c].astype(object)
+            out.loc[small, c] = np.nan
+    out["suppressed"] = small | (out["suppressed"] if "suppressed" in out else False)
+    return out
+
+
+def assert_single_account(data: pd.DataFrame, account_id: str, *, column: str = "account_id") -> pd.DataFrame:
+    """Raise :class:`IsolationError` if ``data`` holds any other account's rows; return it otherwise."""
+    if column in data and len(data):
+        others = set(data[column].dropna().astype(str)) - {str(account_id)}
+        if others:
+            raise IsolationError(f"Rows of {len(others)} other account(s) reached the report for {account_id}.")
+    return data
+
+
+def secondary_suppression(counts: pd.Series, *, min_group_size: int = MIN_GROUP_SIZE) -> set:
+    """Which groups to hide so that no group under ``min_group_size`` can be read or worked out.
+
+    Parameters
+    ----------
+    counts : Series
+        Answers per group (index: the groups) within one total that is shown,
+        e.g. the roles of one account, wave and dimension.  Groups with equal
+        counts are taken in the Series' order.
+    min_group_size : int
+        Smallest group that may be shown.
+
+    Returns
+    -------
+    set
+        The groups to hide: every group with fewer than ``min_group_size``
+        answers and, when these add up to fewer than ``min_group_size``, the
+        smallest shown groups too, until the hidden ones do (or all are
+        hidden) — with two groups, hiding only the small one would let the
+        total minus the other reveal it.
+
+    Notes
+    -----
+    Primary suppression (n < k) followed by secondary, or complementary,
+    suppression, as in statistical disclosure control for tables with shown
+    totals (Hundepool et al. 2012, *Statistical Disclosure Control*, Wiley).
+    The same rule hides client sub-groups
+    (:func:`helpers.report.account.sections.client_groups`) and the roles next to
+    comments (:func:`helpers.report.comments.visible_roles`).
+
+    Examples
+    --------
+    >>> sorted(secondary_suppression(pd.Series({"decision-maker": 2, "user": 8, "other": 9})))
+    ['decision-maker', 'user']
+    """
+    k = int(min_group_size)
+    small = counts < k
+    hidden, hidden_n = set(counts.index[small]), int(counts[small].sum())
+    for group, n in counts[~small].sort_values(kind="mergesort").items():
+        if hidden_n == 0 or hidden_n >= k:
+            break
+        hidden.add(group)
+        hidden_n += int(n)
+    return hidden

@@ -1,0 +1,349 @@
+"""Validation of survey exports: columns matched to fields, values checked, problems collected.
+
+Takes the raw frame of an export (:mod:`helpers.data.readers`) and a mapping
+file; hands on parsed columns and a list of problems per row, which
+:mod:`helpers.data.ingest` turns into quarantine rows.  Ranges and allowed
+values are pandera schemas; dates accept ISO and Finnish forms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from .instrument import Instrument, normalise_header
+from .readers import RawExport, parse_numbers
+
+ACCOUNT_STATUSES = ("active", "renewed", "churned")
+
+# Fields each kind of file can hold; required ones must be present as columns.
+FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "survey": {
+        "required": ("response_id", "account_id", "nps"),
+        "optional": ("side", "wave", "submitted_at", "respondent_id", "role", "team", "comment",
+                     "duration_min", "status", "channel"),
+    },
+    "accounts": {
+        "required": ("account_id", "name"),
+        "optional": ("segment", "owner", "contract_start", "renewal_date", "status", "annual_value"),
+    },
+    "touchpoints": {
+        "required": ("account_id", "answered_at", "score"),
+        "optional": ("touchpoint_id", "visit_at", "comment"),
+    },
+}
+
+# Common header names in survey tools and CRMs (English and Finnish), folded.
+SYNONYMS: dict[str, str] = {
+    **{k: "response_id" for k in ("responseid", "response id", "response_id", "vastaustunnus",
+                                  "vastauksen tunnus", "vastaus id", "id")},
+    **{k: "account_id" for k in ("account", "account id", "account_id", "asiakas", "asiakastunnus",
+                                 "asiakas id", "client id", "customer id")},
+    **{k: "submitted_at" for k in ("submitted_at", "submitted", "recordeddate", "recorded date",
+                                   "completion time", "lähetetty", "vastausaika", "vastattu")},
+    **{k: "respondent_id" for k in ("respondent_id", "respondent", "vastaaja", "vastaajatunnus")},
+    **{k: "role" for k in ("role", "respondent role", "rooli", "vastaajan rooli")},
+    **{k: "team" for k in ("team", "service unit", "unit", "tiimi", "yksikkö", "palveluyksikkö")},
+    **{k: "nps" for k in ("nps", "likelihood to recommend", "suositteluhalukkuus")},
+    **{k: "comment" for k in ("comment", "comments", "kommentti", "avoin palaute", "open comment")},
+    **{k: "duration_min" for k in ("duration_min", "duration (min)", "kesto (min)", "vastauksen kesto (min)")},
+    **{k: "status" for k in ("status", "response type")},
+    **{k: "channel" for k in ("distributionchannel", "distribution channel", "channel")},
+    **{k: "side" for k in ("side", "puoli")},
+    **{k: "wave" for k in ("wave", "kierros", "mittauskierros")},
+    **{k: "name" for k in ("name", "account name", "nimi", "asiakkaan nimi")},
+    **{k: "segment" for k in ("segment", "segmentti", "toimiala")},
+    **{k: "owner" for k in ("owner", "account owner", "vastuuhenkilö", "asiakasvastaava")},
+    **{k: "contract_start" for k in ("contract_start", "contract start", "sopimus alkoi", "sopimuksen alku")},
+    **{k: "renewal_date" for k in ("renewal_date", "renewal date", "uusintapäivä", "sopimuksen uusinta")},
+    **{k: "annual_value" for k in ("annual_value", "annual value", "vuosiarvo", "vuosilaskutus")},
+    **{k: "touchpoint_id" for k in ("touchpoint_id", "event id", "tapahtuma id")},
+    **{k: "visit_at" for k in ("visit_at", "visit", "visit time", "käynti", "käyntiaika")},
+    **{k: "answered_at" for k in ("answered_at", "answered", "answer time", "vastausaika tapahtumaan")},
+    **{k: "score" for k in ("score", "pisteet", "arvosana")},
+}
+
+# Survey-tool metadata that carries no analysis value (or personal data): never stored.
+ALWAYS_IGNORED = {normalise_header(h) for h in (
+    "StartDate", "EndDate", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
+    "RecipientLastName", "RecipientFirstName", "RecipientEmail", "ExternalReference",
+    "LocationLatitude", "LocationLongitude", "UserLanguage", "Q_RecaptchaScore",
+)}
+
+
+class IngestError(ValueError):
+    """The file as a whole cannot be ingested; nothing was written."""
+
+
+# ---------------------------------------------------------------------------
+# Mapping
+# ---------------------------------------------------------------------------
+@dataclass
+class Mapping:
+    """A mapping file: export headers → fields, ignored headers, value recodings."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    ignore: set[str] = field(default_factory=set)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Mapping:
+        if path is None:
+            return cls()
+        p = Path(path)
+        if not p.exists():
+            raise IngestError(f"Mapping file {p} does not exist.")
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise IngestError(f"Mapping file {p} is not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise IngestError(f"Mapping file {p} must be a YAML mapping with 'columns:', 'ignore:', 'values:'.")
+        return cls(
+            columns={normalise_header(k): str(v) for k, v in (raw.get("columns") or {}).items()},
+            ignore={normalise_header(h) for h in (raw.get("ignore") or [])},
+            values={f: {normalise_header(k): str(v) for k, v in (m or {}).items()}
+                    for f, m in (raw.get("values") or {}).items()},
+        )
+
+
+def _group(kind: str) -> str:
+    return "survey" if kind in ("client", "staff") else kind
+
+
+def resolve_columns(raw: RawExport, kind: str, instrument: Instrument, mapping: Mapping) -> dict[str, str]:
+    """Decide which field or item each header holds; raise on unknown or missing columns.
+
+    Returns
+    -------
+    dict
+        header → field name or item id (ignored headers are left out).
+    """
+    group = _group(kind)
+    allowed = set(FIELDS[group]["required"]) | set(FIELDS[group]["optional"])
+    items = set(instrument.item_ids) if group == "survey" else set()
+    lookup = instrument.header_lookup() if group == "survey" else {}
+    resolved: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in raw.frame.columns:
+        folded = normalise_header(header)
+        alt = normalise_header(raw.alt_headers.get(header, ""))
+        if folded in mapping.ignore or alt in mapping.ignore:
+            continue
+        target = mapping.columns.get(folded) or (mapping.columns.get(alt) if alt else None)
+        if target is None:
+            target = lookup.get(folded) or (lookup.get(alt) if alt else None)
+        if target is None:
+            target = SYNONYMS.get(folded) or SYNONYMS.get(folded.replace(" ", "_"))
+        if target is None and folded in ALWAYS_IGNORED:
+            continue
+        if target is None or (target not in allowed and target not in items):
+            if target is not None and target not in allowed | items:
+                raise IngestError(
+                    f"{raw.file}: the mapping sends column '{header}' to '{target}', which is neither a "
+                    f"{kind} field ({', '.join(sorted(allowed))}) nor an instrument item."
+                )
+            unknown.append(header)
+            continue
+        resolved[header] = target
+    if unknown:
+        raise IngestError(
+            f"{raw.file}: unexpected column(s) {', '.join(repr(u) for u in unknown)}. Map each to a field or "
+            "instrument item in a mapping file (columns: {header: field}), or list it under 'ignore:'."
+        )
+    targets = list(resolved.values())
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        heads = [h for h, t in resolved.items() if t in twice]
+        raise IngestError(f"{raw.file}: columns {heads} all map to {twice}; each field may come from one column.")
+    missing = [f for f in FIELDS[group]["required"] if f not in targets]
+    missing += [i for i in instrument.item_ids if group == "survey" and i not in targets]
+    if missing:
+        raise IngestError(
+            f"{raw.file}: missing required column(s) {', '.join(missing)}. Add them to the export, or map "
+            "the headers that hold them in a mapping file."
+        )
+    return resolved
+
+
+# ---------------------------------------------------------------------------
+# Cell parsing
+# ---------------------------------------------------------------------------
+class _Problems:
+    """Collects (row index, column header, value, reason) for quarantine."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, column: str, values: pd.Series | None, reason: str | pd.Series) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        idx = mask.index[mask.to_numpy()]
+        vals = values.loc[idx].astype("object") if values is not None else pd.Series(None, index=idx, dtype=object)
+        rs = reason.loc[idx].to_numpy() if isinstance(reason, pd.Series) else reason
+        self.parts.append(pd.DataFrame({"idx": idx, "column": column, "value": vals.to_numpy(), "reason": rs}))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["idx", "column", "value", "reason"])
+        return pd.concat(self.parts, ignore_index=True)
+
+    def bad_rows(self) -> pd.Index:
+        f = self.frame()
+        return pd.Index(f["idx"].unique())
+
+
+_FI_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}")
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO, Finnish and Excel-serial dates to naive UTC timestamps.
+
+    Accepts ``2026-03-14 10:22``, ISO with offsets (``2026-03-28T10:00:00+02:00``;
+    mixed offsets across daylight-saving changes are converted to UTC), Finnish
+    ``14.3.2026 10.22`` / ``14.3.2026 10:22`` / ``14.3.2026``, and Excel serial
+    day numbers (``46000.5``; days since 1899-12-30).
+
+    Returns
+    -------
+    (timestamps, bad) : naive datetimes (UTC where the text had an offset) and a
+    mask of cells that had text but no valid date.
+    """
+    s = values.astype("object")
+    present = s.notna()
+    txt = s[present].astype(str).str.strip()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    iso = pd.to_datetime(txt, format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
+    out[present] = iso.astype("datetime64[ns]")
+    rest = present & out.isna()
+    if rest.any():
+        t = s[rest].astype(str).str.strip()
+        serial = t.str.fullmatch(r"\d{5}(?:\.\d+)?")
+        if serial.any():
+            days = pd.to_numeric(t[serial]).where(lambda d: d.between(20_000, 80_000))
+            out.loc[days.index] = pd.to_datetime(days, unit="D", origin="1899-12-30").astype("datetime64[ns]")
+        fi = t.str.match(_FI_DATE)
+        t = t.str.replace(r"(\d{1,2})\.(\d{2})(?:\.(\d{2}))?$", lambda m: f"{m.group(1)}:{m.group(2)}"
+                          + (f":{m.group(3)}" if m.group(3) else ""), regex=True)
+        for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
+            still = out[rest].isna() & fi
+            if not still.any():
+                break
+            parsed = pd.to_datetime(t[still], format=fmt, errors="coerce")
+            out.loc[parsed.index] = out.loc[parsed.index].fillna(parsed)
+    bad = present & out.isna()
+    return out, bad
+
+
+def _recode(series: pd.Series, table: dict[str, str] | None) -> pd.Series:
+    if not table:
+        return series
+    folded = series.map(lambda v: normalise_header(v) if isinstance(v, str) else v)
+    return folded.map(table).where(folded.isin(table.keys()), series)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("object").where(series.notna(), None)
+
+
+# ---------------------------------------------------------------------------
+# pandera schemas (ranges, allowed values, required cells)
+# ---------------------------------------------------------------------------
+def _survey_schema(instrument: Instrument) -> pa.DataFrameSchema:
+    lo, hi = instrument.scale_min, instrument.scale_max
+    whole = pa.Check(lambda s: (s % 1) == 0, element_wise=False, ignore_na=True,
+                     error=f"is not a whole point of the {lo}–{hi} scale")
+    cols = {
+        "response_id": pa.Column(object, nullable=False, checks=pa.Check.str_length(1, 200), coerce=False),
+        "account_id": pa.Column(object, nullable=False),
+        "nps": pa.Column(float, nullable=True, checks=[
+            pa.Check.in_range(instrument.nps_min, instrument.nps_max,
+                              error=f"is outside the {instrument.nps_min}–{instrument.nps_max} NPS scale"),
+            pa.Check(lambda s: (s % 1) == 0, ignore_na=True, error="is not a whole NPS point")]),
+    }
+    for item in instrument.item_ids:
+        cols[item] = pa.Column(float, nullable=True, checks=[
+            pa.Check.in_range(lo, hi, error=f"is outside the {lo}–{hi} scale"), whole])
+    return pa.DataFrameSchema(cols, strict=False)
+
+
+ACCOUNTS_SCHEMA = pa.DataFrameSchema({
+    "account_id": pa.Column(object, nullable=False),
+    "name": pa.Column(object, nullable=False),
+    "status": pa.Column(object, nullable=True, checks=pa.Check.isin(ACCOUNT_STATUSES,
+                        error="is not a status (active, renewed, churned)")),
+    "annual_value": pa.Column(float, nullable=True, checks=pa.Check.ge(0, error="is negative")),
+}, strict=False)
+
+
+def _touchpoint_schema(instrument: Instrument) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "account_id": pa.Column(object, nullable=False),
+        "answered_at": pa.Column("datetime64[ns]", nullable=False),
+        "score": pa.Column(float, nullable=False, checks=[
+            pa.Check.in_range(instrument.nps_min, instrument.nps_max,
+                              error=f"is outside the {instrument.nps_min}–{instrument.nps_max} NPS scale"),
+            pa.Check(lambda s: (s % 1) == 0, ignore_na=True, error="is not a whole NPS point")]),
+    }, strict=False)
+
+
+def _validate(df: pd.DataFrame, schema: pa.DataFrameSchema, problems: _Problems,
+              header_of: dict[str, str], already: set[tuple[Any, str]], raw: RawExport) -> None:
+    """Run a pandera schema lazily and record each failing cell as a problem."""
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna()]
+        for (col, check), grp in fc.groupby(["column", "check"], sort=False):
+            idx = pd.Index(grp["index"].astype(int).unique())
+            if check in ("not_nullable",) or str(check).startswith("not_nullable"):
+                reason = "is required but empty"
+            else:
+                reason = str(check)
+            keep = [i for i in idx if (i, col) not in already]
+            if not keep:
+                continue
+            mask = pd.Series(False, index=df.index)
+            mask.loc[keep] = True
+            shown = raw.frame[header_of[col]] if col in header_of else df[col]
+            problems.add(mask, header_of.get(col, col), shown, reason)
+
+
+# ---------------------------------------------------------------------------
+# Building the parsed frames
+# ---------------------------------------------------------------------------
+def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, problems: _Problems,
+                  *, numeric: Sequence[str], dates: Sequence[str], instrument: Instrument | None = None
+                  ) -> tuple[pd.DataFrame, dict[str, str], set]:
+    frame = raw.frame.rename(columns=resolved)[list(resolved.values())]
+    header_of = {v: k for k, v in resolved.items()}
+    out = pd.DataFrame(index=frame.index)
+    seen: set[tuple[Any, str]] = set()
+    for col in frame.columns:
+        s = _recode(frame[col], mapping.values.get(col))
+        if col in numeric:
+            if instrument is not None:
+                codes = {u for u in pd.unique(s.dropna()) if instrument.is_dont_know(u)}
+                if codes:
+                    s = s.where(~s.isin(codes), None)
+            nums, bad = parse_numbers(s)
+            problems.add(bad, header_of[col], frame[col], "is not a number")
+            seen |= {(i, col) for i in bad.index[bad.to_numpy()]}
+            out[col] = nums
+        elif col in dates:
+            ts, bad = parse_dates(s)
+            problems.add(bad, header_of[col], frame[col], "is not a date (use 2026-03-14 or 14.3.2026)")
+            seen |= {(i, col) for i in bad.index[bad.to_numpy()]}
+            out[col] = ts
+        else:
+            out[col] = _text(s)
+    return out, header_of, seen

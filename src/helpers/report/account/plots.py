@@ -1,0 +1,460 @@
+"""Charts of the account report: flame (radar) chart, dot plot, gap chart, trend.
+
+Each takes a section frame of :mod:`helpers.report.account` (team results
+below the anonymity threshold already blank), draws on ``ax`` and returns it;
+labels come from the frame's instrument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from helpers.data.instrument import LANGUAGES, Instrument, instrument_of, load_instrument
+from helpers.data.privacy import MIN_GROUP_SIZE
+from helpers.stats.gaps import BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, SIDE_TEXT
+
+SIDE_COLORS = {"client": "#d9480f", "staff": "#1864ab"}
+LABEL_COLORS = {BLIND_SPOT: "#c92a2a", HIDDEN_STRENGTH: "#2b8a3e"}
+NEUTRAL = "#868e96"
+
+TEXT = {
+    "en": {
+        "flame_title": "How the client and the team see the partnership",
+        "dot_title": "Dimension means with 95% CI",
+        "gap_title": "Perception gap per dimension (client − team)",
+        "gap_axis": "client − team (scale points)",
+        "trend_title": "Dimension means over waves ({side})",
+        "nps_title": "Client NPS over waves (95% CI)",
+        "hidden": "{side} view not shown: fewer than {k} answers (n = {n}).",
+        "hidden_some": "{side}: {dims} not shown (fewer than {k} answers).",
+        "hidden_bar": "hidden",
+        "no_test": "too few answers",
+        "score_axis": "mean score ({lo}–{hi})",
+        "legend": "{side} (n = {n})",
+    },
+    "fi": {
+        "flame_title": "Miten asiakas ja tiimi näkevät kumppanuuden",
+        "dot_title": "Ulottuvuuksien keskiarvot ja 95 %:n luottamusvälit",
+        "gap_title": "Näkemysero ulottuvuuksittain (asiakas − tiimi)",
+        "gap_axis": "asiakas − tiimi (asteikon pisteinä)",
+        "trend_title": "Keskiarvot kyselykierroksittain ({side})",
+        "nps_title": "Asiakkaiden NPS kierroksittain (95 %:n luottamusväli)",
+        "hidden": "{side}: näkemystä ei näytetä, alle {k} vastausta (n = {n}).",
+        "hidden_some": "{side}: {dims} ei näytetä (alle {k} vastausta).",
+        "hidden_bar": "piilotettu",
+        "no_test": "liian vähän vastauksia",
+        "score_axis": "keskiarvo ({lo}–{hi})",
+        "legend": "{side} (n = {n})",
+    },
+}
+
+
+def _lang(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
+    return language
+
+
+def _hidden(data: pd.DataFrame) -> pd.Series:
+    """True for the rows flagged ``suppressed`` (False everywhere when there is no such column)."""
+    if "suppressed" not in data:
+        return pd.Series(False, index=data.index)
+    return data["suppressed"].fillna(False).astype(bool)
+
+
+def _blank_hidden(data: pd.DataFrame, columns: str | list[str]) -> pd.DataFrame:
+    """``data`` with ``columns`` set to NaN in the suppressed rows, so a hidden value is never drawn."""
+    hidden = _hidden(data)
+    if not hidden.any():
+        return data
+    out = data.copy()
+    out.loc[hidden, columns] = np.nan
+    return out
+
+
+def _side_rows(summary: pd.DataFrame, side: str, dims: list[str], value: str) -> pd.DataFrame:
+    """The rows of one side in instrument order, one per dimension (missing → NaN)."""
+    rows = summary[summary["side"] == side].drop_duplicates("dimension").set_index("dimension")
+    return _blank_hidden(rows.reindex(dims), value)
+
+
+def _prepare(summary: pd.DataFrame, name: str, language: str, instrument: str | Instrument | None
+                ) -> tuple[str, Instrument, list[str], dict[str, str]]:
+    """Check that ``summary`` holds one account and wave; return the language, instrument, its dimensions and labels."""
+    language = _lang(language)
+    for col in ("account_id", "wave"):
+        if col in summary and summary[col].nunique() > 1:
+            raise ValueError(f"{name} draws one account and wave; the data have several {col} values "
+                             f"({sorted(summary[col].astype(str).unique())[:5]}…). Filter first.")
+    inst = load_instrument(instrument) if instrument is not None else instrument_of(summary)
+    return language, inst, inst.dimension_ids, inst.labels(language)
+
+
+def _absent_notes(summary: pd.DataFrame, dims: list[str], value: str, language: str, min_group_size: int,
+                  labels: dict[str, str]) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Rows per side in instrument order, and a note for every side or dimension not drawn."""
+    t = TEXT[language]
+    per_side, notes = {}, []
+    for side in ("client", "staff"):
+        rows = _side_rows(summary, side, dims, value)
+        per_side[side] = rows
+        n = _side_n(rows)
+        missing = [d for d in dims if pd.isna(rows.loc[d, value])]
+        if len(missing) == len(dims):
+            notes.append(t["hidden"].format(side=SIDE_TEXT[language][side], k=min_group_size, n=n))
+        elif missing:
+            notes.append(t["hidden_some"].format(side=SIDE_TEXT[language][side],
+                                                 dims=", ".join(labels[d] for d in missing), k=min_group_size))
+    return per_side, notes
+
+
+def _side_n(rows: pd.DataFrame, n: str = "n") -> int:
+    """The largest count in column ``n`` (0 when there is none)."""
+    return int(rows[n].max()) if n in rows and rows[n].notna().any() else 0
+
+
+def flame_chart(
+    summary: pd.DataFrame,
+    *,
+    language: str = "en",
+    ax: Axes | None = None,
+    value: str = "mean",
+    min_group_size: int = MIN_GROUP_SIZE,
+    instrument: str | Instrument | None = None,
+) -> Axes:
+    """Radar ("flame") chart of the client's and the team's dimension means.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One account and wave: side, dimension, ``value`` (mean), n and
+        optionally suppressed — e.g. :func:`helpers.report.account.sections.view_360` or
+        ``scores.summarise(..., by=["side", "dimension"])`` after
+        :func:`helpers.data.privacy.suppress_small_groups`.
+    language : {"en", "fi"}
+        Language of labels and notes.
+    ax : polar Axes, optional
+        Where to draw; a new polar figure when None.
+    value : str
+        Column to draw.
+    min_group_size : int
+        Only used in the note that explains a hidden side.
+    instrument : path or Instrument, optional
+        Dimension order, labels and scale (default: the instrument that made
+        ``summary``, see :func:`helpers.data.instrument.instrument_of`, else the
+        one in use).
+
+    Returns
+    -------
+    Axes
+        One closed line per drawn side (``ax.lines``), dimension labels as
+        x tick labels, a note (``ax.texts``) for every side not drawn.  The
+        axes' gid is ``"flame-chart"``.
+
+    Notes
+    -----
+    A side whose values are all NaN or suppressed is not drawn at all — a
+    hidden team view is absent, not zero.  The radial axis spans the scale.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"side": "client", "dimension": load_instrument().dimension_ids,
+    ...                   "mean": [3.5, 3.1, 4.2, 3.6, 3.9], "n": 12})
+    >>> ax = flame_chart(s)
+    >>> len(ax.lines), len(ax.texts)
+    (1, 1)
+    >>> plt.close(ax.figure)
+    """
+    language, inst, dims, labels = _prepare(summary, "flame_chart", language, instrument)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 6.0), subplot_kw={"projection": "polar"})
+    elif ax.name != "polar":
+        raise ValueError("flame_chart needs a polar Axes: plt.subplots(subplot_kw={'projection': 'polar'}).")
+    angles = np.linspace(0, 2 * np.pi, len(dims), endpoint=False)
+    closed = np.append(angles, angles[0])
+    per_side, notes = _absent_notes(summary, dims, value, language, min_group_size, labels)
+    for side, rows in per_side.items():
+        vals = rows[value].to_numpy(dtype=float)
+        if np.isnan(vals).all():
+            continue
+        y = np.append(vals, vals[0])
+        name = TEXT[language]["legend"].format(side=SIDE_TEXT[language][side], n=_side_n(rows))
+        ax.plot(closed, y, color=SIDE_COLORS[side], linewidth=2, marker="o", label=name)
+        ok = ~np.isnan(y)
+        ax.fill(closed[ok], y[ok], color=SIDE_COLORS[side], alpha=0.15)
+    ax.set_theta_offset(np.pi / 2)
+    ax.set_theta_direction(-1)
+    ax.set_xticks(angles)
+    ax.set_xticklabels([labels[d] for d in dims])
+    ax.set_ylim(inst.scale_min, inst.scale_max)
+    ax.set_yticks(range(inst.scale_min, inst.scale_max + 1))
+    ax.set_title(TEXT[language]["flame_title"], pad=24)
+    if ax.lines:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, frameon=False)
+    for i, note in enumerate(notes):
+        ax.text(0.5, -0.16 - 0.06 * i, note, transform=ax.transAxes, ha="center", va="top", fontsize=9,
+                style="italic")
+    ax.set_gid("flame-chart")
+    return ax
+
+
+def dot_plot(
+    summary: pd.DataFrame,
+    *,
+    language: str = "en",
+    ax: Axes | None = None,
+    value: str = "mean",
+    min_group_size: int = MIN_GROUP_SIZE,
+    instrument: str | Instrument | None = None,
+) -> Axes:
+    """Dimension means with confidence intervals, client and team side by side.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One account and wave: side, dimension, mean, ci_low, ci_high, n
+        (+ suppressed), as for :func:`flame_chart`.
+    language : {"en", "fi"}
+    ax : Axes, optional
+    value : str
+        The point estimate column.
+    min_group_size : int
+        Only used in the note for hidden results.
+    instrument : path or Instrument, optional
+
+    Returns
+    -------
+    Axes
+        One errorbar container per drawn side (``ax.containers``), dimension
+        labels on the y axis (instrument order, top to bottom), notes in
+        ``ax.texts`` for hidden results.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"side": ["client", "staff"], "dimension": "care", "mean": [3.4, 4.1],
+    ...                   "ci_low": [3.1, 3.8], "ci_high": [3.7, 4.4], "n": [12, 8]})
+    >>> ax = dot_plot(s)
+    >>> len(ax.containers)
+    2
+    >>> plt.close(ax.figure)
+    """
+    language, inst, dims, labels = _prepare(summary, "dot_plot", language, instrument)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 0.6 * len(dims) + 1.6))
+    per_side, notes = _absent_notes(summary, dims, value, language, min_group_size, labels)
+    y = np.arange(len(dims))[::-1].astype(float)
+    offset = {"client": 0.15, "staff": -0.15}
+    for side, rows in per_side.items():
+        vals = rows[value].to_numpy(dtype=float)
+        if np.isnan(vals).all():
+            continue
+        lo = rows["ci_low"].to_numpy(dtype=float) if "ci_low" in rows else np.full(len(dims), np.nan)
+        hi = rows["ci_high"].to_numpy(dtype=float) if "ci_high" in rows else np.full(len(dims), np.nan)
+        err = np.vstack([np.nan_to_num(vals - lo), np.nan_to_num(hi - vals)])
+        name = TEXT[language]["legend"].format(side=SIDE_TEXT[language][side], n=_side_n(rows))
+        ax.errorbar(vals, y + offset[side], xerr=err, fmt="o", color=SIDE_COLORS[side], capsize=3, label=name)
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels[d] for d in dims])
+    ax.set_xlim(inst.scale_min, inst.scale_max)
+    ax.set_xlabel(TEXT[language]["score_axis"].format(lo=inst.scale_min, hi=inst.scale_max))
+    ax.set_title(TEXT[language]["dot_title"])
+    ax.grid(axis="x", alpha=0.3)
+    if ax.containers:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    for i, note in enumerate(notes):
+        ax.text(0.0, -0.18 - 0.07 * i, note, transform=ax.transAxes, ha="left", va="top", fontsize=9,
+                style="italic")
+    return ax
+
+
+def gap_plot(
+    gaps: pd.DataFrame,
+    *,
+    language: str = "en",
+    ax: Axes | None = None,
+    min_group_size: int = MIN_GROUP_SIZE,
+    instrument: str | Instrument | None = None,
+) -> Axes:
+    """Perception gap (client − team) per dimension with its Welch CI, coloured by label.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        One account and wave from :func:`helpers.stats.gaps.perception_gaps`:
+        dimension, gap, ci_low, ci_high, label, evidence, suppressed (+ n_staff).
+    language : {"en", "fi"}
+    ax : Axes, optional
+    min_group_size : int
+        Only used in the note for a hidden team view.
+    instrument : path or Instrument, optional
+
+    Returns
+    -------
+    Axes
+        One bar per dimension with a gap (``ax.patches``), red for a blind
+        spot, green for a hidden strength, grey otherwise; a vertical line at
+        0; dimensions without a shown gap carry a text ("hidden", "too few
+        answers") instead of a bar, and a note below says why team results
+        are hidden.
+
+    Notes
+    -----
+    Negative = the team rates itself higher than the client (blind spot side);
+    positive = the client rates the team higher (hidden strength side).  Bars
+    whose evidence is not ``clear`` are drawn lighter.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"dimension": ["care", "dare"], "gap": [-0.8, 0.1], "ci_low": [-1.2, -0.3],
+    ...                   "ci_high": [-0.4, 0.5], "label": ["blind spot", "aligned weak"],
+    ...                   "evidence": ["clear", "unclear"], "suppressed": False})
+    >>> ax = gap_plot(g)
+    >>> len(ax.patches)
+    2
+    >>> plt.close(ax.figure)
+    """
+    language, inst, dims, labels = _prepare(gaps, "gap_plot", language, instrument)
+    t = TEXT[language]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 0.6 * len(dims) + 1.6))
+    rows = _blank_hidden(gaps.drop_duplicates("dimension").set_index("dimension").reindex(dims),
+                         ["gap", "ci_low", "ci_high"])
+    y = np.arange(len(dims))[::-1].astype(float)
+    span = inst.scale_max - inst.scale_min
+    for yi, d in zip(y, dims):
+        r = rows.loc[d]
+        if pd.isna(r["gap"]):
+            hidden = bool(r.get("suppressed", False)) if pd.notna(r.get("suppressed", np.nan)) else False
+            ax.text(0, yi, t["hidden_bar"] if hidden else t["no_test"], ha="center", va="center", fontsize=9,
+                    style="italic", color=NEUTRAL, bbox={"facecolor": "white", "edgecolor": "none"})
+            continue
+        label = r.get("label")
+        color = LABEL_COLORS.get(label, NEUTRAL) if isinstance(label, str) else NEUTRAL
+        alpha = 0.9 if r.get("evidence") == "clear" else 0.45
+        lo = r["gap"] - r["ci_low"] if pd.notna(r["ci_low"]) else 0
+        hi = r["ci_high"] - r["gap"] if pd.notna(r["ci_high"]) else 0
+        ax.barh(yi, r["gap"], height=0.55, color=color, alpha=alpha, xerr=[[lo], [hi]],
+                error_kw={"ecolor": "#343a40", "capsize": 3})
+        if isinstance(label, str):
+            ax.text(1.01, yi, LABEL_TEXT[language].get(label, label), transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=9, color=color)
+    ax.axvline(0, color="#343a40", linewidth=1, zorder=0)
+    ax.set_ylim(-0.6, len(dims) - 0.4)
+    if _hidden(rows).any():
+        ax.text(0.0, -0.2, t["hidden"].format(side=SIDE_TEXT[language]["staff"], k=min_group_size,
+                                              n=_side_n(rows, "n_staff")),
+                transform=ax.transAxes, ha="left", va="top", fontsize=9, style="italic")
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels[d] for d in dims])
+    reach = np.nanmax(np.abs(rows[["ci_low", "ci_high", "gap"]].to_numpy(dtype=float))) if \
+        rows[["ci_low", "ci_high", "gap"]].notna().any().any() else 0.5
+    lim = min(max(1.0, reach * 1.15), span)
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel(t["gap_axis"])
+    ax.set_title(t["gap_title"])
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def trend_plot(
+    trend: pd.DataFrame,
+    *,
+    nps: pd.DataFrame | None = None,
+    language: str = "en",
+    side: str = "client",
+    axes: Sequence[Axes] | None = None,
+    instrument: str | Instrument | None = None,
+) -> Figure:
+    """Dimension means over waves and, optionally, NPS with its CI over waves.
+
+    Parameters
+    ----------
+    trend : DataFrame
+        wave, side, dimension, mean (+ suppressed), one account; e.g.
+        ``account_report.trend_section(...)["dimensions"]``.
+    nps : DataFrame, optional
+        wave, nps, ci_low, ci_high (+ side, suppressed; only client rows are
+        drawn: the panel is the client NPS whichever ``side`` the dimension
+        panel shows), as from :func:`helpers.stats.scores.nps` by wave.
+    language : {"en", "fi"}
+    side : {"client", "staff"}
+        Whose dimension means to draw.
+    axes : sequence of Axes, optional
+        One Axes (dimensions only) or two (dimensions, NPS).
+    instrument : path or Instrument, optional
+
+    Returns
+    -------
+    Figure
+        The first Axes has one line per dimension (labels from the
+        instrument); the second, when ``nps`` is given, one NPS line with an
+        error bar per wave.  Waves are categories, ordered as
+        :func:`helpers.data.store.sort_waves` orders labels (``W9`` before ``W10``).
+
+    Examples
+    --------
+    >>> tr = pd.DataFrame({"wave": ["2026Q2", "2026Q3"], "side": "client", "dimension": "care",
+    ...                    "mean": [3.5, 3.8]})
+    >>> fig = trend_plot(tr)
+    >>> len(fig.axes[0].lines)
+    1
+    >>> plt.close(fig)
+    """
+    from helpers.data.store import sort_waves
+
+    language = _lang(language)
+    inst = load_instrument(instrument) if instrument is not None else instrument_of(trend)
+    labels = inst.labels(language)
+    t = TEXT[language]
+    npanels = 2 if nps is not None else 1
+    if axes is None:
+        fig, axs = plt.subplots(1, npanels, figsize=(5.5 * npanels + 1, 4.2), squeeze=False)
+        axs = list(axs[0])
+    else:
+        axs = [axes] if isinstance(axes, Axes) else list(np.ravel(np.asarray(axes, dtype=object)))
+        if len(axs) < npanels:
+            raise ValueError(f"trend_plot needs {npanels} axes here, got {len(axs)}.")
+        fig = axs[0].figure
+    d = _blank_hidden(trend[trend["side"] == side] if "side" in trend else trend, "mean")
+    wave_order = sort_waves(set(trend["wave"].astype(str)) | (set(nps["wave"].astype(str)) if nps is not None
+                                                              else set()))
+    x = {w: i for i, w in enumerate(wave_order)}
+    ax = axs[0]
+    for dim in inst.dimension_ids:
+        s = d[d["dimension"] == dim].assign(wave=lambda f: f["wave"].astype(str)).set_index("wave")
+        s = s.reindex(wave_order)
+        if s["mean"].notna().any():
+            ax.plot([x[w] for w in wave_order], s["mean"].to_numpy(dtype=float), marker="o", label=labels[dim])
+    ax.set_xticks(range(len(wave_order)))
+    ax.set_xticklabels(wave_order)
+    ax.set_ylim(inst.scale_min, inst.scale_max)
+    ax.set_ylabel(t["score_axis"].format(lo=inst.scale_min, hi=inst.scale_max))
+    ax.set_title(t["trend_title"].format(side=SIDE_TEXT[language][side].lower()))
+    ax.grid(axis="y", alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=8, frameon=False, loc="lower left", ncol=2)
+    if nps is not None:
+        ax2 = axs[1]
+        n = nps[nps["side"] == "client"] if "side" in nps else nps
+        n = _blank_hidden(n.assign(wave=n["wave"].astype(str)).set_index("wave").reindex(wave_order),
+                          ["nps", "ci_low", "ci_high"])
+        xs = np.arange(len(wave_order))
+        v = n["nps"].to_numpy(dtype=float)
+        err = np.vstack([np.nan_to_num(v - n["ci_low"].to_numpy(dtype=float)),
+                         np.nan_to_num(n["ci_high"].to_numpy(dtype=float) - v)])
+        ax2.errorbar(xs, v, yerr=err, fmt="o-", color=SIDE_COLORS["client"], capsize=3)
+        ax2.axhline(0, color="#343a40", linewidth=0.8)
+        ax2.set_xticks(xs)
+        ax2.set_xticklabels(wave_order)
+        ax2.set_ylim(-100, 100)
+        ax2.set_ylabel("NPS")
+        ax2.set_title(t["nps_title"])
+        ax2.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,155 @@
+"""Words of the account report, in English and Finnish: sentences, notes and table headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.report import comments as cm
+
+_md = cm.markdown_escape
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "## {name} ({account_id}) · {wave}",
+        "nps_sentence": "Client NPS is {nps} (95% CI {lo} to {hi}, n = {n}){change}{gap}{few}.",
+        "no_client": "No client answered in {wave}{gap}.",
+        "first_wave": ", the first survey wave for this account",
+        "up": ", up {x} points from {prev_nps} in {prev} (n = {prev_n}; 95% CI of the change {lo} to {hi})",
+        "down": ", down {x} points from {prev_nps} in {prev} (n = {prev_n}; 95% CI of the change {lo} to {hi})",
+        "no_change": ", no clear change from {prev_nps} in {prev} (n = {prev_n}; change {x}, 95% CI {lo} to {hi})",
+        "gap_hidden": "; the team's view is hidden (fewer than {k} team answers)",
+        "gap_blind": "; the clearest blind spot is {dim}: the team rates itself {x} points higher than the client",
+        "gap_hidden_strength": "; the client rates {dim} {x} points higher than the team does (a hidden strength)",
+        "gap_few": "; too few client answers to read perception gaps",
+        "gap_none": "; no clear gap between the client's and the team's view",
+        "few": " (only {n} client answers, so read the numbers as indications)",
+        "facts": "- Answers: {n_client} client, {n_staff} team\n- Client NPS: {nps} (95% CI {lo} to {hi})",
+        "note_staff_none": "No team member answered in {wave}: the report shows the client's view only.",
+        "note_staff_hidden": "Team results are hidden: {n} team members answered, fewer than {k} "
+                             "(anonymity threshold).",
+        "note_staff_dims": "Team results for {dims} are hidden (fewer than {k} answers).",
+        "note_client_few": "Only {n} clients answered: read client numbers as indications, and gaps are not "
+                           "labelled.",
+        "note_client_none": "No client answered in {wave}.",
+        "note_groups": "Client groups with fewer than {k} answers are hidden (and, where needed, one more group, "
+                       "so a hidden group cannot be worked out from the total).",
+        "note_team_comments": "Team comments are not shown: {n} team members answered, fewer than {k}.",
+        "note_roles": "A client's role is shown as “–” next to their comment and score when fewer than {k} "
+                      "clients answered in that role (and, where needed, in one more role), so no score can be "
+                      "tied to a small group.",
+        "note_rwg": "Agreement r_wg is shown only for groups of at least {k} answers; below about {m} answers "
+                    "({groups}) it is unstable, so read it as a rough indication.",
+        "note_benchmark": "No benchmark for {measures}: fewer than {k} other accounts with at least {k} client "
+                          "answers.",
+        "note_quartiles": "The portfolio median and middle half are shown only when at least {m} other accounts "
+                          "compare (here {n}), and rounded, so that no single account's value can be read from "
+                          "them.",
+        "empty": "None in {wave}.",
+        "focus": "**Focus areas**",
+        "strengths": "**Strengths to build on**",
+        "no_focus": "No client scores in this wave, so no focus areas can be named.",
+        "too_few_rank": "Too few answers to rank the dimensions: {n} clients answered, fewer than {k}, so no "
+                        "focus areas or strengths are named.",
+        "none_stand_out": "No dimension stands out: every client mean is within {mg} points of the account's "
+                          "median dimension ({med}) and no gap between the client's and the team's view is clear.",
+        "r_blind": "Blind spot: the team rates itself {x} points higher than the client (clear).",
+        "r_low": "Client mean {m} (n = {n}), {d} points below the account's median dimension ({med}).",
+        "r_low_tentative": "Client mean {m} (n = {n}), {d} points below the account's median dimension ({med}); "
+                           "the team may rate itself higher ({x} points), not confirmed.",
+        "r_hidden": "Hidden strength: the client rates this {x} points higher than the team does (clear).",
+        "r_high": "Client mean {m} (n = {n}), {d} points above the account's median dimension ({med}).",
+        "tied": " Tied with {dims}.",
+        "alt_flame": "flame chart: the client's and the team's mean on each dimension",
+        "alt_dots": "dot plot: dimension means with 95% confidence intervals, client and team",
+        "alt_gaps": "gap chart: client minus team on each dimension with 95% confidence intervals",
+        "alt_trend": "trend chart: dimension means and client NPS over the survey waves",
+        "nps": "NPS",
+    },
+    "fi": {
+        "title": "## {name} ({account_id}) · {wave}",
+        "nps_sentence": "Asiakkaiden NPS on {nps} (95 %:n luottamusväli {lo}…{hi}, n = {n}){change}{gap}{few}.",
+        "no_client": "Kierroksella {wave} ei ole asiakasvastauksia{gap}.",
+        "first_wave": ", ensimmäinen kyselykierros tälle asiakkaalle",
+        "up": ", nousua {x} pistettä kierroksen {prev} lukemasta {prev_nps} (n = {prev_n}; muutoksen 95 %:n "
+              "luottamusväli {lo}…{hi})",
+        "down": ", laskua {x} pistettä kierroksen {prev} lukemasta {prev_nps} (n = {prev_n}; muutoksen 95 %:n "
+                "luottamusväli {lo}…{hi})",
+        "no_change": ", ei selvää muutosta kierroksen {prev} lukemasta {prev_nps} (n = {prev_n}; muutos {x}, "
+                     "95 %:n luottamusväli {lo}…{hi})",
+        "gap_hidden": "; tiimin näkemys on piilotettu (alle {k} tiimin vastausta)",
+        "gap_blind": "; selvin sokea piste on {dim}: tiimi arvioi itsensä {x} pistettä korkeammalle kuin asiakas",
+        "gap_hidden_strength": "; asiakas arvioi ulottuvuuden {dim} {x} pistettä korkeammalle kuin tiimi "
+                               "(piilevä vahvuus)",
+        "gap_few": "; asiakasvastauksia on liian vähän näkemyserojen arviointiin",
+        "gap_none": "; asiakkaan ja tiimin näkemysten välillä ei ole selvää eroa",
+        "few": " (vain {n} asiakasvastausta, joten luvut ovat suuntaa antavia)",
+        "facts": "- Vastauksia: asiakkaat {n_client}, tiimi {n_staff}\n"
+                 "- Asiakkaiden NPS: {nps} (95 %:n luottamusväli {lo}…{hi})",
+        "note_staff_none": "Kierroksella {wave} yksikään tiimin jäsen ei vastannut: raportti näyttää vain "
+                           "asiakkaan näkemyksen.",
+        "note_staff_hidden": "Tiimin tulokset on piilotettu: vastaajia oli {n}, alle {k} (anonymiteettiraja).",
+        "note_staff_dims": "Tiimin tulokset ulottuvuuksista {dims} on piilotettu (alle {k} vastausta).",
+        "note_client_few": "Vain {n} asiakasta vastasi: asiakasluvut ovat suuntaa antavia, eikä näkemyseroja "
+                           "luokitella.",
+        "note_client_none": "Kierroksella {wave} ei ole asiakasvastauksia.",
+        "note_groups": "Asiakasryhmät, joissa on alle {k} vastausta, on piilotettu (tarvittaessa myös yksi ryhmä "
+                       "lisää, jottei piilotettua ryhmää voi laskea kokonaisluvusta).",
+        "note_team_comments": "Tiimin kommentteja ei näytetä: vastaajia oli {n}, alle {k}.",
+        "note_roles": "Asiakkaan rooli näkyy kommentin ja pisteiden vieressä merkkinä ”–”, jos roolissa "
+                      "vastasi alle {k} asiakasta (tarvittaessa myös yhdessä roolissa lisää), jottei kenenkään "
+                      "pisteitä voi yhdistää pieneen ryhmään.",
+        "note_rwg": "Yksimielisyys r_wg näytetään vain vähintään {k} vastauksen ryhmille; alle noin {m} "
+                    "vastauksen ryhmissä ({groups}) se on epävakaa, joten lue se karkeana suuntana.",
+        "note_benchmark": "Vertailua ei näytetä mittareille {measures}: alle {k} muuta asiakasta, joilla on "
+                          "vähintään {k} asiakasvastausta.",
+        "note_quartiles": "Salkun mediaani ja keskimmäinen puolikas näytetään vain, kun vertailuasiakkaita on "
+                          "vähintään {m} (nyt {n}), ja pyöristettyinä, jottei yksittäisen asiakkaan arvoa voi "
+                          "päätellä niistä.",
+        "empty": "Ei yhtään kierroksella {wave}.",
+        "focus": "**Kehityskohteet**",
+        "strengths": "**Vahvuudet, joille rakentaa**",
+        "no_focus": "Tällä kierroksella ei ole asiakasvastauksia, joten kehityskohteita ei voi nimetä.",
+        "too_few_rank": "Liian vähän vastauksia ulottuvuuksien järjestykseen asettamiseen: asiakkaita vastasi {n}, "
+                        "alle {k}, joten kehityskohteita tai vahvuuksia ei nimetä.",
+        "none_stand_out": "Mikään ulottuvuus ei erotu: jokainen asiakkaiden keskiarvo on {mg} pisteen sisällä "
+                          "asiakkuuden ulottuvuuksien mediaanista ({med}), eikä asiakkaan ja tiimin näkemysten "
+                          "välillä ole selvää eroa.",
+        "r_blind": "Sokea piste: tiimi arvioi itsensä {x} pistettä korkeammalle kuin asiakas (selvä ero).",
+        "r_low": "Asiakkaiden keskiarvo {m} (n = {n}), {d} pistettä alle asiakkuuden ulottuvuuksien mediaanin "
+                 "({med}).",
+        "r_low_tentative": "Asiakkaiden keskiarvo {m} (n = {n}), {d} pistettä alle asiakkuuden ulottuvuuksien "
+                           "mediaanin ({med}); tiimi saattaa arvioida itsensä korkeammalle ({x} pistettä), ei "
+                           "vahvistettu.",
+        "r_hidden": "Piilevä vahvuus: asiakas arvioi tämän {x} pistettä korkeammalle kuin tiimi (selvä ero).",
+        "r_high": "Asiakkaiden keskiarvo {m} (n = {n}), {d} pistettä yli asiakkuuden ulottuvuuksien mediaanin "
+                  "({med}).",
+        "tied": " Tasoissa: {dims}.",
+        "alt_flame": "flame chart – liekkikaavio: asiakkaan ja tiimin keskiarvo kullakin ulottuvuudella",
+        "alt_dots": "pistekaavio: ulottuvuuksien keskiarvot ja 95 %:n luottamusvälit, asiakas ja tiimi",
+        "alt_gaps": "erokaavio: asiakas miinus tiimi kullakin ulottuvuudella ja 95 %:n luottamusvälit",
+        "alt_trend": "kehityskaavio: ulottuvuuksien keskiarvot ja asiakkaiden NPS kyselykierroksittain",
+        "nps": "NPS",
+    },
+}
+
+HEADERS = {
+    "en": {"side": "Side", "dimension": "Dimension", "n": "n", "mean": "Mean", "ci_low": "95% CI low",
+           "ci_high": "95% CI high", "rwg": "Agreement r_wg", "role": "Client role", "n_client": "n client",
+           "n_staff": "n team", "client_mean": "Client", "staff_mean": "Team", "gap": "Gap (client − team)",
+           "p_fdr": "p (BH)", "effect_size": "Hedges' g", "label": "Reading", "evidence": "Evidence",
+           "wave": "Wave", "nps": "NPS", "measure": "Measure", "value": "Value", "percentile": "Percentile",
+           "pct_range": "Percentile of the CI ends", "ref_median": "Portfolio median", "n_accounts": "Accounts",
+           "ref_range": "Portfolio middle half"},
+    "fi": {"side": "Osapuoli", "dimension": "Ulottuvuus", "n": "n", "mean": "Keskiarvo",
+           "ci_low": "95 %:n lv. alaraja", "ci_high": "95 %:n lv. yläraja", "rwg": "Yksimielisyys r_wg",
+           "role": "Asiakkaan rooli", "n_client": "n asiakas", "n_staff": "n tiimi", "client_mean": "Asiakas",
+           "staff_mean": "Tiimi", "gap": "Ero (asiakas − tiimi)", "p_fdr": "p (BH)", "effect_size": "Hedgesin g",
+           "label": "Tulkinta", "evidence": "Näyttö", "wave": "Kierros", "nps": "NPS", "measure": "Mittari",
+           "value": "Arvo", "percentile": "Persentiili", "pct_range": "Luottamusvälin päiden persentiilit",
+           "ref_median": "Salkun mediaani", "n_accounts": "Asiakkaita", "ref_range": "Salkun keskimmäinen puolikas"},
+}
+
+
+def _t(key: str, language: str, **kw: Any) -> str:
+    return TEXT[language][key].format(**kw)

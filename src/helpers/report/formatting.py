@@ -1,0 +1,19 @@
+"""Numbers as people read them: decimal comma in Finnish, a real minus sign, rounding for display only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def _num(x: float, language: str, digits: int = 1, sign: bool = False) -> str:
+    """Display a number (rounding for display only): Finnish decimal comma, true minus sign."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
+        return "–"
+    s = f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+    if s.lstrip("+-") == f"{0:.{digits}f}":
+        s = s.lstrip("+-")
+    s = s.replace("-", "−")
+    return s.replace(".", ",") if language == "fi" else s

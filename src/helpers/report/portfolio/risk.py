@@ -1,0 +1,297 @@
+"""Accounts at risk: signals, a churn model's ranking and the honest check against NPS alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.instrument import Instrument, load_instrument
+from helpers.data.privacy import MIN_GROUP_SIZE
+from helpers.stats.diagnostics import _fit_with_warnings
+
+__all__ = [
+    "PortfolioWarning",
+    "MIN_OUTCOME_GROUP",
+    "risk_signals",
+    "accounts_at_risk",
+    "baseline_verdict",
+]
+
+
+class PortfolioWarning(UserWarning):
+    """A portfolio result is shown but should be read with care (few accounts, no churners, …)."""
+
+
+# ---------------------------------------------------------------------------
+# Accounts at risk
+# ---------------------------------------------------------------------------
+#: Fewest accounts in the smaller outcome group (churned or renewed) before a
+#: churn model says more than a guess; below it the list carries a warning.
+MIN_OUTCOME_GROUP = 5
+
+
+def risk_signals(
+    heatmap: pd.DataFrame,
+    gaps: pd.DataFrame | None = None,
+    account_nps: pd.DataFrame | None = None,
+    *,
+    account: str = "account_id",
+    language: str = "en",
+    instrument: str | Instrument | None = None,
+) -> pd.DataFrame:
+    """Model-free warning signs per account: what is clearly below the portfolio or a clear blind spot.
+
+    Parameters
+    ----------
+    heatmap : DataFrame
+        :func:`dimension_heatmap` of one wave (client side).
+    gaps : DataFrame, optional
+        :func:`gap_map` of the same wave; clear blind spots count.
+        Suppressed team groups never appear (they are not significant).
+    account_nps : DataFrame, optional
+        :func:`nps_vs_portfolio` of the same wave; NPS clearly below the rest
+        counts.
+    language : str
+        Dimension labels in the text.
+
+    Returns
+    -------
+    DataFrame
+        account_id, n_signals, signals (text, "; "-separated, with n) — one
+        row per account with at least one signal.
+
+    Notes
+    -----
+    Every signal is a test that passed its table's Benjamini–Hochberg
+    correction (false discovery rate as chosen there), so the list inherits
+    those corrections; it needs no outcome data and no model.
+    """
+    inst = load_instrument(instrument)
+    labels = inst.labels(language)
+    rows: list[tuple[str, str]] = []
+    low = heatmap[(heatmap["direction"] == "below")]
+    for r in low.itertuples():
+        rows.append((getattr(r, account), f"{labels.get(r.dimension, r.dimension)} {r.mean:.1f} vs {r.rest_mean:.1f} "
+                                         f"for the rest (n={int(r.n)})"))
+    if gaps is not None and len(gaps):
+        blind = gaps[gaps["significant"] & (gaps["gap"] < 0)]
+        for r in blind.itertuples():
+            rows.append((getattr(r, account), f"blind spot on {labels.get(r.dimension, r.dimension)}: client "
+                                             f"{r.client_mean:.1f} vs team {r.staff_mean:.1f} "
+                                             f"(n={int(r.n_client)}/{int(r.n_staff)})"))
+    if account_nps is not None and len(account_nps):
+        bad = account_nps[account_nps["direction"] == "below"]
+        for r in bad.itertuples():
+            rows.append((getattr(r, account), f"NPS {r.nps:+.0f} vs {r.rest_nps:+.0f} for the rest (n={int(r.n)})"))
+    out = pd.DataFrame(rows, columns=[account, "signal"])
+    if out.empty:
+        return pd.DataFrame(columns=[account, "n_signals", "signals"])
+    g = out.groupby(account, sort=True)["signal"]
+    return pd.DataFrame({account: list(g.groups), "n_signals": g.size().to_numpy(),
+                         "signals": g.agg("; ".join).to_numpy()})
+
+
+def accounts_at_risk(
+    table: pd.DataFrame,
+    *,
+    signals: pd.DataFrame | None = None,
+    predictors: Sequence[str] | None = None,
+    method: str = "auto",
+    ci: float = 0.95,
+    top: int = 2,
+    active: str = "active",
+    language: str = "en",
+    instrument: str | Instrument | None = None,
+) -> pd.DataFrame:
+    """Accounts whose renewal is still open, ranked by predicted churn probability, with the reasons.
+
+    A churn model is trained on the accounts whose outcome is known (renewed
+    or churned) and applied to the accounts still ``active`` — only those can
+    be "at risk".
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per account from :func:`helpers.stats.model_data.account_table` (client
+        and team means, gaps, client NPS, status, outcome_known, churned;
+        team means of small groups already blanked there).
+    signals : DataFrame, optional
+        :func:`risk_signals`, merged in as model-free reasons.
+    predictors : sequence of str, optional
+        Model predictors (default: those of
+        :func:`helpers.stats.retention.retention_logit` — client scores and gaps).
+    method, ci, top
+        As :func:`helpers.stats.retention.predict_risk` (``top`` = how many
+        risk-raising dimensions to name).
+    active : str
+        The status of accounts without an outcome yet.
+    language : str
+        Language of the dimension names in ``drivers``, "en" or "fi".
+
+    Returns
+    -------
+    DataFrame
+        account_id, name, renewal_date, n_client, n_staff, p_churn, ci_low,
+        ci_high, risk_rank (1 = highest among the active accounts), drivers
+        (model: dimensions pushing the risk up), n_signals, signals (tests:
+        see :func:`risk_signals`), annual_value, value_at_risk (p_churn ×
+        annual value), value_low, value_high.  Only active accounts, highest
+        risk first; probabilities are NaN when no model can be trained.
+        ``attrs``: warnings (list of sentences: the model's own and this
+        function's), n_known, n_events, n_active, estimator, summary (one
+        sentence).
+
+    Warns
+    -----
+    PortfolioWarning
+        When the model cannot be trained or says little: no account with a
+        known outcome, no churned (or no renewed) account, fewer than
+        ``MIN_OUTCOME_GROUP`` accounts in the smaller outcome group, or no
+        active account; also when ``table.attrs`` report hidden team views or
+        answers left out by the renewal-date rule of
+        :func:`helpers.stats.model_data.account_table`.  The model's own warnings (few
+        events per predictor, separation, collinearity) are collected in
+        ``attrs["warnings"]`` rather than raised again.
+
+    Notes
+    -----
+    p̂ = expit(x'β̂) with a Wald interval on the logit scale,
+    expit(x'β̂ ± z·√(x'V̂x)); β̂ by maximum likelihood, or Firth's penalised
+    likelihood with few events or separation (Firth 1993; Heinze & Schemper
+    2002).  Value at risk = p̂ × annual value, with the probability's interval.
+    Events per variable below 10 make any logistic model unstable (Peduzzi et
+    al. 1996): with a typical B2B portfolio of a few dozen decided renewals,
+    read the list as a prompt for conversations, and check the model against
+    an NPS-only baseline out of sample (:func:`helpers.stats.validation.retention_cv`)
+    before trusting its ranking.
+    """
+    import warnings as _w
+
+    from helpers.stats.retention import predict_risk
+
+    messages: list[str] = []
+    known = table["outcome_known"].astype(bool) if "outcome_known" in table else table["status"].isin(
+        ["renewed", "churned"])
+    n_known = int(known.sum())
+    y = pd.to_numeric(table.loc[known, "churned"], errors="coerce") if "churned" in table else pd.Series(
+        dtype=float)
+    n_events = int((y == 1).sum())
+    is_active = table["status"] == active
+    n_active = int(is_active.sum())
+    if n_known == 0:
+        messages.append("No account has a known outcome (renewed or churned) yet, so there is nothing to train a "
+                        "churn model on: the active accounts are listed without probabilities.")
+    elif n_events == 0:
+        messages.append(f"None of the {n_known} accounts with a known outcome churned, so nothing can be learnt about "
+                        "what predicts churn: the active accounts are listed without probabilities.")
+    elif n_events == n_known:
+        messages.append(f"All {n_known} accounts with a known outcome churned, so nothing can be learnt about what "
+                        "predicts renewal: the active accounts are listed without probabilities.")
+    elif min(n_events, n_known - n_events) < MIN_OUTCOME_GROUP:
+        messages.append(f"Only {n_events} churned and {n_known - n_events} renewed accounts: with so few in one "
+                        "group any churn probability is a guess; read the list as a prompt for conversations.")
+    if n_active == 0:
+        messages.append("No account is active (every outcome is known): no account is at risk of an open renewal.")
+    hidden = int(table.attrs.get("n_staff_suppressed", 0) or 0)
+    if hidden:
+        messages.append(f"The team view of {hidden} account(s) is hidden (fewer than "
+                        f"{table.attrs.get('min_group_size', MIN_GROUP_SIZE)} team answers), so a model that uses "
+                        "client − team gaps cannot score them or learn from them.")
+    after, empty = (int(table.attrs.get(k, 0) or 0) for k in ("n_after_renewal", "n_no_answers_before_renewal"))
+    if after:
+        messages.append(f"{after} answer(s) given on or after a decided account's renewal date are left out, so the "
+                        "model learns only from what was said before each decision"
+                        + (f"; {empty} decided account(s) have no earlier answers and are not used." if empty else "."))
+    for m in messages:
+        _w.warn(m, PortfolioWarning, stacklevel=2)
+
+    def fit() -> pd.DataFrame:
+        try:
+            return predict_risk(table, predictors=predictors, method=method, ci=ci, top=top, language=language,
+                                instrument=instrument)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            none = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
+                                                estimator="none")
+            none.attrs["warnings"] = [f"The churn model could not be fitted ({exc}); no probabilities are shown."]
+            return none
+
+    risk = _fit_with_warnings(fit)
+    model_msgs = risk.attrs["warnings"]
+    keep = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff", "annual_value") if c in table]
+    out = table.loc[is_active, keep].merge(
+        risk[["account_id", "p_churn", "ci_low", "ci_high", "drivers"]], on="account_id", how="left")
+    out["drivers"] = out["drivers"].fillna("")
+    if signals is not None and len(signals):
+        out = out.merge(signals[["account_id", "n_signals", "signals"]], on="account_id", how="left")
+    else:
+        out["n_signals"], out["signals"] = 0, ""
+    out["n_signals"] = out["n_signals"].fillna(0).astype(int)
+    out["signals"] = out["signals"].fillna("")
+    value = pd.to_numeric(out["annual_value"], errors="coerce") if "annual_value" in out else np.nan
+    out["value_at_risk"] = out["p_churn"] * value
+    out["value_low"] = out["ci_low"] * value
+    out["value_high"] = out["ci_high"] * value
+    out["risk_rank"] = out["p_churn"].rank(ascending=False, method="min")
+    out = out.sort_values(["p_churn", "n_signals"], ascending=[False, False], na_position="last", ignore_index=True)
+    lead = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff") if c in out]
+    cols = [*lead, "p_churn", "ci_low", "ci_high", "risk_rank", "drivers", "n_signals", "signals",
+            *(["annual_value"] if "annual_value" in out else []), "value_at_risk", "value_low", "value_high"]
+    out = out[cols]
+    estimator = str(risk["estimator"].iloc[0]) if len(risk) else "none"
+    fitted = bool(out["p_churn"].notna().any()) or (n_active == 0 and estimator != "none")
+    summary = (f"{n_active} active account(s); churn model ({estimator}) trained on {n_known} accounts with a known "
+               f"outcome, {n_events} of them churned." if fitted else
+               f"{n_active} active account(s); no churn model could be trained ({n_known} accounts with a known "
+               f"outcome, {n_events} churned) — see the notes below.")
+    out.attrs.update(warnings=list(dict.fromkeys([*messages, *model_msgs])), n_known=n_known, n_events=n_events,
+                     n_active=n_active, estimator=estimator, summary=summary)
+    return out
+
+
+def baseline_verdict(cv: pd.DataFrame) -> str:
+    """One sentence: does the churn model rank and predict better than NPS alone, out of sample?
+
+    Parameters
+    ----------
+    cv : DataFrame
+        :func:`helpers.stats.validation.retention_cv` (model, metric, estimate,
+        ci_low, ci_high, n, n_events).
+
+    Returns
+    -------
+    str
+        The cross-validated AUC and Brier score of the model and of the
+        NPS-only baseline with their intervals, and a verdict: "better" only
+        when the model's AUC interval lies above the baseline's estimate and
+        its Brier score is lower; otherwise "no clear evidence that it is
+        better".
+
+    Notes
+    -----
+    AUC = P(a churned account gets a higher predicted risk than a renewed one)
+    (Hanley & McNeil 1982); 0.5 is a coin toss.  Brier score = mean (p̂ − y)²,
+    lower is better (Brier 1950).  Both from repeated stratified k-fold
+    cross-validation, so every prediction comes from a fit that did not see the
+    account.
+    """
+    if cv is not None and cv.attrs.get("not_applicable"):
+        return ("The comparison with an NPS-only baseline applies to the retention models (outcome = retention); "
+                "for NPS the model tables above report R² and the clustered intervals instead.")
+    if cv is None or cv.empty:
+        return "The churn model could not be cross-validated (too few churned or renewed accounts)."
+    m = cv.set_index(["model", "metric"])
+    try:
+        a, b = m.loc[("model", "auc")], m.loc[("baseline", "auc")]
+        bm, bb = m.loc[("model", "brier")], m.loc[("baseline", "brier")]
+    except KeyError:
+        return "The churn model could not be cross-validated (too few churned or renewed accounts)."
+    better = a["ci_low"] > b["estimate"] and bm["estimate"] < bb["estimate"]
+    verdict = ("The model predicts churn better than NPS alone." if better else
+               "There is no clear evidence that the model predicts churn better than NPS alone.")
+    return (f"Out of sample ({int(a['n'])} accounts, {int(a['n_events'])} churned): AUC {a['estimate']:.2f} "
+            f"[{a['ci_low']:.2f}, {a['ci_high']:.2f}] for the model vs {b['estimate']:.2f} "
+            f"[{b['ci_low']:.2f}, {b['ci_high']:.2f}] for NPS alone (0.5 = coin toss); Brier score "
+            f"{bm['estimate']:.3f} vs {bb['estimate']:.3f} (lower is better). {verdict}")

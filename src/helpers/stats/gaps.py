@@ -1,0 +1,347 @@
+"""Perception gaps: where the client's view of the partnership differs from the team's.
+
+The client and the provider's own staff rate the same dimensions.  A *gap* is
+the client mean minus the staff mean on one dimension:
+
+* **blind spot** — the team rates itself higher than the client does (gap < 0);
+* **hidden strength** — the client rates the team higher than the team does (gap > 0);
+* **aligned strong / aligned weak** — no clear gap; the level is read from the
+  client mean.
+
+Each gap comes with a Welch interval, a Welch t-test, a Benjamini–Hochberg
+adjustment for the several tests a report makes, Hedges' g and an ``evidence``
+column saying how far the label can be trusted.  Team results from fewer than
+``min_group_size`` answers are blanked (see :mod:`helpers.data.privacy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.instrument import Instrument, load_instrument
+from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
+
+from .scores import t_p_value, t_value
+
+BLIND_SPOT = "blind spot"
+HIDDEN_STRENGTH = "hidden strength"
+ALIGNED_STRONG = "aligned strong"
+ALIGNED_WEAK = "aligned weak"
+LABELS = (BLIND_SPOT, HIDDEN_STRENGTH, ALIGNED_STRONG, ALIGNED_WEAK)
+
+CLEAR = "clear"
+TENTATIVE = "tentative"
+UNCLEAR = "unclear"
+TOO_FEW = "too few answers"
+SUPPRESSED = "suppressed"
+EVIDENCE = (CLEAR, TENTATIVE, UNCLEAR, TOO_FEW, SUPPRESSED)
+
+#: Display names of labels, evidence codes and sides, per language.
+LABEL_TEXT = {
+    "en": {BLIND_SPOT: "blind spot", HIDDEN_STRENGTH: "hidden strength",
+           ALIGNED_STRONG: "aligned, strong", ALIGNED_WEAK: "aligned, weaker"},
+    "fi": {BLIND_SPOT: "sokea piste", HIDDEN_STRENGTH: "piilevä vahvuus",
+           ALIGNED_STRONG: "yhteneväinen, vahva", ALIGNED_WEAK: "yhteneväinen, heikompi"},
+}
+EVIDENCE_TEXT = {
+    "en": {CLEAR: "clear", TENTATIVE: "tentative: not confirmed after correction for several tests",
+           UNCLEAR: "unclear: no gap shown, but a gap of practical size is not ruled out",
+           TOO_FEW: "too few answers to tell", SUPPRESSED: "team view hidden (too few team answers)"},
+    "fi": {CLEAR: "selvä", TENTATIVE: "alustava: ei vahvistu, kun useat testit huomioidaan",
+           UNCLEAR: "epäselvä: eroa ei näy, mutta käytännössä merkittävää eroa ei voi sulkea pois",
+           TOO_FEW: "liian vähän vastauksia", SUPPRESSED: "tiimin näkemys piilotettu (liian vähän vastauksia)"},
+}
+SIDE_TEXT = {
+    "en": {"client": "Client", "staff": "Team"},
+    "fi": {"client": "Asiakas", "staff": "Tiimi"},
+}
+
+GAP_COLUMNS = ["dimension", "n_client", "n_staff", "client_mean", "staff_mean", "client_sd", "staff_sd",
+               "gap", "se", "df", "t", "ci_low", "ci_high", "p_val", "p_fdr", "effect_size",
+               "label", "evidence", "suppressed"]
+_STAFF_DERIVED = ["staff_mean", "staff_sd", "gap", "se", "df", "t", "ci_low", "ci_high", "p_val", "p_fdr",
+                  "effect_size"]
+
+
+def benjamini_hochberg(p_values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (the step-up false discovery rate procedure).
+
+    Parameters
+    ----------
+    p_values : array-like of float
+        Unadjusted p-values of one family of tests.  NaN entries are not tests:
+        they are left out of the family and stay NaN.
+
+    Returns
+    -------
+    ndarray
+        Adjusted p-values in the input order; reject the hypotheses with
+        adjusted p < q to control the false discovery rate at q.
+
+    Notes
+    -----
+    With the m finite p-values sorted, p_(1) ≤ … ≤ p_(m),
+    p̃_(i) = min_{j ≥ i} min(1, m · p_(j) / j)  (Benjamini & Hochberg 1995,
+    "Controlling the false discovery rate", JRSS B 57(1), 289–300).  Rejecting
+    p̃_(i) < q is the same as rejecting H_(1)…H_(k) for the largest k with
+    p_(k) ≤ k·q/m.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, np.nan]).round(3).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    if ((p[ok] < 0) | (p[ok] > 1)).any():
+        raise ValueError("p-values must lie between 0 and 1.")
+    pv = p[ok]
+    order = np.argsort(pv, kind="mergesort")
+    ranked = pv[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def welch_test(x: Sequence[float], y: Sequence[float], *, ci: float = 0.95) -> dict[str, float]:
+    """Welch's unequal-variance comparison of two means, with Hedges' g.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        The two samples (NaN dropped), e.g. client and staff dimension scores.
+    ci : float
+        Confidence level of the interval for mean(x) − mean(y).
+
+    Returns
+    -------
+    dict
+        n_x, n_y, mean_x, mean_y, sd_x, sd_y, diff, se, df, t, ci_low, ci_high,
+        p_val, effect_size.  Test statistics are NaN when either side has fewer
+        than two values or both have no variation.
+
+    Notes
+    -----
+    se = √(s_x²/n_x + s_y²/n_y); t = (x̄ − ȳ)/se;
+    Welch–Satterthwaite df = se⁴ / [(s_x²/n_x)²/(n_x−1) + (s_y²/n_y)²/(n_y−1)];
+    CI = (x̄ − ȳ) ± t_{(1+ci)/2, df} · se; p = 2·P(T_df > |t|)  (Welch 1947,
+    Biometrika 34, 28–35).
+
+    Hedges' g = J · (x̄ − ȳ)/s_p with the pooled sd
+    s_p = √[((n_x−1)s_x² + (n_y−1)s_y²)/(n_x+n_y−2)] and the small-sample
+    correction J = 1 − 3/(4(n_x+n_y) − 9)  (Hedges & Olkin 1985, *Statistical
+    Methods for Meta-Analysis*, ch. 5).
+
+    Examples
+    --------
+    >>> r = welch_test([4, 5, 4, 5], [3, 4, 3])
+    >>> round(r["diff"], 3), round(r["df"], 2)
+    (1.167, 4.45)
+    """
+    a = np.asarray(x, dtype=float)
+    b = np.asarray(y, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    n1, n2 = len(a), len(b)
+    m1 = float(a.mean()) if n1 else np.nan
+    m2 = float(b.mean()) if n2 else np.nan
+    s1 = float(a.std(ddof=1)) if n1 >= 2 else np.nan
+    s2 = float(b.std(ddof=1)) if n2 >= 2 else np.nan
+    out = {"n_x": n1, "n_y": n2, "mean_x": m1, "mean_y": m2, "sd_x": s1, "sd_y": s2, "diff": m1 - m2,
+           "se": np.nan, "df": np.nan, "t": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan,
+           "effect_size": np.nan}
+    if n1 < 2 or n2 < 2:
+        return out
+    v1, v2 = s1**2 / n1, s2**2 / n2
+    se = np.sqrt(v1 + v2)
+    sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+    if sp > 0:
+        out["effect_size"] = float((1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp)
+    if se == 0:
+        return out
+    df = se**4 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    t = (m1 - m2) / se
+    half = t_value(ci, df) * se
+    out.update(se=float(se), df=float(df), t=float(t), ci_low=float(m1 - m2 - half),
+               ci_high=float(m1 - m2 + half), p_val=float(t_p_value(t, df)))
+    return out
+
+
+def perception_gaps(
+    scores: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("account_id", "wave"),
+    min_group_size: int = MIN_GROUP_SIZE,
+    ci: float = 0.95,
+    fdr: float = 0.05,
+    family: str | Sequence[str] = "group",
+    strong_at: float | None = None,
+    margin: float | None = None,
+    score: str = "score",
+    instrument: str | Instrument | None = None,
+) -> pd.DataFrame:
+    """Client vs team view per group and dimension: gap, uncertainty, label and evidence.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Respondent dimension scores with ``side`` ('client'/'staff'),
+        ``dimension``, ``score`` and the ``by`` columns, as from
+        :func:`helpers.stats.scores.respondent_scores`.
+    by : sequence of str
+        What makes one report (default account × wave).  May be empty.
+    min_group_size : int
+        Team results from fewer answers are blanked (``suppressed``), and gaps
+        with fewer client answers than this are not labelled.
+    ci : float
+        Confidence level of the Welch interval.
+    fdr : float
+        False discovery rate q for the Benjamini–Hochberg adjustment.
+    family : "group", "all" or sequence of str
+        Which tests are adjusted together: ``"group"`` (default) = the
+        dimensions of one ``by`` group, i.e. the tests one report makes;
+        ``"all"`` = every test in the frame (a portfolio screen); or the
+        columns that define a family.
+    strong_at : float, optional
+        Client mean at or above which an aligned dimension is "strong".
+        Default: three quarters up the scale (4.0 on a 1–5 scale).
+    margin : float, optional
+        Equivalence margin: an aligned label has ``clear`` evidence when the
+        whole CI lies within ±margin.  Default: one eighth of the scale range
+        (0.5 points on a 1–5 scale).
+    score : str
+        The score column.
+    instrument : path or Instrument, optional
+        Gives the scale and the dimension order (default: flamekit).
+
+    Returns
+    -------
+    DataFrame
+        One row per group × dimension: *by, dimension, n_client, n_staff,
+        client_mean, staff_mean, client_sd, staff_sd, gap (client − staff), se,
+        df, t, ci_low, ci_high (Welch), p_val (Welch t), p_fdr (BH within the
+        family), effect_size (Hedges' g, client − staff), label, evidence,
+        suppressed.  Staff-derived columns are NaN when ``suppressed``.
+
+    Notes
+    -----
+    **Statistics.**  gap = x̄_client − x̄_staff; Welch's se, df, t, CI and p
+    (Welch 1947); Hedges' g with J = 1 − 3/(4N − 9) (Hedges & Olkin 1985); see
+    :func:`welch_test`.  p_fdr is the Benjamini–Hochberg adjustment (Benjamini
+    & Hochberg 1995) within each ``family``; suppressed rows and rows without a
+    test are not part of any family.
+
+    **Rule for labels** (evaluated in this order):
+
+    ========================  ==================  ==========================================
+    condition                 label               evidence
+    ========================  ==================  ==========================================
+    n_staff < min_group_size  NA                  ``suppressed`` (team results blanked)
+    n_client < min_group_size NA                  ``too few answers``
+    or no test possible
+    p_fdr < fdr and CI        blind spot (gap<0)  ``clear``
+    excludes 0                hidden strength
+                              (gap>0)
+    CI excludes 0, p_fdr ≥    aligned strong /    ``tentative`` — a possible gap, not
+    fdr                       aligned weak        confirmed after the correction
+    CI inside ±margin         aligned …           ``clear`` — the views agree within margin
+    otherwise                 aligned …           ``unclear`` — no gap shown, alignment
+                                                  not shown either
+    ========================  ==================  ==========================================
+
+    "strong" means client_mean ≥ ``strong_at``; "weak" means below it.  A
+    missing gap is not evidence of agreement, hence the equivalence check
+    (a two one-sided tests reading of the CI; Schuirmann 1987).
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"side": ["client"] * 5 + ["staff"] * 5, "dimension": "care",
+    ...                    "score": [3, 3.3, 2.7, 3, 3.3, 4.3, 4.7, 4, 4.3, 4.7]})
+    >>> g = perception_gaps(sc, by=())
+    >>> g[["dimension", "gap", "label", "evidence"]].round(2).to_dict("records")
+    [{'dimension': 'care', 'gap': -1.34, 'label': 'blind spot', 'evidence': 'clear'}]
+    """
+    inst = load_instrument(instrument)
+    by = [by] if isinstance(by, str) else list(by)
+    need = {"side", "dimension", score, *by}
+    missing = sorted(need - set(scores.columns))
+    if missing:
+        raise ValueError(f"perception_gaps needs the columns {missing}; the scores have {list(scores.columns)}.")
+    sides = set(scores["side"].dropna().unique()) - {"client", "staff"}
+    if sides:
+        raise ValueError(f"Column 'side' must be 'client' or 'staff'; found {sorted(sides)}.")
+    if not 0 < ci < 1 or not 0 < fdr < 1:
+        raise ValueError(f"ci and fdr must lie between 0 and 1 (got ci={ci}, fdr={fdr}).")
+    span = inst.scale_max - inst.scale_min
+    strong_at = inst.scale_min + 0.75 * span if strong_at is None else float(strong_at)
+    margin = span / 8 if margin is None else float(margin)
+
+    rows = []
+    data = scores.dropna(subset=[score])
+    groups = data.groupby([*by, "dimension"], observed=True, dropna=False, sort=False) if by else \
+        data.groupby(["dimension"], observed=True, sort=False)
+    for key, grp in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        r = welch_test(grp.loc[grp["side"] == "client", score], grp.loc[grp["side"] == "staff", score], ci=ci)
+        rows.append({**dict(zip([*by, "dimension"], key)), "n_client": r["n_x"], "n_staff": r["n_y"],
+                     "client_mean": r["mean_x"], "staff_mean": r["mean_y"], "client_sd": r["sd_x"],
+                     "staff_sd": r["sd_y"], "gap": r["diff"], "se": r["se"], "df": r["df"], "t": r["t"],
+                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_val": r["p_val"],
+                     "effect_size": r["effect_size"]})
+    out = pd.DataFrame(rows, columns=[*by, *[c for c in GAP_COLUMNS if c not in ("p_fdr", "label", "evidence",
+                                                                              "suppressed")]])
+    out["n_client"] = out["n_client"].astype("int64")
+    out["n_staff"] = out["n_staff"].astype("int64")
+    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=_STAFF_DERIVED)
+
+    # Benjamini–Hochberg within each family of tests the report makes.
+    out["p_fdr"] = np.nan
+    if family == "group":
+        fam_cols = by
+    elif family == "all":
+        fam_cols = []
+    elif isinstance(family, str):
+        raise ValueError(f"family must be 'group', 'all' or a list of columns, not {family!r}.")
+    else:
+        fam_cols = list(family)
+        bad = sorted(set(fam_cols) - set(out.columns))
+        if bad:
+            raise ValueError(f"family columns {bad} are not in the result (have {list(out.columns)}).")
+    if fam_cols:
+        for _, fam in out.groupby(fam_cols, observed=True, dropna=False):
+            out.loc[fam.index, "p_fdr"] = benjamini_hochberg(fam["p_val"])
+    elif len(out):
+        out["p_fdr"] = benjamini_hochberg(out["p_val"])
+
+    # Labels and evidence (see the table in the docstring).
+    level = np.where(out["client_mean"] >= strong_at, ALIGNED_STRONG, ALIGNED_WEAK)
+    excludes0 = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    clear_gap = (out["p_fdr"] < fdr) & excludes0
+    within = (out["ci_low"] >= -margin) & (out["ci_high"] <= margin)
+    untestable = out["p_val"].isna() | (out["n_client"] < min_group_size)
+    label = pd.Series(level, index=out.index, dtype=object)
+    label[clear_gap & (out["gap"] < 0)] = BLIND_SPOT
+    label[clear_gap & (out["gap"] > 0)] = HIDDEN_STRENGTH
+    evidence = pd.Series(UNCLEAR, index=out.index, dtype=object)
+    evidence[within] = CLEAR
+    evidence[excludes0 & ~clear_gap] = TENTATIVE
+    evidence[clear_gap] = CLEAR
+    label[untestable] = None
+    evidence[untestable] = TOO_FEW
+    label[out["suppressed"]] = None
+    evidence[out["suppressed"]] = SUPPRESSED
+    out["label"] = label
+    out["evidence"] = evidence
+
+    order = {d: i for i, d in enumerate(inst.dimension_ids)}
+    out = out.sort_values([*by, "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s,
+                          kind="mergesort")
+    return out[[*by, *GAP_COLUMNS]].reset_index(drop=True)

@@ -1,0 +1,491 @@
+"""Scores: respondent dimension scores, dimension summaries, NPS, reliability, agreement.
+
+All functions take tidy frames (as returned by :mod:`helpers.data.store`) and return
+tidy frames, one row per estimate, with ``n`` beside every number.  Round only
+for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special  # the distribution functions only: scipy.stats takes ~0.3 s to import
+
+from helpers.data.instrument import Instrument, load_instrument
+
+DEFAULT_BY = ("account_id", "side", "wave", "dimension")
+
+
+def z_value(ci: float = 0.95) -> float:
+    """Two-sided standard normal critical value z_{(1+ci)/2}: 1.96 for a 95% interval.
+
+    >>> round(z_value(0.95), 3)
+    1.96
+    """
+    return float(special.ndtri(0.5 + ci / 2))
+
+
+def t_value(ci: float, df: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
+    """Two-sided Student t critical value t_{(1+ci)/2, df}, vectorised over ``df`` (NaN for df ≤ 0 or NaN).
+
+    The same value as ``scipy.stats.t.ppf(0.5 + ci / 2, df)``, computed with
+    :func:`scipy.special.stdtrit` as scipy.stats does.
+
+    >>> round(float(t_value(0.95, 3)), 3)
+    3.182
+    """
+    return special.stdtrit(df, 0.5 + ci / 2)
+
+
+def t_p_value(t: float | np.ndarray | pd.Series, df: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
+    """Two-sided p value 2·P(T_df > |t|) of a t statistic (as ``2 * scipy.stats.t.sf(abs(t), df)``).
+
+    >>> round(float(t_p_value(2.0, 10)), 4)
+    0.0734
+    """
+    return 2 * special.stdtr(df, -np.abs(t))
+
+
+def normal_p_value(z: float | np.ndarray) -> float | np.ndarray:
+    """Two-sided p value 2·Φ(−|z|) of a standard normal statistic (as ``2 * scipy.stats.norm.sf(abs(z))``).
+
+    >>> round(float(normal_p_value(1.96)), 4)
+    0.05
+    """
+    return 2 * special.ndtr(-np.abs(z))
+
+
+def respondent_scores(
+    answers: pd.DataFrame,
+    *,
+    instrument: str | Instrument | None = None,
+    min_items: int | None = None,
+    keep: Sequence[str] = ("account_id", "side", "wave", "role", "team"),
+) -> pd.DataFrame:
+    """Each respondent's score on each dimension: the mean of the items they answered.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        Long item answers: response_id, item, value (+ the ``keep`` columns), as
+        from :func:`helpers.data.store.load_answers`.  NaN = "don't know" / skipped.
+    instrument : path or Instrument, optional
+        Item → dimension mapping (default: the flamekit instrument).
+    min_items : int, optional
+        Minimum answered items for a score; fewer gives NaN.  Default: the
+        instrument's ``min_items`` (2 of 3 for flamekit).
+    keep : sequence of str
+        Respondent-level columns carried through when present.
+
+    Returns
+    -------
+    DataFrame
+        response_id, *keep, dimension, score, n_items (answered items).
+
+    Notes
+    -----
+    score = (1/k) Σ x_i over the k ≥ min_items answered items of the dimension.
+    Person-mean imputation of this kind is the usual practice for short Likert
+    scales (e.g. Schafer & Graham 2002 on available-item means).
+
+    Examples
+    --------
+    >>> ans = pd.DataFrame({"response_id": ["r1"] * 3, "item": ["care_1", "care_2", "care_3"],
+    ...                     "value": [4, 5, np.nan]})
+    >>> respondent_scores(ans, keep=())[["dimension", "score", "n_items"]].to_dict("records")
+    [{'dimension': 'care', 'score': 4.5, 'n_items': 2}]
+    """
+    inst = load_instrument(instrument)
+    need = inst.min_items if min_items is None else int(min_items)
+    dim_of = inst.item_dimension
+    unknown = sorted(set(answers["item"]) - set(dim_of))
+    if unknown:
+        raise ValueError(f"Items {unknown} are not in the instrument '{inst.name}'.")
+    keep = [c for c in keep if c in answers.columns]
+    df = answers.assign(dimension=answers["item"].map(dim_of))
+    g = df.groupby(["response_id", *keep, "dimension"], dropna=False, observed=True, sort=False)["value"]
+    out = g.agg(score="mean", n_items="count").reset_index()
+    out.loc[out["n_items"] < need, "score"] = np.nan
+    order = {d: i for i, d in enumerate(inst.dimension_ids)}
+    out = out.sort_values(["response_id", "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s)
+    return out.reset_index(drop=True)
+
+
+def summarise(
+    data: pd.DataFrame,
+    *,
+    value: str = "score",
+    by: Sequence[str] = DEFAULT_BY,
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Mean with a t-based confidence interval per group.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Tidy scores, e.g. from :func:`respondent_scores`.
+    value : str
+        Column to summarise.
+    by : sequence of str
+        Grouping columns (default account × side × wave × dimension).
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        *by, n, mean, sd, se, ci_low, ci_high.  With n < 2 the sd and interval are NaN.
+
+    Notes
+    -----
+    CI = mean ± t_{(1+ci)/2, n−1} · sd/√n (Student's t interval).
+    """
+    by = list(by)
+    g = data.dropna(subset=[value]).groupby(by, observed=True, dropna=False)[value]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["se"] = out["sd"] / np.sqrt(out["n"])
+    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], ci=ci)
+    return out
+
+
+def mean_interval(mean, sd, n, *, ci: float = 0.95):
+    """Student's t interval of a mean from its summary: mean ± t_{(1+ci)/2, n−1} · sd/√n.
+
+    Parameters
+    ----------
+    mean, sd, n : float or array-like
+        Sample mean, sample standard deviation (ddof 1) and size, elementwise.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of (low, high)
+        Same shape as the inputs (a Series stays a Series); NaN where n < 2.
+
+    Examples
+    --------
+    >>> low, high = mean_interval(4.0, 1.0, 4)
+    >>> round(float(low), 3), round(float(high), 3)
+    (2.409, 5.591)
+    """
+    n_arr = np.asarray(n, dtype=float)
+    tcrit = t_value(ci, np.clip(n_arr - 1, 1, None))
+    half = np.where(n_arr >= 2, tcrit * np.asarray(sd, dtype=float) / np.sqrt(np.clip(n_arr, 1, None)), np.nan)
+    if isinstance(mean, pd.Series):
+        half = pd.Series(half, index=mean.index)
+    return mean - half, mean + half
+
+
+def dimension_summary(answers: pd.DataFrame, *, instrument=None, min_items: int | None = None,
+                      by: Sequence[str] = DEFAULT_BY, ci: float = 0.95) -> pd.DataFrame:
+    """Per account × side × wave × dimension: n, mean, sd, se, 95% CI of respondent scores.
+
+    A shortcut for ``summarise(respondent_scores(answers), by=by)``; see both.
+    """
+    return summarise(respondent_scores(answers, instrument=instrument, min_items=min_items), by=by, ci=ci)
+
+
+def classify_nps(score: pd.Series) -> pd.Series:
+    """'promoter' (9–10), 'passive' (7–8), 'detractor' (0–6); NaN stays NaN."""
+    s = pd.to_numeric(score, errors="coerce")
+    out = pd.Series(pd.NA, index=s.index, dtype="object")
+    out[s >= 9] = "promoter"
+    out[(s >= 7) & (s <= 8)] = "passive"
+    out[s <= 6] = "detractor"
+    return out
+
+
+def nps(
+    data: pd.DataFrame,
+    *,
+    score: str = "nps",
+    by: Sequence[str] | str | None = ("account_id", "side", "wave"),
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Net Promoter Score with adjusted-Wald and plain Wald confidence intervals.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent with a 0–10 ``score`` column.
+    score : str
+        Column with the 0–10 answer (missing answers are left out and not counted).
+    by : sequence of str, str or None
+        Grouping columns; None for one overall row.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        *by, n, promoters, passives, detractors, pct_promoters, pct_passives,
+        pct_detractors, nps, nps_adjusted (the centre of the adjusted-Wald
+        interval), ci_low, ci_high, wald_low, wald_high.  NPS and intervals are on
+        the −100…100 scale.  With very few answers the raw NPS can lie outside
+        its adjusted interval (one promoter: NPS 100, interval −48…98): such
+        groups are below any sensible reporting threshold and reports flag them.
+
+    Notes
+    -----
+    NPS = 100 · (p_promoters − p_detractors).
+
+    Adjusted Wald (Rocks 2016, "Interval estimation for the Net Promoter Score",
+    The American Statistician 70(4)): add 3/4 promoter and 3/4 detractor to the
+    counts and 3 to n, i.e. p̃_P = (n_P + ¾)/(n + 3), p̃_D = (n_D + ¾)/(n + 3),
+    ñ = n + 3; interval = 100 · [(p̃_P − p̃_D) ± z · √((p̃_P + p̃_D − (p̃_P − p̃_D)²)/ñ)],
+    clipped to [−100, 100].  The plain Wald interval uses the raw proportions and
+    n; it is too narrow in small samples and is shown only for comparison.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"nps": [10, 9, 8, 3]})
+    >>> float(nps(d, by=None)["nps"].iloc[0])
+    25.0
+    """
+    if isinstance(by, str):
+        by = [by]
+    by = list(by or [])
+    d = data.loc[data[score].notna(), [*by, score]].copy()
+    cat = classify_nps(d[score])
+    d["promoter"] = (cat == "promoter").astype(int)
+    d["passive"] = (cat == "passive").astype(int)
+    d["detractor"] = (cat == "detractor").astype(int)
+    if by:
+        g = d.groupby(by, observed=True, dropna=False)
+        out = g.agg(n=(score, "size"), promoters=("promoter", "sum"), passives=("passive", "sum"),
+                    detractors=("detractor", "sum")).reset_index()
+    else:
+        out = pd.DataFrame({"n": [len(d)], "promoters": [d["promoter"].sum()],
+                            "passives": [d["passive"].sum()], "detractors": [d["detractor"].sum()]})
+    n = out["n"].astype(float)
+    pp, pd_ = out["promoters"] / n.where(n > 0), out["detractors"] / n.where(n > 0)
+    out["pct_promoters"] = 100 * pp
+    out["pct_passives"] = 100 * out["passives"] / n.where(n > 0)
+    out["pct_detractors"] = 100 * pd_
+    out["nps"] = 100 * (pp - pd_)
+    z = z_value(ci)
+    na = n + 3
+    ppa, pda = (out["promoters"] + 0.75) / na, (out["detractors"] + 0.75) / na
+    est = ppa - pda
+    half = z * np.sqrt((ppa + pda - est**2) / na)
+    out["nps_adjusted"] = 100 * est
+    out["ci_low"] = (100 * (est - half)).clip(-100, 100)
+    out["ci_high"] = (100 * (est + half)).clip(-100, 100)
+    wvar = (pp + pd_ - (pp - pd_) ** 2) / n.where(n > 0)
+    out["wald_low"] = (100 * ((pp - pd_) - z * np.sqrt(wvar))).clip(-100, 100)
+    out["wald_high"] = (100 * ((pp - pd_) + z * np.sqrt(wvar))).clip(-100, 100)
+    return out
+
+
+def nps_change(
+    data: pd.DataFrame,
+    *,
+    score: str = "nps",
+    wave: str = "wave",
+    by: Sequence[str] = ("account_id", "side"),
+    order: Sequence[str] | None = None,
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Change in NPS from each wave to the next, with a confidence interval.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent with ``score`` and ``wave`` columns.
+    by : sequence of str
+        Groups within which consecutive waves are compared.
+    order : sequence of str, optional
+        Wave labels oldest first (e.g. :func:`helpers.data.store.waves`).  Default:
+        natural order of the labels (``W9`` before ``W10``); pass the store's
+        order when labels are not sortable (``Syksy 2025``, ``Kevät 2026``).
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        *by, wave_from, wave_to, n_from, n_to, nps_from, nps_to, change (raw
+        difference), change_adjusted, ci_low, ci_high.
+
+    Notes
+    -----
+    The two waves are treated as independent samples (different respondents).
+    With the adjusted-Wald quantities of :func:`nps` for each wave (Rocks 2016),
+    CI = (NPS̃₂ − NPS̃₁) ± z·√(Var̃₁ + Var̃₂), in NPS points.  The interval is
+    centred on the *adjusted* change, like each wave's own interval, so two
+    respondents per wave can never make a "clear" change out of 0 → 100.
+    """
+    from helpers.data.store import natural_key
+
+    by = list(by)
+    per = nps(data, score=score, by=[*by, wave], ci=ci)
+    z = z_value(ci)
+    na = per["n"] + 3
+    ppa, pda = (per["promoters"] + 0.75) / na, (per["detractors"] + 0.75) / na
+    per["_adj"] = ppa - pda
+    per["_var"] = (ppa + pda - (ppa - pda) ** 2) / na
+    rank = {w: i for i, w in enumerate(order)} if order is not None else None
+    if rank is not None:
+        unknown = sorted(set(per[wave]) - set(rank))
+        if unknown:
+            raise ValueError(f"Waves {unknown} are not in the given order {list(order)}.")
+        per["_rank"] = per[wave].map(rank)
+    else:
+        per["_rank"] = per[wave].map(natural_key)
+    per = per.sort_values("_rank", kind="stable")
+    rows = []
+    groups = per.groupby(by, observed=True, dropna=False, sort=False) if by else [((), per)]
+    for key, grp in groups:
+        grp = grp.reset_index(drop=True)
+        for i in range(1, len(grp)):
+            a, b = grp.iloc[i - 1], grp.iloc[i]
+            adjusted = 100 * (b["_adj"] - a["_adj"])
+            half = 100 * z * np.sqrt(a["_var"] + b["_var"])
+            key_t = key if isinstance(key, tuple) else (key,)
+            rows.append({**dict(zip(by, key_t)), "wave_from": a[wave], "wave_to": b[wave], "n_from": a["n"],
+                         "n_to": b["n"], "nps_from": a["nps"], "nps_to": b["nps"], "change": b["nps"] - a["nps"],
+                         "change_adjusted": adjusted,
+                         "ci_low": max(adjusted - half, -200.0), "ci_high": min(adjusted + half, 200.0)})
+    cols = [*by, "wave_from", "wave_to", "n_from", "n_to", "nps_from", "nps_to", "change", "change_adjusted",
+            "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def cronbach_alpha(
+    answers: pd.DataFrame,
+    *,
+    instrument: str | Instrument | None = None,
+    by: Sequence[str] = ("side",),
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Cronbach's alpha with a Feldt confidence interval, per dimension (and group).
+
+    Parameters
+    ----------
+    answers : DataFrame
+        Long item answers: response_id, item, value (+ ``by`` columns).
+    by : sequence of str
+        Extra grouping, e.g. ``("side",)`` for clients and staff separately.
+
+    Returns
+    -------
+    DataFrame
+        *by, dimension, n (complete respondents), k (items), alpha, ci_low, ci_high.
+
+    Notes
+    -----
+    α = k/(k−1) · (1 − Σ s²_i / s²_total), on respondents who answered all k items
+    (listwise).  Feldt (1965) interval: with df₁ = n−1, df₂ = (n−1)(k−1),
+    [1 − (1−α)·F_{(1−ci)/2; df₁, df₂}⁻¹ … ] i.e.
+    lower = 1 − (1−α)·F.isf((1−ci)/2, df₁, df₂), upper = 1 − (1−α)·F.isf((1+ci)/2, df₁, df₂)
+    (Feldt, Woodruff & Salih 1987).
+    """
+    inst = load_instrument(instrument)
+    by = list(by)
+    dim_of = inst.item_dimension
+    df = answers.assign(dimension=answers["item"].map(dim_of))
+    rows = []
+    for key, grp in df.groupby([*by, "dimension"], observed=True, dropna=False):
+        wide = grp.pivot_table(index="response_id", columns="item", values="value", aggfunc="first").dropna()
+        k, n = wide.shape[1], wide.shape[0]
+        a = _alpha(wide.to_numpy(dtype=float)) if k >= 2 and n >= 2 else np.nan
+        lo, hi = feldt_ci(a, n, k, ci=ci)
+        rows.append({**dict(zip([*by, "dimension"], key if isinstance(key, tuple) else (key,))),
+                     "n": n, "k": k, "alpha": a, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows, columns=[*by, "dimension", "n", "k", "alpha", "ci_low", "ci_high"])
+
+
+def _alpha(x: np.ndarray) -> float:
+    k = x.shape[1]
+    item_var = x.var(axis=0, ddof=1).sum()
+    total_var = x.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return np.nan
+    return float(k / (k - 1) * (1 - item_var / total_var))
+
+
+def feldt_ci(alpha: float, n: int, k: int, *, ci: float = 0.95) -> tuple[float, float]:
+    """Feldt's confidence interval for Cronbach's alpha (see :func:`cronbach_alpha`)."""
+    if not np.isfinite(alpha) or n < 3 or k < 2:
+        return (np.nan, np.nan)
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    # F upper quantiles: scipy.stats.f.isf(q, df1, df2) is fdtri(df1, df2, 1 − q)
+    lo = 1 - (1 - alpha) * special.fdtri(df1, df2, 1.0 - (1 - ci) / 2)
+    hi = 1 - (1 - alpha) * special.fdtri(df1, df2, 1.0 - (1 + ci) / 2)
+    return float(lo), float(hi)
+
+
+def rwg(
+    answers: pd.DataFrame,
+    *,
+    instrument: str | Instrument | None = None,
+    by: Sequence[str] = ("account_id", "wave"),
+) -> pd.DataFrame:
+    """Within-team agreement r_wg(J) per group and dimension (usually staff on one account).
+
+    Parameters
+    ----------
+    answers : DataFrame
+        Long item answers of the group members (e.g. staff side only).
+    by : sequence of str
+        What makes a team (default account × wave).
+
+    Returns
+    -------
+    DataFrame
+        *by, dimension, n (raters), j (items), mean_item_var, rwg.
+
+    Notes
+    -----
+    James, Demaree & Wolf (1984): with J items, mean observed item variance s̄²
+    and the variance of a uniform "no agreement" null σ²_EU = (A² − 1)/12 for A
+    scale points, r_wg(J) = J(1 − s̄²/σ²_EU) / (J(1 − s̄²/σ²_EU) + s̄²/σ²_EU).
+    When s̄² > σ²_EU the value is set to 0 (LeBreton & Senter 2008).  ≥ 0.70 is
+    the usual threshold for "agreement".
+    """
+    inst = load_instrument(instrument)
+    sigma_eu = ((inst.scale_max - inst.scale_min + 1) ** 2 - 1) / 12
+    by = list(by)
+    df = answers.assign(dimension=answers["item"].map(inst.item_dimension))
+    item_var = (df.dropna(subset=["value"]).groupby([*by, "dimension", "item"], observed=True)["value"]
+                .agg(var="var", n="count").reset_index())
+    g = item_var.groupby([*by, "dimension"], observed=True)
+    out = g.agg(n=("n", "max"), j=("item", "nunique"), mean_item_var=("var", "mean")).reset_index()
+    ratio = out["mean_item_var"] / sigma_eu
+    j = out["j"]
+    val = j * (1 - ratio) / (j * (1 - ratio) + ratio)
+    out["rwg"] = np.where(ratio >= 1, 0.0, val)
+    out.loc[out["n"] < 2, "rwg"] = np.nan
+    return out
+
+
+def touchpoint_nps(
+    touchpoints: pd.DataFrame,
+    *,
+    score: str = "score",
+    when: str = "answered_at",
+    by: Sequence[str] = ("account_id",),
+    freq: str = "M",
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Transactional NPS per account and month (or another period).
+
+    Parameters
+    ----------
+    touchpoints : DataFrame
+        One row per answered touchpoint survey (see :func:`helpers.data.store.load_touchpoints`).
+    freq : str
+        Period: ``"M"`` month, ``"Q"`` quarter, ``"W"`` week.
+
+    Returns
+    -------
+    DataFrame
+        *by, period (e.g. ``2026-03``), n, promoters, passives, detractors,
+        pct_…, nps, ci_low, ci_high, wald_low, wald_high — as :func:`nps`.
+    """
+    df = touchpoints[[*by, score, when]].copy()
+    df["period"] = pd.to_datetime(df[when]).dt.to_period(freq).astype(str)
+    return nps(df, score=score, by=[*by, "period"], ci=ci)

@@ -1,0 +1,133 @@
+"""notebooks/portfolio.ipynb and notebooks/drivers.ipynb run with papermill against the sample store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _run(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+    tag = "-".join(f"{k}={v}" for k, v in parameters.items() if k != "store")
+    out = tmp_path / f"{name}{'-' + tag if tag else ''}.ipynb"
+    return pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters,
+                               kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS))
+
+
+def _errors(nb) -> list:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.get("output_type") == "error"]
+
+
+def _text(nb) -> str:
+    """Every output as text: streams, plain text and HTML."""
+    parts = []
+    for c in nb.cells:
+        for o in c.get("outputs", []) if c.cell_type == "code" else []:
+            parts.append(str(o.get("text", "")))
+            data = o.get("data", {})
+            parts.append(str(data.get("text/plain", "")))
+            parts.append(str(data.get("text/html", "")))
+            parts.append(str(data.get("text/markdown", "")))
+    return "\n".join(parts)
+
+
+def _images(nb) -> int:
+    return sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+               for o in c.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def store_path(sample_store) -> str:
+    return str(sample_store)
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("notebooks")
+
+
+@pytest.fixture(autouse=True)
+def _sample_as_default_store(monkeypatch, sample_store):
+    """The notebooks also find the sample store the way the README's papermill command does."""
+    monkeypatch.setenv("FLAMEKIT_STORE", str(sample_store))
+
+
+@pytest.mark.slow
+def test_portfolio_runs_with_defaults(module_tmp):
+    nb = _run("portfolio", module_tmp)
+    assert not _errors(nb)
+    text = _text(nb)
+    for expected in ("client NPS", "accounts with ≥ 5 team answers", "Wave 2026Q3", "data hash",
+                     "churn", "not shown"):
+        assert expected in text, expected
+    assert _images(nb) >= 4  # heatmap, gap map, NPS distribution, trend
+    # free text is escaped in the HTML tables: the sample has "Metsä & Meri"
+    html = "".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "Metsä &amp; Meri" in html and "Metsä & Meri" not in html
+    assert "<script" not in html.lower()
+
+
+@pytest.mark.slow
+def test_portfolio_shows_no_small_team_group(module_tmp, store_path):
+    """With a threshold above every team size, no team result may appear."""
+    nb = _run("portfolio", module_tmp, store=store_path, min_group_size=99)
+    assert not _errors(nb)
+    assert re.search(r"0 accounts shown; 60 accounts have fewer than 99 team answers", _text(nb))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("outcome,side", [("nps", "client"), ("retention", "client"), ("retention", "both")])
+def test_drivers_runs(module_tmp, store_path, outcome, side):
+    extra = {"min_group_size": 17} if side == "both" else {}  # the team means of smaller teams stay out
+    nb = _run("drivers", module_tmp, store=store_path, outcome=outcome, side=side, **extra)
+    assert not _errors(nb)
+    text = _text(nb)
+    for expected in ("data hash", "dominance", "relative_weights", "quadrant", "Does agreement predict",
+                     "read the items", "events_per_variable" if outcome == "retention"
+                     else "condition_number"):
+        assert expected in text, expected
+    assert _images(nb) >= 4  # key drivers, importance–performance, model check, response surface
+    if outcome == "retention":
+        assert "**logistic**" in text and "**Cox**" in text
+        assert "AUC" in text and "for NPS alone" in text
+    else:
+        assert "**OLS, clustered by account**" in text and "**mixed model, random account intercept**" in text
+        assert "applies to the retention models" in text
+    if side == "both":
+        assert ("(gap, client − team)" if outcome == "retention" else "(team)") in text
+        assert "because fewer than 17 staff answered" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("waves,message", [("", "No wave given"),
+                                           ("2026Q3,1999Q1", r"\['1999Q1'\] are not in the store")])
+def test_drivers_says_which_waves_are_wrong(module_tmp, store_path, waves, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        _run("drivers", module_tmp, store=store_path, waves=waves)
+
+
+def test_notebooks_declare_documented_parameters():
+    portfolio = pm.inspect_notebook(str(NOTEBOOKS / "portfolio.ipynb"))
+    assert set(portfolio) == {"wave", "store", "language", "min_group_size"}
+    drivers = pm.inspect_notebook(str(NOTEBOOKS / "drivers.ipynb"))
+    assert set(drivers) == {"waves", "store", "outcome", "side", "language", "min_group_size"}
+    for params in (portfolio, drivers):
+        assert all(p["help"] for p in params.values())
+
+
+def test_notebooks_have_no_definitions_and_no_outputs():
+    for name in ("portfolio", "drivers"):
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None
+                assert not re.search(r"^\s*(def|class) ", cell.source, re.M), f"{name}: logic belongs in helpers"
