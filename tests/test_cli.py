@@ -28,3 +28,27 @@ def test_missing_store_message(tmp_path, capsys):
 def test_console_script_installed():
     res = subprocess.run([sys.executable, "-m", "helpers.cli", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "ingest" in res.stdout and "sample" in res.stdout
+
+
+def test_stored_text_reaches_the_terminal_escaped(store, accounts_csv, tmp_path, capsys):
+    """A rejected cell holding terminal control sequences is listed, not executed."""
+    from helpers_data import survey_frame, write_csv
+
+    from helpers.data.ingest import ingest
+
+    ingest(accounts_csv, kind="accounts", store=store)
+    rows = survey_frame(2)
+    rows.loc[1, "account_id"] = "A9\x1b]0;owned\x07\x1b[2J\u202eevil"  # sets the title, clears the screen, reverses
+    ingest(write_csv(rows, tmp_path / "c.csv"), kind="client", wave="2026Q3", store=store)
+    capsys.readouterr()
+    assert main(["--store", str(store), "quarantine"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert r"A9\x1b]0;owned\x07\x1b[2J\u202eevil" in out
+
+
+def test_terminal_safe_keeps_letters_tabs_and_line_breaks():
+    from helpers.cli import terminal_safe
+
+    assert terminal_safe("Mäkelä\tå\nö € −7") == "Mäkelä\tå\nö € −7"
+    assert terminal_safe("\x9b31m\u2028x") == r"\x9b31m\u2028x"

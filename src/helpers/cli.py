@@ -10,11 +10,44 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 from . import __version__
 from .batch.kernel import DEFAULT_TIMEOUT
 from .data.instrument import LANGUAGES
+
+
+# Characters a terminal may act on rather than show: C0/C1 controls (ESC starts colour, title and
+# clear-screen sequences), bidirectional and other format characters, line and paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+
+
+def terminal_safe(text: object) -> str:
+    """``text`` with every character a terminal could act on written as an escape (``\\x1b``, ``\\u202e``).
+
+    Line breaks and tabs are kept.  Stored values (rejected cells, account names, wave labels) reach the
+    terminal only through this, so a cell holding ``ESC ] 0 ; … BEL`` cannot retitle or clear the
+    terminal and a right-to-left override cannot reorder the line.
+
+    Examples
+    --------
+    >>> print(terminal_safe("A1\\x1b]0;owned\\x07 \\u202eabc"))
+    A1\\x1b]0;owned\\x07 \\u202eabc
+    """
+    out = []
+    for ch in str(text):
+        if ch not in "\n\t" and unicodedata.category(ch) in _UNSAFE_CATEGORIES:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _say(*parts: object, err: bool = False) -> None:
+    """Print to the terminal with :func:`terminal_safe` applied to every part."""
+    print(*(terminal_safe(p) for p in parts), file=sys.stderr if err else sys.stdout)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -23,7 +56,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     files = write_sample_exports(args.out, seed=args.seed, n_accounts=args.accounts, instrument=args.instrument)
     for kind, paths in files.items():
         for p in paths:
-            print(f"{kind:12s} {p}")
+            _say(f"{kind:12s} {p}")
     return 0
 
 
@@ -37,11 +70,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             res = ingest(f, kind=args.kind, wave=args.wave, mapping=args.mapping, store=args.store,
                          instrument=args.instrument)
         except IngestError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            print("Nothing was written to the store for this file.", file=sys.stderr)
+            _say(f"error: {exc}", err=True)
+            _say("Nothing was written to the store for this file.", err=True)
             status = 2
             continue
-        print(res.summary())
+        _say(res.summary())
     return status
 
 
@@ -55,7 +88,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     inst = load_instrument(args.instrument)
     resp = load_responses(store=args.store, wave=args.wave)
     if resp.empty:
-        print("The store has no survey responses yet.")
+        _say("The store has no survey responses yet.")
         return 1
     ans = load_answers(store=args.store, wave=args.wave)
     scores = respondent_scores(ans, instrument=inst)
@@ -70,14 +103,14 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     n["NPS [95% CI]"] = n.apply(lambda r: f"{r['nps']:+.0f} [{r['ci_low']:+.0f}, {r['ci_high']:+.0f}]", axis=1)
     out = counts.join(n.set_index(["wave", "side"])["NPS [95% CI]"]).join(wide)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
-        print("Dimension means (1–5) with 95% CI and NPS (adjusted Wald 95% CI), all accounts:\n")
-        print(out.to_string())
+        _say("Dimension means (1–5) with 95% CI and NPS (adjusted Wald 95% CI), all accounts:\n")
+        _say(out.to_string())
     q = query("SELECT kind, count(DISTINCT file || ':' || \"row\") AS rows FROM quarantine GROUP BY kind",
               store=args.store)
     flagged = int(resp["straightlining"].fillna(False).sum())
-    print(f"\nStraight-lining flagged (kept): {flagged} responses.")
+    _say(f"\nStraight-lining flagged (kept): {flagged} responses.")
     if len(q):
-        print("Quarantined rows: " + ", ".join(f"{r.kind} {r.rows}" for r in q.itertuples())
+        _say("Quarantined rows: " + ", ".join(f"{r.kind} {r.rows}" for r in q.itertuples())
               + "  (`flamekit quarantine` lists them)")
     return 0
 
@@ -89,12 +122,12 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
     q = load_quarantine(store=args.store, file=args.file)
     if q.empty:
-        print("Quarantine is empty.")
+        _say("Quarantine is empty.")
         return 0
     if (q["line"].isna() | (q["line"] == q["row"])).all():  # no cell spans lines: the row says it all
         q = q.drop(columns=["line"])
     with pd.option_context("display.width", 250, "display.max_colwidth", 80, "display.max_rows", 500):
-        print(q.drop(columns=["ingested_at"]).to_string(index=False))
+        _say(q.drop(columns=["ingested_at"]).to_string(index=False))
     return 0
 
 
@@ -107,21 +140,21 @@ def _cmd_reports(args: argparse.Namespace) -> int:
                            with_code=args.with_code, force=args.force, store=args.store, out_root=args.out,
                            timeout=args.timeout, progress=not args.quiet)
     except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", err=True)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: reports not yet started were dropped; index.html and manifest.json were not updated.",
-              file=sys.stderr)
+        _say("interrupted: reports not yet started were dropped; index.html and manifest.json were not updated.",
+             err=True)
         return 130
     rendered = sum(r.action == "rendered" and r.ok for r in result.reports)
     unchanged = sum(r.action == "unchanged" for r in result.reports)
-    print(f"{rendered} rendered, {unchanged} unchanged, {len(result.failed)} failed "
+    _say(f"{rendered} rendered, {unchanged} unchanged, {len(result.failed)} failed "
           f"in {result.seconds:.1f} s ({args.jobs} job{'s' if args.jobs != 1 else ''}).")
     for r in result.failed:
-        print(f"failed: {r.name} ({r.account_id or r.kind}): {r.error}", file=sys.stderr)
+        _say(f"failed: {r.name} ({r.account_id or r.kind}): {r.error}", err=True)
         if r.failed_ipynb:
-            print(f"        partial notebook: {r.failed_ipynb}", file=sys.stderr)
-    print(result.index)
+            _say(f"        partial notebook: {r.failed_ipynb}", err=True)
+    _say(result.index)
     return result.exit_code
 
 
@@ -193,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["FLAMEKIT_INSTRUMENT"] = str(Path(args.instrument).resolve())
         return int(args.func(args) or 0)
     except (StoreError, InstrumentError, IngestError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", err=True)
         return 2
 
 
