@@ -1,0 +1,357 @@
+"""Disclosure control: which group results may be published, and a record of what was held back.
+
+Staff answer anonymously and client answers are confidential, so a result is
+published only when it cannot reveal the answers of fewer than a threshold of
+people.  Three rules, applied in this order:
+
+1. **Threshold** — no result from fewer answers than the side's threshold
+   (:class:`Thresholds`: team 5, client 5, team comments 10 by default; set
+   per run).
+2. **Complementary suppression** — within one published total (an account's
+   clients, its team), the sub-groups hidden by rule 1 must add up to at least
+   the threshold; otherwise the smallest shown sub-groups are hidden too, so a
+   hidden group cannot be worked out as the total minus the shown ones
+   (:func:`complementary_suppression`).
+3. **Differencing across waves** — the same group's results in two waves are
+   both published only when the people behind them differ by none or by at
+   least the threshold (:func:`differencing_suppression`).  Where respondents
+   are identified (a ``respondent_id``), the differing people are counted
+   exactly (the respondents in one wave but not the other); where they are not
+   (the team answers anonymously), the kit assumes the same people answered
+   both waves as far as the counts allow, so the difference in size counts.
+   Waves are taken oldest first, so what an earlier report published stays the
+   reference and a later wave is the one held back.
+
+Every rule works on the data — values become NaN and a ``suppressed`` flag
+and ``reason`` say why — before anything is drawn, so a template cannot leak
+what it never receives.  :class:`Audit` collects, per figure, how many results
+each rule held back (counts and reasons only, never values); the batch writes
+it into each report's manifest entry.
+
+References: Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley,
+ch. 5 (threshold and secondary suppression) and §5.5 on differencing of
+overlapping tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Why a result was held back (the ``reason`` column and the audit).
+BELOW_THRESHOLD = "fewer answers than the threshold"
+COMPLEMENT = "would let a hidden group be worked out from the total"
+DIFFERENCE = "differs from another published wave by fewer people than the threshold"
+REASONS = (BELOW_THRESHOLD, COMPLEMENT, DIFFERENCE)
+
+
+def _whole_at_least_one(value: Any, name: str) -> int:
+    """A threshold as an int, or a ValueError naming the setting and its value."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or isinstance(value, bool) or n != value or n < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}.")
+    return n
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The smallest groups whose results may be published, one per kind of answer.
+
+    Parameters
+    ----------
+    team : int
+        Team (staff) answers behind any published team result (default 5).
+    client : int
+        Client answers behind any published client result (default 5).  A
+        firm whose clients agreed to be identified may set 1.
+    comments : int
+        Team answers needed before any team comment is shown (default 10, at
+        least ``team``).
+
+    Examples
+    --------
+    >>> Thresholds().for_side("staff"), Thresholds(client=3).for_side("client")
+    (5, 3)
+    """
+
+    team: int = 5
+    client: int = 5
+    comments: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("team", "client", "comments"):
+            object.__setattr__(self, name, _whole_at_least_one(getattr(self, name), f"the {name} threshold"))
+        if self.comments < self.team:
+            raise ValueError(f"The comments threshold ({self.comments}) must be at least the team threshold "
+                             f"({self.team}): otherwise the comments of a team too small to show its scores "
+                             "would be shown.")
+
+    def for_side(self, side: str) -> int:
+        """The threshold of ``side`` ("client" or "staff")."""
+        if side not in ("client", "staff"):
+            raise ValueError(f"side must be 'client' or 'staff', not {side!r}.")
+        return self.client if side == "client" else self.team
+
+
+@dataclass
+class Audit:
+    """What a report held back, figure by figure: counts and reasons, never values.
+
+    Examples
+    --------
+    >>> audit = Audit()
+    >>> audit.record("trend", pd.DataFrame({"reason": [DIFFERENCE, None, BELOW_THRESHOLD]}))
+    >>> audit.summary()
+    [{'figure': 'trend', 'reason': 'fewer answers than the threshold', 'results': 1}, {'figure': 'trend', 'reason': 'differs from another published wave by fewer people than the threshold', 'results': 1}]
+    """
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, figure: str, data: pd.DataFrame, *, reason: str = "reason") -> None:
+        """Count the held-back rows of ``data`` (those with a ``reason``) under ``figure``."""
+        if reason not in data or data.empty:
+            return
+        counts = data[reason].dropna().value_counts()
+        for why, n in counts.items():
+            self.rows.append({"figure": str(figure), "reason": str(why), "results": int(n)})
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One entry per figure × reason with the number of results held back, in the order of REASONS."""
+        total: dict[tuple[str, str], int] = {}
+        for r in self.rows:
+            total[(r["figure"], r["reason"])] = total.get((r["figure"], r["reason"]), 0) + r["results"]
+        order = {why: i for i, why in enumerate(REASONS)}
+        keys = sorted(total, key=lambda k: ([r["figure"] for r in self.rows].index(k[0]), order.get(k[1], 99)))
+        return [{"figure": f, "reason": why, "results": total[(f, why)]} for f, why in keys]
+
+
+def complementary_suppression(counts: pd.Series, *, min_group_size: int) -> set:
+    """Which sub-groups of one shown total to hide so that no group under the threshold can be read or worked out.
+
+    Parameters
+    ----------
+    counts : Series
+        Answers per sub-group (index: the sub-groups) within one total that is
+        published, e.g. the roles of one account, wave and dimension.  Groups
+        with equal counts are taken in the Series' order.
+    min_group_size : int
+        Smallest group that may be shown.
+
+    Returns
+    -------
+    set
+        Every group with fewer than ``min_group_size`` answers and, when these
+        add up to fewer than ``min_group_size``, the smallest shown groups too,
+        until the hidden ones do (or all are hidden) — with two groups, hiding
+        only the small one would let the total minus the other reveal it.
+
+    Notes
+    -----
+    Primary suppression (n < k) followed by secondary, or complementary,
+    suppression, as in statistical disclosure control for tables with shown
+    totals (Hundepool et al. 2012, §4.3).
+
+    Examples
+    --------
+    >>> sorted(complementary_suppression(pd.Series({"decision-maker": 2, "user": 8, "other": 9}), min_group_size=5))
+    ['decision-maker', 'user']
+    """
+    k = _whole_at_least_one(min_group_size, "min_group_size")
+    small = counts < k
+    hidden, hidden_n = set(counts.index[small]), int(counts[small].sum())
+    for group, n in counts[~small].sort_values(kind="mergesort").items():
+        if hidden_n == 0 or hidden_n >= k:
+            break
+        hidden.add(group)
+        hidden_n += int(n)
+    return hidden
+
+
+def _differing_people(a: tuple[int, frozenset | None], b: tuple[int, frozenset | None]) -> int:
+    """People in one wave's group but not the other's: exact with respondent ids, else the least the counts allow."""
+    (n_a, ids_a), (n_b, ids_b) = a, b
+    if ids_a is not None and ids_b is not None:
+        return len(ids_a ^ ids_b)
+    return abs(int(n_a) - int(n_b))
+
+
+def differencing_suppression(sizes: Sequence[tuple[Hashable, int, frozenset | None]], *,
+                             min_group_size: int) -> dict[Hashable, str | None]:
+    """Which waves of one group to hold back so that no two published waves reveal a smaller group.
+
+    Parameters
+    ----------
+    sizes : sequence of (wave, n, ids)
+        The same group's candidates for publication, **oldest first**: the
+        answers behind the result (``n``) and, where respondents are
+        identified, the set of respondent ids (else None).
+    min_group_size : int
+        The threshold of the group's side.
+
+    Returns
+    -------
+    dict
+        wave → None when it may be published, else the reason
+        (:data:`BELOW_THRESHOLD` or :data:`DIFFERENCE`).
+
+    Notes
+    -----
+    A wave is published when it has at least ``min_group_size`` answers and,
+    for every earlier wave already published, the people who answered in one
+    of the two waves but not in the other number 0 or at least
+    ``min_group_size``.  Without ids the difference in size is used, which is
+    the fewest people that can differ — the safe assumption for an anonymous
+    team that is mostly the same people from wave to wave.  Waves are taken in
+    time order so that an earlier report's figures stay the reference.
+
+    Examples
+    --------
+    A team of 5 that grows to 6: showing both would reveal the newcomer.
+
+    >>> differencing_suppression([("2026Q2", 5, None), ("2026Q3", 6, None), ("2026Q4", 11, None)],
+    ...                          min_group_size=5)
+    {'2026Q2': None, '2026Q3': 'differs from another published wave by fewer people than the threshold', '2026Q4': None}
+    """
+    k = _whole_at_least_one(min_group_size, "min_group_size")
+    published: list[tuple[int, frozenset | None]] = []
+    out: dict[Hashable, str | None] = {}
+    for wave, n, ids in sizes:
+        if n < k:
+            out[wave] = BELOW_THRESHOLD
+            continue
+        d = [_differing_people((n, ids), p) for p in published]
+        if any(0 < x < k for x in d):
+            out[wave] = DIFFERENCE
+            continue
+        out[wave] = None
+        published.append((n, ids))
+    return out
+
+
+def publishable(
+    contributors: pd.DataFrame,
+    *,
+    thresholds: Thresholds,
+    waves: Sequence[str],
+    group: Sequence[str] = ("account_id", "side"),
+    measure: str = "measure",
+    respondent: str = "respondent_id",
+) -> pd.DataFrame:
+    """Which group × measure × wave results may be published: threshold, then differencing across waves.
+
+    Parameters
+    ----------
+    contributors : DataFrame
+        One row per answer that enters a result: the ``group`` columns
+        (``side`` among them), ``wave``, ``measure`` (e.g. "nps" or a
+        dimension id) and, where known, ``respondent`` (NaN for anonymous
+        answers).
+    thresholds : Thresholds
+    waves : sequence of str
+        Every wave in time order, oldest first (:func:`helpers.data.store.waves`).
+    group : sequence of str
+        The columns that make one group of people (default account and side).
+    measure, respondent : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        One row per group × measure × wave present: *group, measure, wave,
+        n, shown (bool), reason (None or one of :data:`REASONS`).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"account_id": "A", "side": "staff", "measure": "nps",
+    ...                      "wave": ["W1"] * 5 + ["W2"] * 6, "respondent_id": np.nan})
+    >>> publishable(rows, thresholds=Thresholds(), waves=["W1", "W2"])[["wave", "n", "shown"]].to_dict("records")
+    [{'wave': 'W1', 'n': 5, 'shown': True}, {'wave': 'W2', 'n': 6, 'shown': False}]
+    """
+    group = list(group)
+    cols = [*group, measure, "wave", "n", "shown", "reason"]
+    if contributors.empty:
+        return pd.DataFrame(columns=cols)
+    order = {w: i for i, w in enumerate(waves)}
+    unknown = sorted(set(contributors["wave"].astype(str)) - set(order))
+    if unknown:
+        raise ValueError(f"Waves {unknown} are not in the wave order given ({list(waves)}).")
+    rows = []
+    for key, g in contributors.groupby([*group, measure], sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        labels = dict(zip([*group, measure], key))
+        k = thresholds.for_side(labels["side"]) if "side" in labels else thresholds.client
+        per_wave = sorted(g.groupby("wave", sort=False), key=lambda item: order[item[0]])
+        sizes = []
+        for wave, w in per_wave:
+            ids = w[respondent].dropna() if respondent in w else pd.Series(dtype=object)
+            known = len(ids) == len(w) and len(w) > 0
+            sizes.append((wave, len(w), frozenset(ids.astype(str)) if known else None))
+        decided = differencing_suppression(sizes, min_group_size=k)
+        rows += [{**labels, "wave": wave, "n": n, "shown": decided[wave] is None, "reason": decided[wave]}
+                 for wave, n, _ in sizes]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def apply_publishable(
+    data: pd.DataFrame,
+    decisions: pd.DataFrame,
+    *,
+    on: Sequence[str],
+    columns: Iterable[str],
+    audit: Audit | None = None,
+    figure: str | None = None,
+) -> pd.DataFrame:
+    """Blank the result ``columns`` of every row whose group may not be published, with the reason.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Results, one row per group (× measure × wave).
+    decisions : DataFrame
+        From :func:`publishable`.
+    on : sequence of str
+        Columns that match ``data`` rows to decisions (e.g. account_id, side,
+        wave, measure).  Rows without a decision are left as they are.
+    columns : iterable of str
+        Result columns to blank (``n`` stays: a reader sees why).
+    audit, figure
+        Record the held-back rows under ``figure``.
+
+    Returns
+    -------
+    DataFrame
+        ``data`` with ``suppressed`` (bool) and ``reason`` columns added or
+        updated; blanked values are NaN.
+    """
+    on = list(on)
+    out = data.copy()
+    dec = decisions.drop_duplicates(on).set_index(on)["reason"]
+    keys = pd.MultiIndex.from_frame(out[on].astype(object)) if len(on) > 1 else pd.Index(out[on[0]])
+    reason = pd.Series(dec.reindex(keys).to_numpy(), index=out.index, dtype=object)
+    earlier = out["reason"] if "reason" in out else pd.Series(None, index=out.index, dtype=object)
+    reason = earlier.where(earlier.notna(), reason)
+    hide = reason.notna()
+    for c in columns:
+        if c in out:
+            out[c] = out[c].astype("float64") if pd.api.types.is_numeric_dtype(out[c]) else out[c].astype(object)
+            out.loc[hide, c] = np.nan
+    out["reason"] = reason.where(hide, None)
+    out["suppressed"] = hide | (out["suppressed"].astype(bool) if "suppressed" in out else False)
+    if audit is not None and figure is not None:
+        audit.record(figure, out)
+    return out
+
+
+def thresholds_from(values: Mapping[str, Any] | None = None, **kw: Any) -> Thresholds:
+    """:class:`Thresholds` from a notebook's parameters (``min_group_size``, ``min_client_group_size``,
+    ``min_comment_group_size``), the defaults for any not given."""
+    values = {**(values or {}), **kw}
+    names = {"min_group_size": "team", "min_client_group_size": "client", "min_comment_group_size": "comments"}
+    return Thresholds(**{field_: values[name] for name, field_ in names.items() if values.get(name) is not None})
