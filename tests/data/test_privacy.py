@@ -61,3 +61,29 @@ def test_assert_single_account():
     assert assert_single_account(d, "A") is d
     with pytest.raises(IsolationError):
         assert_single_account(pd.DataFrame({"account_id": ["A", "B"]}), "A")
+
+
+def test_known_people_and_ids_are_scrubbed_with_finnish_case_forms():
+    from helpers.data.privacy import ID_MASK, NAME_MASK, scrub_comment
+
+    text = ("Respondent P-A001-003 says: Mikko Virtanen helped. Virtasen tiimi ja Lähteenmäen Pekka. "
+            "Soita 040 123 4567. Kiitos Sofia Åströmille!")
+    out = scrub_comment(text, names=["Mikko Virtanen", "Olli Lähteenmäki", "Sofia Åström"],
+                        ids=["P-A001-003", "R0001"])
+    assert "Virtanen" not in out and "Virtasen" not in out and "Lähteenmäen" not in out and "Åström" not in out
+    assert "P-A001-003" not in out and ID_MASK in out and out.count(NAME_MASK) >= 4 and PHONE_MASK in out
+    assert out.startswith("Respondent [id removed] says: [name removed] helped.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Thanks to Laura Smith and the team", "Thanks to [name removed] and the team"),
+    ("Yhteistyö Anna-Maija Korhosen kanssa sujui", "Yhteistyö [name removed] kanssa sujui"),
+    ("Matti Meikäläinen soitti", "[name removed] soitti"),
+    ("Toivo paranee ja Into Oy kasvaa", "Toivo paranee ja Into Oy kasvaa"),  # words that are also names
+    ("Hyvä palvelu, kiitos!", "Hyvä palvelu, kiitos!"),
+    ("Tilaus R00012 ja R0001", "Tilaus R00012 ja [id removed]"),
+])
+def test_name_patterns_and_what_is_left_alone(text, expected):
+    from helpers.data.privacy import scrub_people
+
+    assert scrub_people(text, ids=["R0001"]) == expected

@@ -1,4 +1,4 @@
-"""Privacy: anonymity thresholds, contact scrubbing, escaping and account isolation.
+"""Privacy: anonymity thresholds, scrubbing contacts, people and ids from free text, escaping, isolation.
 
 Staff answer anonymously, so no result is shown for a group smaller than the
 minimum group size — not in a table, a plot, the HTML source or embedded data.
@@ -8,9 +8,11 @@ anything is drawn, so a template cannot leak what it never receives.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,13 @@ PHONE = re.compile(r"(?<![\w+])(?:\+|00|0|\(\+?\d)[\d\s\-–./()]{4,}\d(?!\w)")
 DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})$|^\d{4}-\d{2}-\d{2}$")
 EMAIL_MASK = "[email removed]"
 PHONE_MASK = "[phone removed]"
+NAME_MASK = "[name removed]"
+ID_MASK = "[id removed]"
+#: Finnish surname endings whose inflected forms change the stem: Virtanen → Virtasen, Lähteenmäki → Lähteenmäen.
+_STEM_CHANGES = (("nen", "s"), ("mäki", "mäe"), ("maki", "mae"), ("lahti", "lahde"), ("koski", "koske"),
+                 ("niemi", "nieme"), ("järvi", "järve"), ("saari", "saare"), ("vuori", "vuore"), ("lampi", "lamme"))
+#: A capitalised word (a possible surname) after a known first name: letters, with - or ' inside.
+_SURNAME = r"[A-ZÅÄÖÜÉ][\w'’-]*\w"
 
 
 class IsolationError(RuntimeError):
@@ -66,6 +75,91 @@ def scrub_contacts(text: object) -> object:
         return PHONE_MASK if sum(ch.isdigit() for ch in run) >= 7 else run
 
     return PHONE.sub(_phone, out)
+
+
+@functools.cache
+def first_names() -> frozenset[str]:
+    """Common first names (``first_names.txt`` beside this module), to recognise "First Surname" in text."""
+    text = Path(__file__).with_name("first_names.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+def _name_pattern(name: str) -> str:
+    """A regex for one known name and its common Finnish case forms (Virtanen → Virtasen, Virtaselle).
+
+    Surnames in -nen take their -s- stem, and common surname endings their
+    inflected stems (-mäki → -mäe-, -lahti → -lahde-, -koski → -koske-, …); any
+    other name of four or more letters also matches with case endings added
+    (Mäkelä → Mäkelälle).  Names whose stem changes otherwise (Mikko → Mikon)
+    are matched in their base form only.
+    """
+    parts = []
+    for word in name.split():
+        w = re.escape(word)
+        stem = next((word[: -len(end)] + new for end, new in _STEM_CHANGES if word.lower().endswith(end)), None)
+        if stem and len(word) >= 5:
+            w = f"(?:{w}|{re.escape(stem)}\\w*)"
+        elif len(word) >= 4:
+            w = f"{w}\\w*"
+        parts.append(w)
+    return r"\s+".join(parts)
+
+
+def scrub_people(text: object, *, names: Iterable[str] = (), ids: Iterable[str] = ()) -> object:
+    """Replace people's names and respondent or response ids in free text with a marker.
+
+    Parameters
+    ----------
+    text : str or NA
+        A comment.  Non-strings are returned unchanged.
+    names : iterable of str
+        People the data names: account owners, consented contacts.  The full
+        name, the surname alone and the first name when a capitalised word
+        follows are masked, with common Finnish case endings.
+    ids : iterable of str
+        Respondent and response ids of the data; masked wherever they stand
+        as a whole token.
+
+    Returns
+    -------
+    str
+        ``[name removed]`` for a known person or for a common first name
+        followed by a capitalised word (:func:`first_names`), ``[id removed]``
+        for a known id.
+
+    Notes
+    -----
+    What is **not** removed: a name the kit does not know standing alone
+    ("kiitos Mikolle"), rare first names, nicknames, titles ("the CFO"),
+    and descriptions that point to a person.  Read comments before sharing
+    them outside the account team.
+
+    Examples
+    --------
+    >>> scrub_people("Respondent P-A001-003: Mikko Virtanen ja Virtasen tiimi auttoivat",
+    ...              names=["Mikko Virtanen"], ids=["P-A001-003"])
+    'Respondent [id removed]: [name removed] ja [name removed] tiimi auttoivat'
+    >>> scrub_people("Thanks to Laura Smith and the team")
+    'Thanks to [name removed] and the team'
+    """
+    if not isinstance(text, str):
+        return text
+    out = text
+    known = [n.strip() for n in names if isinstance(n, str) and n.strip()]
+    patterns = [_name_pattern(n) for n in sorted(known, key=len, reverse=True)]
+    patterns += [_name_pattern(n.split()[-1]) for n in known if len(n.split()) > 1 and len(n.split()[-1]) >= 4]
+    for pat in patterns:
+        out = re.sub(rf"(?<!\w){pat}(?!\w)", NAME_MASK, out)
+    firsts = "|".join(sorted(map(re.escape, first_names()), key=len, reverse=True))
+    out = re.sub(rf"(?<![\w-])(?:[A-ZÅÄÖ]\w*-)?(?:{firsts})\s+{_SURNAME}(?!\w)", NAME_MASK, out)
+    for token in sorted({str(i).strip() for i in ids if isinstance(i, str) and str(i).strip()}, key=len, reverse=True):
+        out = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", ID_MASK, out)
+    return out
+
+
+def scrub_comment(text: object, *, names: Iterable[str] = (), ids: Iterable[str] = ()) -> object:
+    """Contacts (:func:`scrub_contacts`), then people and ids (:func:`scrub_people`) removed from a comment."""
+    return scrub_people(scrub_contacts(text), names=names, ids=ids)
 
 
 def scrub_frame(data: pd.DataFrame, *, columns: Sequence[str] = ("comment",)) -> pd.DataFrame:
