@@ -47,6 +47,7 @@ from helpers.data.privacy import (
     secondary_suppression,
 )
 from helpers.report.formatting import check_language
+from helpers.report.tables import escaped_styler
 from helpers.stats.scores import classify_nps
 
 CELEBRATE = "celebrate"
@@ -419,7 +420,5 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
     d = d.astype(object).where(d.notna(), "")
     d.columns = [COLUMN_TEXT[language].get(c, c) for c in d.columns]
     text = [COLUMN_TEXT[language].get(c, c) for c in cols if c != "nps"]
-    styler = (d.style.format(escape="html").format_index(escape="html", axis=1).hide(axis="index")
-              .set_properties(subset=text, **{"text-align": "left"}))
-    return styler.set_uuid(uuid) if uuid else styler
+    return escaped_styler(d, left=text, uuid=uuid)
 

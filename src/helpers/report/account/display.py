@@ -14,6 +14,7 @@ from helpers.data.privacy import MIN_GROUP_SIZE, escape_text
 from helpers.report import comments as cm
 from helpers.report import figures
 from helpers.report.formatting import _num, check_language
+from helpers.report.tables import escaped_styler
 from helpers.stats import benchmark as bm
 from helpers.stats import gaps as gp
 
@@ -116,8 +117,7 @@ def _styled(frame: pd.DataFrame, columns: list[str], language: str, *, uuid: str
     d.columns = [HEADERS[language].get(c, c) for c in columns]
     text = [HEADERS[language].get(c, c) for c in columns if c in ("side", "dimension", "measure", "role", "label",
                                                                    "evidence", "wave")]
-    return (d.style.format(escape="html").format_index(escape="html", axis=1).hide(axis="index")
-            .set_properties(subset=text, **{"text-align": "left"}).set_uuid(uuid))
+    return escaped_styler(d, left=text, uuid=uuid)
 
 
 def view_table(view: pd.DataFrame, *, language: str = "en"):
