@@ -26,6 +26,7 @@ from .texts import HEADERS, TEXT, _md, _t
 # Display (what the notebook shows); numbers are rounded here and only here
 # ---------------------------------------------------------------------------
 def _markdown(text: str):
+    """``text`` displayed as Markdown."""
     from IPython.display import Markdown
 
     return Markdown(text)

@@ -19,6 +19,7 @@ from .texts import _md, _methods_items
 
 @lru_cache(maxsize=None)
 def _version(pkg: str) -> str:
+    """The installed version of ``pkg``, or "not installed"."""
     try:
         return metadata.version(pkg)
     except metadata.PackageNotFoundError:

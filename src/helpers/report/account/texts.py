@@ -228,6 +228,7 @@ HEADERS = {
 
 
 def _t(key: str, language: str, **kw: Any) -> str:
+    """The text ``key`` in ``language`` with the values ``kw`` put in."""
     return TEXT[language][key].format(**kw)
 
 

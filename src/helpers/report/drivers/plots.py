@@ -342,6 +342,7 @@ def _surface_grid(surface: pd.DataFrame, *, scale: tuple[float, float],
 
 
 def _axes(ax):
+    """``ax``, or a new 5 × 4 inch Axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:

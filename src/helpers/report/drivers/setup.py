@@ -159,16 +159,14 @@ def _nps_setup(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.Data
 
 def _team_means(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.DataFrame, *, min_group_size: int,
                 instrument: Instrument) -> pd.DataFrame:
-    """account_id and the team's mean per dimension (``staff_<d>``), pooled over every wave given.
-
-    NPS is answered at the same time as the scores, not after a renewal decision: the team means beside every
-    client answer pool all team answers (the renewal rule is for retention).
-    """
+    """account_id and the team's mean per dimension (``staff_<d>``), pooled over every wave given."""
     import warnings as _w
 
     from helpers.stats import model_data
     from helpers.stats.diagnostics import ModelWarning
 
+    # NPS is answered at the same time as the scores, not after a renewal decision: the team means beside
+    # every client answer pool all team answers (the renewal rule is for retention).
     with _w.catch_warnings():
         _w.simplefilter("ignore", ModelWarning)  # the same notes were collected with the account table
         concurrent = model_data.account_table(answers, responses, accounts, before_renewal=False,

@@ -21,6 +21,7 @@ __all__ = [
 
 
 def _labels(inst: Instrument, language: str, dims: Sequence[str]) -> list[str]:
+    """Dimension labels in ``language``; anything that is not a dimension of ``inst`` as it is."""
     return [inst.label(d, language) if d in inst.dimension_ids else str(d) for d in dims]
 
 
@@ -39,6 +40,7 @@ def _message_axes(text: str, *, figsize: tuple[float, float], title: str | None 
 
 def _grid(table: pd.DataFrame, row: str, column: str, value: str, rows: Sequence | None,
           columns: Sequence) -> pd.DataFrame:
+    """``value`` as a ``row`` × ``column`` grid, rows in ``rows`` order (default sorted), columns as given."""
     wide = table.pivot_table(index=row, columns=column, values=value, aggfunc="first", dropna=False)
     return wide.reindex(index=list(rows) if rows is not None else sorted(wide.index), columns=list(columns))
 
