@@ -254,6 +254,20 @@ def test_methods_note(a001, sample_store):
     assert m["thresholds"]["min_group_size"] == 5 and m["thresholds"]["min_comment_group_size"] == 10
 
 
+def test_methods_note_words_fill_every_value_in_both_languages(a002):
+    from string import Formatter
+
+    from helpers.report.account import texts
+
+    fields = {lang: {f for item in items for _, f, _, _ in Formatter().parse(item) if f}
+              for lang, items in texts.METHODS.items()}
+    assert fields["en"] == fields["fi"]
+    assert len(texts.METHODS["en"]) == len(texts.METHODS["fi"])
+    text = a002["methods"]["text"]  # Finnish
+    assert "{" not in text and "q = 0,05" in text and "±0,50" in text
+    assert text.count("\n- ") == len(texts.METHODS["fi"]) - 1
+
+
 # --- isolation --------------------------------------------------------------------------
 def test_report_contains_nothing_of_another_account(a001, sample_store):
     for f in frames(a001):

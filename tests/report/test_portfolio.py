@@ -498,6 +498,28 @@ def test_display_table_escapes_and_labels():
     assert "3.1416" not in html and "T_t1" in html
 
 
+def test_escaped_styler_escapes_cells_and_headers_and_aligns_text_left():
+    t = pd.DataFrame({"Nimi <b>": ["Metsä & Meri <Oy>"], "n": ["12"]})
+    html = tables.escaped_styler(t, left=["Nimi <b>"], uuid="t2").to_html()
+    assert "Metsä &amp; Meri &lt;Oy&gt;" in html and "Nimi &lt;b&gt;" in html and "<b>" not in html
+    assert "T_t2" in html and "text-align: left" in html and "row0_col0" in html
+    assert 'class="row_heading' not in html  # no index column
+
+
+def test_language_is_checked_the_same_way_everywhere():
+    from helpers.report import comments as cm
+    from helpers.report.account import plots as account_plots
+    from helpers.report.formatting import check_language
+
+    assert check_language("fi") == "fi"
+    for call in (lambda: check_language("sv"),
+                 lambda: cm.comments_table(pd.DataFrame({"comment": ["x"]}), language="sv"),
+                 lambda: account_plots.trend_plot(pd.DataFrame({"wave": ["W1"], "dimension": ["care"],
+                                                                "mean": [3.0]}), language="sv")):
+        with pytest.raises(ValueError, match=r"language must be one of \['en', 'fi'\], not 'sv'"):
+            call()
+
+
 def test_hidden_staff_cells_are_not_part_of_the_multiple_test_family():
     big = {(f"A{i}", "care"): list(np.linspace(3.0 + i / 10, 4.0 + i / 10, 6)) for i in range(4)}
     small = {("S", "care"): [1.0, 1.0, 1.2]}  # would be a striking, tiny p-value

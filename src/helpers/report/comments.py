@@ -39,7 +39,6 @@ import re
 import numpy as np
 import pandas as pd
 
-from helpers.data.instrument import LANGUAGES
 from helpers.data.privacy import (
     MIN_COMMENT_GROUP_SIZE,
     MIN_GROUP_SIZE,
@@ -47,6 +46,8 @@ from helpers.data.privacy import (
     scrub_contacts,
     secondary_suppression,
 )
+from helpers.report.formatting import check_language
+from helpers.report.tables import escaped_styler
 from helpers.stats.scores import classify_nps
 
 CELEBRATE = "celebrate"
@@ -403,8 +404,7 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
         Every cell is HTML-escaped (``escape="html"``): pandas' Styler does not
         escape by default.  ``.to_html()`` gives the markup.
     """
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
+    check_language(language)
     cols = columns or [c for c in ("role", "nps", "comment") if c in frame]
     d = frame[cols].reset_index(drop=True)
     hidden = (frame["role_hidden"].reset_index(drop=True).astype(bool) if "role_hidden" in frame
@@ -420,7 +420,5 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
     d = d.astype(object).where(d.notna(), "")
     d.columns = [COLUMN_TEXT[language].get(c, c) for c in d.columns]
     text = [COLUMN_TEXT[language].get(c, c) for c in cols if c != "nps"]
-    styler = (d.style.format(escape="html").format_index(escape="html", axis=1).hide(axis="index")
-              .set_properties(subset=text, **{"text-align": "left"}))
-    return styler.set_uuid(uuid) if uuid else styler
+    return escaped_styler(d, left=text, uuid=uuid)
 

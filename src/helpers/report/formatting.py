@@ -1,4 +1,6 @@
 """Numbers as people read them: decimal comma in Finnish, a real minus sign, rounding for display only.
+
+Also the one check of a page's language (English or Finnish).
 """
 
 from __future__ import annotations
@@ -6,6 +8,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+
+from helpers.data.instrument import LANGUAGES
 
 
 def _num(x: float, language: str, digits: int = 1, sign: bool = False) -> str:
@@ -17,3 +21,10 @@ def _num(x: float, language: str, digits: int = 1, sign: bool = False) -> str:
         s = s.lstrip("+-")
     s = s.replace("-", "−")
     return s.replace(".", ",") if language == "fi" else s
+
+
+def check_language(language: str) -> str:
+    """``language`` when the pages are written in it (en, fi); else a ValueError naming the choices."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
+    return language

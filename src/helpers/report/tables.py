@@ -1,4 +1,8 @@
-"""Tables and notes for the portfolio and drivers pages: labelled, formatted Stylers and Markdown lists.
+"""Tables and notes for the report pages: labelled, formatted, HTML-escaping Stylers and Markdown lists.
+
+:func:`display_table` shows any result frame of the portfolio and drivers
+pages; :func:`escaped_styler` is the last step of every table already put into
+words (the account report's tables, the comment lists).
 """
 
 from __future__ import annotations
@@ -9,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
-from helpers.stats.fitting import term_label
 
 __all__ = [
     "notes_markdown",
     "methods_table",
     "display_table",
+    "escaped_styler",
 ]
 
 
@@ -136,6 +140,8 @@ def display_table(
         as "–"; p-values
         (``p_val``, ``p_fdr``) with three decimals, or "<0.001".
     """
+    from helpers.stats.fitting import term_label
+
     inst = load_instrument(instrument)
     d = data[list(columns)] if columns is not None else data
     d = d.copy()
@@ -152,4 +158,25 @@ def display_table(
     p_cols = [c for c in d.columns if isinstance(c, str) and c in ("p_val", "p_fdr")]
     if p_cols:
         styler = styler.format(_format_p, subset=p_cols, na_rep="–", escape="html")
+    return styler.set_uuid(uuid) if uuid else styler
+
+
+def escaped_styler(frame: pd.DataFrame, *, left: Sequence[str] = (), uuid: str | None = None):
+    """A frame of display text as a ``Styler`` that HTML-escapes every cell and header, without the index.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Cells and headers already in the page's words and number format.
+    left : sequence of str
+        Headers of the text columns, aligned left.
+    uuid : str, optional
+        Fixed id of the HTML table, so a re-run gives identical HTML.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    styler = (frame.style.format(escape="html").format_index(escape="html", axis=1).hide(axis="index")
+              .set_properties(subset=list(left), **{"text-align": "left"}))
     return styler.set_uuid(uuid) if uuid else styler

@@ -13,11 +13,12 @@ from helpers.data.instrument import instrument_of
 from helpers.data.privacy import MIN_GROUP_SIZE, escape_text
 from helpers.report import comments as cm
 from helpers.report import figures
-from helpers.report.formatting import _num
+from helpers.report.formatting import _num, check_language
+from helpers.report.tables import escaped_styler
 from helpers.stats import benchmark as bm
 from helpers.stats import gaps as gp
 
-from .load import AccountData, _check_language
+from .load import AccountData
 from .texts import HEADERS, TEXT, _md, _t
 
 
@@ -25,6 +26,7 @@ from .texts import HEADERS, TEXT, _md, _t
 # Display (what the notebook shows); numbers are rounded here and only here
 # ---------------------------------------------------------------------------
 def _markdown(text: str):
+    """``text`` displayed as Markdown."""
     from IPython.display import Markdown
 
     return Markdown(text)
@@ -38,7 +40,7 @@ def title_markdown(account: AccountData):
 
 def headline_markdown(head: dict[str, Any], *, language: str = "en"):
     """The headline sentence, the key numbers and the notes, as Markdown."""
-    _check_language(language)
+    check_language(language)
     facts = _t("facts", language, n_client=head["n_client"], n_staff=head["n_staff"],
                nps=_num(head["nps"], language, 0, sign=True), lo=_num(head["nps_ci_low"], language, 0, sign=True),
                hi=_num(head["nps_ci_high"], language, 0, sign=True))
@@ -85,7 +87,7 @@ def notes_markdown(notes: list[str]):
 
 def figure(obj, kind: str, language: str = "en"):
     """A plot as a PNG with alt text in ``language`` (kind: flame, dots, gaps, trend); closes the figure."""
-    return figures.to_image(obj, alt=_t(f"alt_{kind}", _check_language(language)))
+    return figures.to_image(obj, alt=_t(f"alt_{kind}", check_language(language)))
 
 
 def _styled(frame: pd.DataFrame, columns: list[str], language: str, *, uuid: str,
@@ -116,39 +118,38 @@ def _styled(frame: pd.DataFrame, columns: list[str], language: str, *, uuid: str
     d.columns = [HEADERS[language].get(c, c) for c in columns]
     text = [HEADERS[language].get(c, c) for c in columns if c in ("side", "dimension", "measure", "role", "label",
                                                                    "evidence", "wave")]
-    return (d.style.format(escape="html").format_index(escape="html", axis=1).hide(axis="index")
-            .set_properties(subset=text, **{"text-align": "left"}).set_uuid(uuid))
+    return escaped_styler(d, left=text, uuid=uuid)
 
 
 def view_table(view: pd.DataFrame, *, language: str = "en"):
     """The 360° table (side, dimension, n, mean, CI, agreement) as an escaped Styler."""
-    return _styled(view, ["side", "dimension", "n", "mean", "ci_low", "ci_high", "rwg"], _check_language(language),
+    return _styled(view, ["side", "dimension", "n", "mean", "ci_low", "ci_high", "rwg"], check_language(language),
                    uuid="view360")
 
 
 def groups_table(groups: pd.DataFrame, *, language: str = "en", by: str = "role"):
     """Client sub-groups as an escaped Styler (hidden groups show "–")."""
-    return _styled(groups, [by, "dimension", "n", "mean", "ci_low", "ci_high"], _check_language(language),
+    return _styled(groups, [by, "dimension", "n", "mean", "ci_low", "ci_high"], check_language(language),
                    uuid="clientgroups")
 
 
 def gaps_table(gaps: pd.DataFrame, *, language: str = "en"):
     """Perception gaps: means, gap with CI, BH-adjusted p, Hedges' g, reading and evidence."""
     return _styled(gaps, ["dimension", "n_client", "n_staff", "client_mean", "staff_mean", "gap", "ci_low",
-                          "ci_high", "p_fdr", "effect_size", "label", "evidence"], _check_language(language),
+                          "ci_high", "p_fdr", "effect_size", "label", "evidence"], check_language(language),
                    uuid="gaps", digits={"p_fdr": 3}, signed=("gap", "ci_low", "ci_high", "effect_size"))
 
 
 def nps_table(net: pd.DataFrame, *, language: str = "en"):
     """NPS per wave and side with the adjusted-Wald CI (team rows hidden below the threshold)."""
-    return _styled(net, ["wave", "side", "n", "nps", "ci_low", "ci_high"], _check_language(language),
+    return _styled(net, ["wave", "side", "n", "nps", "ci_low", "ci_high"], check_language(language),
                    uuid="npstrend", digits={"nps": 0, "ci_low": 0, "ci_high": 0},
                    signed=("nps", "ci_low", "ci_high"))
 
 
 def benchmark_table(bench: pd.DataFrame, *, language: str = "en"):
     """Benchmark: value, percentile (with the percentiles of the CI ends) and the portfolio middle."""
-    language = _check_language(language)
+    language = check_language(language)
     b = bench.copy()
     def fmt(v: float, m: str, digits: int = 2) -> str:
         return _num(v, language, 0, sign=True) if m == "nps" else _num(v, language, digits)
@@ -169,7 +170,7 @@ def benchmark_table(bench: pd.DataFrame, *, language: str = "en"):
 def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size: int = MIN_GROUP_SIZE,
                     min_accounts_for_quartiles: int = bm.MIN_ACCOUNTS_FOR_QUARTILES) -> list[str]:
     """Notes on the measures without a benchmark and on portfolio quartiles held back (too few accounts)."""
-    language = _check_language(language)
+    language = check_language(language)
     if not len(bench):
         return []
     notes = []
@@ -195,7 +196,7 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
     instead of an empty table (``wave`` is escaped).  A table in which some
     client's role is hidden ("–") says why in its caption.
     """
-    _check_language(language)
+    check_language(language)
     if which == "team" and not voice["team_shown"]:
         return notes_markdown([_t("note_team_comments", language, n=voice["n_staff"],
                                   k=voice["min_comment_group_size"])])
@@ -211,7 +212,7 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
 
 def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
     """Focus areas and strengths as numbered Markdown lists with the reason for each, or the note saying why not."""
-    language = _check_language(language)
+    language = check_language(language)
     if meeting["focus"].empty and meeting["strengths"].empty:
         return _markdown(meeting.get("note") or TEXT[language]["no_focus"])
     labels = instrument_of(meeting["focus"] if len(meeting["focus"]) else meeting["strengths"]).labels(language)

@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 
 from helpers.data import store as st
-from helpers.data.instrument import LANGUAGES, Instrument, load_instrument
+from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account
+from helpers.report.formatting import check_language
 from helpers.stats.scores import respondent_scores
 
 CI = 0.95
@@ -20,12 +21,6 @@ FDR = 0.05
 #: r_wg from fewer answers than this is unstable (its sampling spread is wide;
 #: Dunlap, Burke & Smith-Crowe 2003): shown from min_group_size, with a note.
 RWG_STABLE_N = 10
-
-
-def _check_language(language: str) -> str:
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
-    return language
 
 
 def _at_least_one(value: Any, name: str) -> int:
@@ -117,7 +112,7 @@ def load_account(
         other than en/fi, a threshold that is not a whole number of at least
         1, or ``min_comment_group_size`` below ``min_group_size``.
     """
-    _check_language(language)
+    check_language(language)
     account_id, wave = str(account_id), str(wave)
     min_group_size = _at_least_one(min_group_size, "min_group_size")
     min_comment_group_size = _at_least_one(min_comment_group_size, "min_comment_group_size")

@@ -17,6 +17,11 @@ from .sections import gaps_section
 from .texts import _md, _t
 
 
+_COLUMNS = ["dimension", "client_mean", "n_client", "gap", "label", "evidence", "reason"]
+#: Means closer than this count as equal (ties, and the margin's edge).
+_TOL = 1e-9
+
+
 def equivalence_margin(inst: Instrument) -> float:
     """The gaps module's default equivalence margin: one eighth of the scale range (0.5 on 1–5)."""
     return (inst.scale_max - inst.scale_min) / 8
@@ -94,8 +99,7 @@ def next_meeting(
     lang, k = account.language, account.min_group_size
     g = gaps_section(account) if gaps is None else gaps
     mg = equivalence_margin(account.instrument) if margin is None else float(margin)
-    cols = ["dimension", "client_mean", "n_client", "gap", "label", "evidence", "reason"]
-    empty = pd.DataFrame(columns=cols)
+    empty = pd.DataFrame(columns=_COLUMNS)
     g = g[g["client_mean"].notna()].copy()
     n_client = int(g["n_client"].max()) if len(g) else 0
     out = {"focus": empty, "strengths": empty, "median": np.nan, "margin": mg}
@@ -105,50 +109,67 @@ def next_meeting(
         return {**out, "status": "too_few", "note": _t("too_few_rank", lang, n=n_client, k=k)}
     g = g[g["n_client"] >= k]
     med = float(g["client_mean"].median())
-    tol = 1e-9
-    dist = g["client_mean"] - med
-    labels = account.instrument.labels(lang)
     cap = len(g) - 1  # never label every dimension
-
-    blind = g["label"].eq(gp.BLIND_SPOT)
-    cand = g[blind | (dist <= -mg + tol)].copy()
-    is_blind = cand["label"].eq(gp.BLIND_SPOT)
-    cand["_rank"] = np.where(is_blind, 0, 1)
-    cand["_key"] = np.where(is_blind, cand["gap"], cand["client_mean"])
-    focus = _take(cand.sort_values(["_rank", "_key"], kind="mergesort"), n_focus, cap)
-
-    rest = g[~g["dimension"].isin(focus["dimension"])]
-    rest_dist = rest["client_mean"] - med
-    cand = rest[rest["label"].eq(gp.HIDDEN_STRENGTH) | (rest_dist >= mg - tol)].copy()
-    is_hidden = cand["label"].eq(gp.HIDDEN_STRENGTH)
-    cand["_rank"] = np.where(is_hidden, 0, 1)
-    cand["_key"] = np.where(is_hidden, -cand["gap"], -cand["client_mean"])
-    strengths = _take(cand.sort_values(["_rank", "_key"], kind="mergesort"), n_strengths, cap - len(focus))
-
+    focus = _focus_areas(g, median=med, margin=mg, n=n_focus, cap=cap)
+    strengths = _strengths(g[~g["dimension"].isin(focus["dimension"])], median=med, margin=mg, n=n_strengths,
+                           cap=cap - len(focus))
     if focus.empty and strengths.empty:
         return {**out, "median": med, "status": "none_stand_out",
                 "note": _t("none_stand_out", lang, mg=_num(mg, lang, 1), med=_num(med, lang, 2))}
-
-    def tied(r: pd.Series, chosen: pd.DataFrame) -> str:
-        same = chosen[(chosen["dimension"] != r["dimension"])
-                      & np.isclose(chosen["client_mean"], r["client_mean"], rtol=0, atol=tol)]
-        return _t("tied", lang, dims=", ".join(_md(labels[d]) for d in same["dimension"])) if len(same) else ""
-
-    def reason(r: pd.Series, kind: str, chosen: pd.DataFrame) -> str:
-        m, n = _num(r["client_mean"], lang, 2), int(r["n_client"])  # two decimals: the difference adds up
-        d, md = _num(abs(r["client_mean"] - med), lang, 2), _num(med, lang, 2)
-        if kind == "focus":
-            if r["label"] == gp.BLIND_SPOT:
-                return _t("r_blind", lang, x=_num(-r["gap"], lang))
-            if r["evidence"] == gp.TENTATIVE and r["gap"] < 0:
-                return _t("r_low_tentative", lang, m=m, n=n, d=d, med=md, x=_num(-r["gap"], lang)) + tied(r, chosen)
-            return _t("r_low", lang, m=m, n=n, d=d, med=md) + tied(r, chosen)
-        if r["label"] == gp.HIDDEN_STRENGTH:
-            return _t("r_hidden", lang, x=_num(r["gap"], lang))
-        return _t("r_high", lang, m=m, n=n, d=d, med=md) + tied(r, chosen)
-
-    focus = focus.assign(reason=[reason(r, "focus", focus) for _, r in focus.iterrows()])
-    strengths = strengths.assign(reason=[reason(r, "strength", strengths) for _, r in strengths.iterrows()])
-    return {**out, "focus": tag_frame(focus[cols].reset_index(drop=True), account.instrument),
-            "strengths": tag_frame(strengths[cols].reset_index(drop=True), account.instrument),
+    return {**out, "focus": _with_reasons(focus, "focus", median=med, account=account),
+            "strengths": _with_reasons(strengths, "strength", median=med, account=account),
             "median": med, "status": "ranked", "note": ""}
+
+
+def _ranked(candidates: pd.DataFrame, *, first: pd.Series, key_first: pd.Series, key_rest: pd.Series, n: int,
+            cap: int) -> pd.DataFrame:
+    """Up to ``n`` candidates: the ``first`` ones (by ``key_first``) before the rest (by ``key_rest``), ties whole."""
+    cand = candidates.copy()
+    cand["_rank"] = np.where(first, 0, 1)
+    cand["_key"] = np.where(first, key_first, key_rest)
+    return _take(cand.sort_values(["_rank", "_key"], kind="mergesort"), n, cap)
+
+
+def _focus_areas(g: pd.DataFrame, *, median: float, margin: float, n: int, cap: int) -> pd.DataFrame:
+    """Clear blind spots (largest gap first), then client means at least ``margin`` below the median (lowest first)."""
+    cand = g[g["label"].eq(gp.BLIND_SPOT) | (g["client_mean"] - median <= -margin + _TOL)]
+    blind = cand["label"].eq(gp.BLIND_SPOT)
+    return _ranked(cand, first=blind, key_first=cand["gap"], key_rest=cand["client_mean"], n=n, cap=cap)
+
+
+def _strengths(rest: pd.DataFrame, *, median: float, margin: float, n: int, cap: int) -> pd.DataFrame:
+    """Clear hidden strengths (largest gap first), then client means at least ``margin`` above the median."""
+    cand = rest[rest["label"].eq(gp.HIDDEN_STRENGTH) | (rest["client_mean"] - median >= margin - _TOL)]
+    hidden = cand["label"].eq(gp.HIDDEN_STRENGTH)
+    return _ranked(cand, first=hidden, key_first=-cand["gap"], key_rest=-cand["client_mean"], n=n, cap=cap)
+
+
+def _with_reasons(chosen: pd.DataFrame, kind: str, *, median: float, account: AccountData) -> pd.DataFrame:
+    """The chosen focus areas or strengths with the sentence that says why, tagged with the instrument."""
+    lang, labels = account.language, account.instrument.labels(account.language)
+    reasons = [_reason(r, kind, chosen, median=median, language=lang, labels=labels) for _, r in chosen.iterrows()]
+    return tag_frame(chosen.assign(reason=reasons)[_COLUMNS].reset_index(drop=True), account.instrument)
+
+
+def _reason(r: pd.Series, kind: str, chosen: pd.DataFrame, *, median: float, language: str,
+            labels: dict[str, str]) -> str:
+    """Why one dimension is a focus area or a strength: a clear gap, or its distance from the median."""
+    m, n = _num(r["client_mean"], language, 2), int(r["n_client"])  # two decimals: the difference adds up
+    d, md = _num(abs(r["client_mean"] - median), language, 2), _num(median, language, 2)
+    tied = _tied_with(r, chosen, language=language, labels=labels)
+    if kind == "focus":
+        if r["label"] == gp.BLIND_SPOT:
+            return _t("r_blind", language, x=_num(-r["gap"], language))
+        if r["evidence"] == gp.TENTATIVE and r["gap"] < 0:
+            return _t("r_low_tentative", language, m=m, n=n, d=d, med=md, x=_num(-r["gap"], language)) + tied
+        return _t("r_low", language, m=m, n=n, d=d, med=md) + tied
+    if r["label"] == gp.HIDDEN_STRENGTH:
+        return _t("r_hidden", language, x=_num(r["gap"], language))
+    return _t("r_high", language, m=m, n=n, d=d, med=md) + tied
+
+
+def _tied_with(r: pd.Series, chosen: pd.DataFrame, *, language: str, labels: dict[str, str]) -> str:
+    """The "tied with" clause naming the other chosen dimensions with the same client mean ("" when none)."""
+    same = chosen[(chosen["dimension"] != r["dimension"])
+                  & np.isclose(chosen["client_mean"], r["client_mean"], rtol=0, atol=_TOL)]
+    return _t("tied", language, dims=", ".join(_md(labels[d]) for d in same["dimension"])) if len(same) else ""

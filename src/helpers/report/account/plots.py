@@ -15,8 +15,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.data.instrument import LANGUAGES, Instrument, instrument_of, load_instrument
+from helpers.data.instrument import Instrument, instrument_of, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
+from helpers.report.formatting import check_language
 from helpers.stats.gaps import BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, SIDE_TEXT
 
 SIDE_COLORS = {"client": "#d9480f", "staff": "#1864ab"}
@@ -55,12 +56,6 @@ TEXT = {
 }
 
 
-def _lang(language: str) -> str:
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {list(LANGUAGES)}, not {language!r}.")
-    return language
-
-
 def _hidden(data: pd.DataFrame) -> pd.Series:
     """True for the rows flagged ``suppressed`` (False everywhere when there is no such column)."""
     if "suppressed" not in data:
@@ -87,7 +82,7 @@ def _side_rows(summary: pd.DataFrame, side: str, dims: list[str], value: str) ->
 def _prepare(summary: pd.DataFrame, name: str, language: str, instrument: str | Instrument | None
                 ) -> tuple[str, Instrument, list[str], dict[str, str]]:
     """Check that ``summary`` holds one account and wave; return the language, instrument, its dimensions and labels."""
-    language = _lang(language)
+    language = check_language(language)
     for col in ("account_id", "wave"):
         if col in summary and summary[col].nunique() > 1:
             raise ValueError(f"{name} draws one account and wave; the data have several {col} values "
@@ -117,6 +112,26 @@ def _absent_notes(summary: pd.DataFrame, dims: list[str], value: str, language: 
 def _side_n(rows: pd.DataFrame, n: str = "n") -> int:
     """The largest count in column ``n`` (0 when there is none)."""
     return int(rows[n].max()) if n in rows and rows[n].notna().any() else 0
+
+
+def _error_bars(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Lengths of the error bars below and above each value (0 where a limit is missing)."""
+    return np.vstack([np.nan_to_num(values - low), np.nan_to_num(high - values)])
+
+
+def _drawn_sides(per_side: dict[str, pd.DataFrame], value: str, language: str):
+    """(side, rows, values, legend label) of every side with something to draw, client first."""
+    for side, rows in per_side.items():
+        vals = rows[value].to_numpy(dtype=float)
+        if np.isnan(vals).all():
+            continue
+        yield side, rows, vals, TEXT[language]["legend"].format(side=SIDE_TEXT[language][side], n=_side_n(rows))
+
+
+def _write_notes(ax: Axes, notes: list[str], *, x: float, top: float, step: float, ha: str) -> None:
+    """The notes on what is not drawn, one under the other below the chart, in italics."""
+    for i, note in enumerate(notes):
+        ax.text(x, top - step * i, note, transform=ax.transAxes, ha=ha, va="top", fontsize=9, style="italic")
 
 
 def flame_chart(
@@ -179,12 +194,8 @@ def flame_chart(
     angles = np.linspace(0, 2 * np.pi, len(dims), endpoint=False)
     closed = np.append(angles, angles[0])
     per_side, notes = _absent_notes(summary, dims, value, language, min_group_size, labels)
-    for side, rows in per_side.items():
-        vals = rows[value].to_numpy(dtype=float)
-        if np.isnan(vals).all():
-            continue
+    for side, _, vals, name in _drawn_sides(per_side, value, language):
         y = np.append(vals, vals[0])
-        name = TEXT[language]["legend"].format(side=SIDE_TEXT[language][side], n=_side_n(rows))
         ax.plot(closed, y, color=SIDE_COLORS[side], linewidth=2, marker="o", label=name)
         ok = ~np.isnan(y)
         ax.fill(closed[ok], y[ok], color=SIDE_COLORS[side], alpha=0.15)
@@ -197,9 +208,7 @@ def flame_chart(
     ax.set_title(TEXT[language]["flame_title"], pad=24)
     if ax.lines:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, frameon=False)
-    for i, note in enumerate(notes):
-        ax.text(0.5, -0.16 - 0.06 * i, note, transform=ax.transAxes, ha="center", va="top", fontsize=9,
-                style="italic")
+    _write_notes(ax, notes, x=0.5, top=-0.16, step=0.06, ha="center")
     ax.set_gid("flame-chart")
     return ax
 
@@ -250,15 +259,11 @@ def dot_plot(
     per_side, notes = _absent_notes(summary, dims, value, language, min_group_size, labels)
     y = np.arange(len(dims))[::-1].astype(float)
     offset = {"client": 0.15, "staff": -0.15}
-    for side, rows in per_side.items():
-        vals = rows[value].to_numpy(dtype=float)
-        if np.isnan(vals).all():
-            continue
+    for side, rows, vals, name in _drawn_sides(per_side, value, language):
         lo = rows["ci_low"].to_numpy(dtype=float) if "ci_low" in rows else np.full(len(dims), np.nan)
         hi = rows["ci_high"].to_numpy(dtype=float) if "ci_high" in rows else np.full(len(dims), np.nan)
-        err = np.vstack([np.nan_to_num(vals - lo), np.nan_to_num(hi - vals)])
-        name = TEXT[language]["legend"].format(side=SIDE_TEXT[language][side], n=_side_n(rows))
-        ax.errorbar(vals, y + offset[side], xerr=err, fmt="o", color=SIDE_COLORS[side], capsize=3, label=name)
+        ax.errorbar(vals, y + offset[side], xerr=_error_bars(vals, lo, hi), fmt="o", color=SIDE_COLORS[side],
+                    capsize=3, label=name)
     ax.set_yticks(y)
     ax.set_yticklabels([labels[d] for d in dims])
     ax.set_xlim(inst.scale_min, inst.scale_max)
@@ -267,9 +272,7 @@ def dot_plot(
     ax.grid(axis="x", alpha=0.3)
     if ax.containers:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    for i, note in enumerate(notes):
-        ax.text(0.0, -0.18 - 0.07 * i, note, transform=ax.transAxes, ha="left", va="top", fontsize=9,
-                style="italic")
+    _write_notes(ax, notes, x=0.0, top=-0.18, step=0.07, ha="left")
     return ax
 
 
@@ -326,24 +329,8 @@ def gap_plot(
     rows = _blank_hidden(gaps.drop_duplicates("dimension").set_index("dimension").reindex(dims),
                          ["gap", "ci_low", "ci_high"])
     y = np.arange(len(dims))[::-1].astype(float)
-    span = inst.scale_max - inst.scale_min
     for yi, d in zip(y, dims):
-        r = rows.loc[d]
-        if pd.isna(r["gap"]):
-            hidden = bool(r.get("suppressed", False)) if pd.notna(r.get("suppressed", np.nan)) else False
-            ax.text(0, yi, t["hidden_bar"] if hidden else t["no_test"], ha="center", va="center", fontsize=9,
-                    style="italic", color=NEUTRAL, bbox={"facecolor": "white", "edgecolor": "none"})
-            continue
-        label = r.get("label")
-        color = LABEL_COLORS.get(label, NEUTRAL) if isinstance(label, str) else NEUTRAL
-        alpha = 0.9 if r.get("evidence") == "clear" else 0.45
-        lo = r["gap"] - r["ci_low"] if pd.notna(r["ci_low"]) else 0
-        hi = r["ci_high"] - r["gap"] if pd.notna(r["ci_high"]) else 0
-        ax.barh(yi, r["gap"], height=0.55, color=color, alpha=alpha, xerr=[[lo], [hi]],
-                error_kw={"ecolor": "#343a40", "capsize": 3})
-        if isinstance(label, str):
-            ax.text(1.01, yi, LABEL_TEXT[language].get(label, label), transform=ax.get_yaxis_transform(),
-                    va="center", fontsize=9, color=color)
+        _gap_bar(ax, yi, rows.loc[d], language)
     ax.axvline(0, color="#343a40", linewidth=1, zorder=0)
     ax.set_ylim(-0.6, len(dims) - 0.4)
     if _hidden(rows).any():
@@ -352,14 +339,39 @@ def gap_plot(
                 transform=ax.transAxes, ha="left", va="top", fontsize=9, style="italic")
     ax.set_yticks(y)
     ax.set_yticklabels([labels[d] for d in dims])
-    reach = np.nanmax(np.abs(rows[["ci_low", "ci_high", "gap"]].to_numpy(dtype=float))) if \
-        rows[["ci_low", "ci_high", "gap"]].notna().any().any() else 0.5
-    lim = min(max(1.0, reach * 1.15), span)
+    lim = _gap_axis_limit(rows, span=inst.scale_max - inst.scale_min)
     ax.set_xlim(-lim, lim)
     ax.set_xlabel(t["gap_axis"])
     ax.set_title(t["gap_title"])
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+def _gap_bar(ax: Axes, y: float, r: pd.Series, language: str) -> None:
+    """One dimension's gap bar with its CI, coloured and named by its label; or why there is none."""
+    t = TEXT[language]
+    if pd.isna(r["gap"]):
+        hidden = bool(r.get("suppressed", False)) if pd.notna(r.get("suppressed", np.nan)) else False
+        ax.text(0, y, t["hidden_bar"] if hidden else t["no_test"], ha="center", va="center", fontsize=9,
+                style="italic", color=NEUTRAL, bbox={"facecolor": "white", "edgecolor": "none"})
+        return
+    label = r.get("label")
+    color = LABEL_COLORS.get(label, NEUTRAL) if isinstance(label, str) else NEUTRAL
+    alpha = 0.9 if r.get("evidence") == "clear" else 0.45
+    lo = r["gap"] - r["ci_low"] if pd.notna(r["ci_low"]) else 0
+    hi = r["ci_high"] - r["gap"] if pd.notna(r["ci_high"]) else 0
+    ax.barh(y, r["gap"], height=0.55, color=color, alpha=alpha, xerr=[[lo], [hi]],
+            error_kw={"ecolor": "#343a40", "capsize": 3})
+    if isinstance(label, str):
+        ax.text(1.01, y, LABEL_TEXT[language].get(label, label), transform=ax.get_yaxis_transform(),
+                va="center", fontsize=9, color=color)
+
+
+def _gap_axis_limit(rows: pd.DataFrame, *, span: float) -> float:
+    """Half-width of the gap axis: room for every CI, at least 1 point, at most the scale's range."""
+    reach = np.nanmax(np.abs(rows[["ci_low", "ci_high", "gap"]].to_numpy(dtype=float))) if \
+        rows[["ci_low", "ci_high", "gap"]].notna().any().any() else 0.5
+    return min(max(1.0, reach * 1.15), span)
 
 
 def trend_plot(
@@ -408,53 +420,63 @@ def trend_plot(
     """
     from helpers.data.store import sort_waves
 
-    language = _lang(language)
+    language = check_language(language)
     inst = load_instrument(instrument) if instrument is not None else instrument_of(trend)
-    labels = inst.labels(language)
-    t = TEXT[language]
-    npanels = 2 if nps is not None else 1
+    fig, axs = _trend_axes(axes, npanels=2 if nps is not None else 1)
+    waves = sort_waves(set(trend["wave"].astype(str)) | (set(nps["wave"].astype(str)) if nps is not None
+                                                         else set()))
+    d = _blank_hidden(trend[trend["side"] == side] if "side" in trend else trend, "mean")
+    _dimension_trend(axs[0], d, waves=waves, side=side, language=language, instrument=inst)
+    if nps is not None:
+        _client_nps_trend(axs[1], nps, waves=waves, language=language)
+    fig.tight_layout()
+    return fig
+
+
+def _trend_axes(axes: Sequence[Axes] | Axes | None, *, npanels: int) -> tuple[Figure, list[Axes]]:
+    """The figure and its panels: new ones, or the ``axes`` given (checked to be enough)."""
     if axes is None:
         fig, axs = plt.subplots(1, npanels, figsize=(5.5 * npanels + 1, 4.2), squeeze=False)
-        axs = list(axs[0])
-    else:
-        axs = [axes] if isinstance(axes, Axes) else list(np.ravel(np.asarray(axes, dtype=object)))
-        if len(axs) < npanels:
-            raise ValueError(f"trend_plot needs {npanels} axes here, got {len(axs)}.")
-        fig = axs[0].figure
-    d = _blank_hidden(trend[trend["side"] == side] if "side" in trend else trend, "mean")
-    wave_order = sort_waves(set(trend["wave"].astype(str)) | (set(nps["wave"].astype(str)) if nps is not None
-                                                              else set()))
-    x = {w: i for i, w in enumerate(wave_order)}
-    ax = axs[0]
+        return fig, list(axs[0])
+    axs = [axes] if isinstance(axes, Axes) else list(np.ravel(np.asarray(axes, dtype=object)))
+    if len(axs) < npanels:
+        raise ValueError(f"trend_plot needs {npanels} axes here, got {len(axs)}.")
+    return axs[0].figure, axs
+
+
+def _dimension_trend(ax: Axes, d: pd.DataFrame, *, waves: list[str], side: str, language: str,
+                     instrument: Instrument) -> None:
+    """One line per dimension over ``waves`` (the side's means; hidden ones are gaps in the line)."""
+    inst, labels, t = instrument, instrument.labels(language), TEXT[language]
+    x = {w: i for i, w in enumerate(waves)}
     for dim in inst.dimension_ids:
         s = d[d["dimension"] == dim].assign(wave=lambda f: f["wave"].astype(str)).set_index("wave")
-        s = s.reindex(wave_order)
+        s = s.reindex(waves)
         if s["mean"].notna().any():
-            ax.plot([x[w] for w in wave_order], s["mean"].to_numpy(dtype=float), marker="o", label=labels[dim])
-    ax.set_xticks(range(len(wave_order)))
-    ax.set_xticklabels(wave_order)
+            ax.plot([x[w] for w in waves], s["mean"].to_numpy(dtype=float), marker="o", label=labels[dim])
+    ax.set_xticks(range(len(waves)))
+    ax.set_xticklabels(waves)
     ax.set_ylim(inst.scale_min, inst.scale_max)
     ax.set_ylabel(t["score_axis"].format(lo=inst.scale_min, hi=inst.scale_max))
     ax.set_title(t["trend_title"].format(side=SIDE_TEXT[language][side].lower()))
     ax.grid(axis="y", alpha=0.3)
     if ax.lines:
         ax.legend(fontsize=8, frameon=False, loc="lower left", ncol=2)
-    if nps is not None:
-        ax2 = axs[1]
-        n = nps[nps["side"] == "client"] if "side" in nps else nps
-        n = _blank_hidden(n.assign(wave=n["wave"].astype(str)).set_index("wave").reindex(wave_order),
-                          ["nps", "ci_low", "ci_high"])
-        xs = np.arange(len(wave_order))
-        v = n["nps"].to_numpy(dtype=float)
-        err = np.vstack([np.nan_to_num(v - n["ci_low"].to_numpy(dtype=float)),
-                         np.nan_to_num(n["ci_high"].to_numpy(dtype=float) - v)])
-        ax2.errorbar(xs, v, yerr=err, fmt="o-", color=SIDE_COLORS["client"], capsize=3)
-        ax2.axhline(0, color="#343a40", linewidth=0.8)
-        ax2.set_xticks(xs)
-        ax2.set_xticklabels(wave_order)
-        ax2.set_ylim(-100, 100)
-        ax2.set_ylabel("NPS")
-        ax2.set_title(t["nps_title"])
-        ax2.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
+
+
+def _client_nps_trend(ax: Axes, nps: pd.DataFrame, *, waves: list[str], language: str) -> None:
+    """Client NPS per wave with its CI as error bars, on the full −100…100 range."""
+    n = nps[nps["side"] == "client"] if "side" in nps else nps
+    n = _blank_hidden(n.assign(wave=n["wave"].astype(str)).set_index("wave").reindex(waves),
+                      ["nps", "ci_low", "ci_high"])
+    xs = np.arange(len(waves))
+    v = n["nps"].to_numpy(dtype=float)
+    err = _error_bars(v, n["ci_low"].to_numpy(dtype=float), n["ci_high"].to_numpy(dtype=float))
+    ax.errorbar(xs, v, yerr=err, fmt="o-", color=SIDE_COLORS["client"], capsize=3)
+    ax.axhline(0, color="#343a40", linewidth=0.8)
+    ax.set_xticks(xs)
+    ax.set_xticklabels(waves)
+    ax.set_ylim(-100, 100)
+    ax.set_ylabel("NPS")
+    ax.set_title(TEXT[language]["nps_title"])
+    ax.grid(axis="y", alpha=0.3)

@@ -46,74 +46,84 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
     ``clear`` (:func:`helpers.stats.gaps.perception_gaps`); few client answers are
     said to be indications.
     """
-    lang, k = account.language, account.min_group_size
-    resp = account.in_wave(account.responses)
-    n_client = int((resp["side"] == "client").sum())
-    n_staff = int((resp["side"] == "staff").sum())
+    lang = account.language
+    n_client, n_staff = _answer_counts(account)
     client = account.responses[account.responses["side"] == "client"]
     now = nps(account.in_wave(client), by=None, ci=CI).iloc[0]
-    value = float(now["nps"]) if now["n"] > 0 else np.nan
-    lo = float(now["ci_low"]) if now["n"] > 0 else np.nan
-    hi = float(now["ci_high"]) if now["n"] > 0 else np.nan
-    prev = account.previous_wave
-    change = {"n_previous": 0, "nps_previous": np.nan, "nps_change": np.nan, "change_ci_low": np.nan,
-              "change_ci_high": np.nan}
-    prev_client = client[client["wave"] == prev] if prev else client.iloc[0:0]
-    if prev and now["n"] > 0 and prev_client["nps"].notna().any():
-        ch = nps_change(client[client["wave"].isin([prev, account.wave])], order=[prev, account.wave], by=[],
-                        ci=CI).iloc[-1]
-        change = {"n_previous": int(ch["n_from"]), "nps_previous": float(ch["nps_from"]),
-                  "nps_change": float(ch["change"]),
-                  "change_ci_low": float(ch["ci_low"]), "change_ci_high": float(ch["ci_high"])}
+    value, lo, hi = (float(now[c]) if now["n"] > 0 else np.nan for c in ("nps", "ci_low", "ci_high"))
+    change = _change_from_previous_wave(account, client, n_now=int(now["n"]))
     clear_change = bool(change["change_ci_low"] > 0 or change["change_ci_high"] < 0)
     g = gaps_section(account) if gaps is None else gaps
-    labels = account.instrument.labels(lang)
     staff_hidden = bool(g["suppressed"].all()) if len(g) else True
-
-    # the gap clause
-    if staff_hidden:
-        gap = _t("gap_hidden", lang, k=k)
-    else:
-        clear = g[g["evidence"] == gp.CLEAR]
-        blind = clear[clear["label"] == gp.BLIND_SPOT].sort_values("gap")
-        hidden = clear[clear["label"] == gp.HIDDEN_STRENGTH].sort_values("gap", ascending=False)
-        if len(blind):
-            r = blind.iloc[0]
-            gap = _t("gap_blind", lang, dim=_md(labels[r["dimension"]]), x=_num(-r["gap"], lang))
-        elif len(hidden):
-            r = hidden.iloc[0]
-            gap = _t("gap_hidden_strength", lang, dim=_md(labels[r["dimension"]]), x=_num(r["gap"], lang))
-        elif n_client < k:
-            gap = _t("gap_few", lang)
-        else:
-            gap = _t("gap_none", lang)
+    gap = _gap_clause(account, g, staff_hidden=staff_hidden, n_client=n_client)
     if now["n"] == 0:
         summary = _t("no_client", lang, wave=_md(account.wave), gap=gap if staff_hidden else "")
     else:
-        if not prev or np.isnan(change["nps_change"]):
-            chg = _t("first_wave", lang) if not prev else ""
-        elif clear_change:
-            key = "up" if change["nps_change"] > 0 else "down"
-            chg = _t(key, lang, x=_num(abs(change["nps_change"]), lang, 0), prev=_md(prev),
-                     prev_n=change["n_previous"],
-                     prev_nps=_num(change["nps_previous"], lang, 0, sign=True),
-                     lo=_num(change["change_ci_low"], lang, 0, sign=True),
-                     hi=_num(change["change_ci_high"], lang, 0, sign=True))
-        else:
-            chg = _t("no_change", lang, prev=_md(prev), prev_n=change["n_previous"],
-                     prev_nps=_num(change["nps_previous"], lang, 0, sign=True),
-                     x=_num(change["nps_change"], lang, 0, sign=True),
-                     lo=_num(change["change_ci_low"], lang, 0, sign=True),
-                     hi=_num(change["change_ci_high"], lang, 0, sign=True))
-        few = _t("few", lang, n=int(now["n"])) if now["n"] < k else ""
-        summary = _t("nps_sentence", lang, nps=_num(value, lang, 0, sign=True), lo=_num(lo, lang, 0, sign=True),
-                     hi=_num(hi, lang, 0, sign=True), n=int(now["n"]), change=chg, gap=gap, few=few)
+        few = _t("few", lang, n=int(now["n"])) if now["n"] < account.min_group_size else ""
+        summary = _t("nps_sentence", lang, nps=_points(value, lang), lo=_points(lo, lang), hi=_points(hi, lang),
+                     n=int(now["n"]), change=_change_clause(account, change, clear=clear_change), gap=gap, few=few)
     return {
         "account_id": account.account_id, "name": account.name, "wave": account.wave,
         "n_client": n_client, "n_staff": n_staff, "nps": value, "nps_ci_low": lo, "nps_ci_high": hi,
-        "previous_wave": prev, **change, "change_clear": clear_change, "staff_suppressed": staff_hidden,
-        "summary": summary, "notes": privacy_notes(account, gaps=g, voice=voice),
+        "previous_wave": account.previous_wave, **change, "change_clear": clear_change,
+        "staff_suppressed": staff_hidden, "summary": summary, "notes": privacy_notes(account, gaps=g, voice=voice),
     }
+
+
+def _answer_counts(account: AccountData) -> tuple[int, int]:
+    """Client and team answers in the report's wave."""
+    resp = account.in_wave(account.responses)
+    return int((resp["side"] == "client").sum()), int((resp["side"] == "staff").sum())
+
+
+def _points(x: float, language: str) -> str:
+    """NPS points for a sentence: whole points with their sign."""
+    return _num(x, language, 0, sign=True)
+
+
+def _change_from_previous_wave(account: AccountData, client: pd.DataFrame, *, n_now: int) -> dict[str, Any]:
+    """Client NPS change from the previous wave with its CI (NaN without a previous wave or NPS answers)."""
+    prev = account.previous_wave
+    prev_client = client[client["wave"] == prev] if prev else client.iloc[0:0]
+    if not (prev and n_now > 0 and prev_client["nps"].notna().any()):
+        return {"n_previous": 0, "nps_previous": np.nan, "nps_change": np.nan, "change_ci_low": np.nan,
+                "change_ci_high": np.nan}
+    ch = nps_change(client[client["wave"].isin([prev, account.wave])], order=[prev, account.wave], by=[],
+                    ci=CI).iloc[-1]
+    return {"n_previous": int(ch["n_from"]), "nps_previous": float(ch["nps_from"]),
+            "nps_change": float(ch["change"]),
+            "change_ci_low": float(ch["ci_low"]), "change_ci_high": float(ch["ci_high"])}
+
+
+def _change_clause(account: AccountData, change: dict[str, Any], *, clear: bool) -> str:
+    """The sentence's clause on the change from the previous wave: up, down, no clear change or first wave."""
+    lang, prev = account.language, account.previous_wave
+    if not prev or np.isnan(change["nps_change"]):
+        return _t("first_wave", lang) if not prev else ""
+    lo, hi = _points(change["change_ci_low"], lang), _points(change["change_ci_high"], lang)
+    before = {"prev": _md(prev), "prev_n": change["n_previous"], "prev_nps": _points(change["nps_previous"], lang)}
+    if clear:
+        key = "up" if change["nps_change"] > 0 else "down"
+        return _t(key, lang, x=_num(abs(change["nps_change"]), lang, 0), **before, lo=lo, hi=hi)
+    return _t("no_change", lang, **before, x=_points(change["nps_change"], lang), lo=lo, hi=hi)
+
+
+def _gap_clause(account: AccountData, gaps: pd.DataFrame, *, staff_hidden: bool, n_client: int) -> str:
+    """The sentence's clause on perception gaps: the clearest blind spot or hidden strength, or why none."""
+    lang, k = account.language, account.min_group_size
+    if staff_hidden:
+        return _t("gap_hidden", lang, k=k)
+    labels = account.instrument.labels(lang)
+    clear = gaps[gaps["evidence"] == gp.CLEAR]
+    blind = clear[clear["label"] == gp.BLIND_SPOT].sort_values("gap")
+    hidden = clear[clear["label"] == gp.HIDDEN_STRENGTH].sort_values("gap", ascending=False)
+    if len(blind):
+        r = blind.iloc[0]
+        return _t("gap_blind", lang, dim=_md(labels[r["dimension"]]), x=_num(-r["gap"], lang))
+    if len(hidden):
+        r = hidden.iloc[0]
+        return _t("gap_hidden_strength", lang, dim=_md(labels[r["dimension"]]), x=_num(r["gap"], lang))
+    return _t("gap_few", lang) if n_client < k else _t("gap_none", lang)
 
 
 def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None,
@@ -125,9 +135,7 @@ def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None,
     omitted).  :func:`headline` returns these notes as its ``notes``.
     """
     lang, k = account.language, account.min_group_size
-    resp = account.in_wave(account.responses)
-    n_client = int((resp["side"] == "client").sum())
-    n_staff = int((resp["side"] == "staff").sum())
+    n_client, n_staff = _answer_counts(account)
     notes = []
     g = gaps_section(account) if gaps is None else gaps
     if n_staff == 0:

@@ -133,6 +133,82 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+#: The methods note, one point per list item: formulas, thresholds, versions and the data hash.
+#: Placeholders are filled by :func:`helpers.report.account.methods.methods_note`.
+METHODS: dict[str, list[str]] = {
+    "en": [
+        "**Dimension scores**: a respondent's score is the mean of the items they answered (at least "
+        "{min_items}); means with a 95% Student-t interval x̄ ± t·s/√n.",
+        "**NPS** = % promoters (9–10) − % detractors (0–6); 95% adjusted-Wald interval (Rocks 2016). The "
+        "change between waves treats them as independent samples and adds the two variances; its interval is "
+        "centred on the adjusted change, so it need not be symmetric around the raw change.",
+        "**Perception gap** = client mean − team mean; Welch t-test and interval (Welch 1947); Hedges' g with "
+        "the small-sample correction J = 1 − 3/(4N − 9) (Hedges & Olkin 1985). The p-values of the report's "
+        "dimension tests are adjusted together with Benjamini–Hochberg (1995), q = {q}.",
+        "**Reading**: blind spot (team higher) or hidden strength (client higher) only when the adjusted "
+        "p < {q} and the CI excludes 0. Otherwise \"aligned\": strong when the client mean ≥ {strong_at}. Evidence "
+        "is \"clear\" when the CI lies within ±{margin}; \"tentative\" when a gap shows only before the "
+        "correction; otherwise \"unclear\". Groups under {k} answers are not labelled.",
+        "**Agreement** r_wg(J) (James, Demaree & Wolf 1984); ≥ 0.70 is the usual threshold. Shown only for "
+        "groups of at least {k} answers; below about {rwg_stable_n} answers it is unstable (Dunlap, Burke & "
+        "Smith-Crowe 2003).",
+        "**Benchmark**: the account's percentile among the other accounts' means in the same wave (its own "
+        "value is left out of the reference). Accounts need at least {k} client answers to count, and a "
+        "percentile is shown only when at least {k} such accounts exist. The portfolio median and quartiles "
+        "are shown only from {mq} accounts and rounded (means to 0.1, NPS to whole points), so that no single "
+        "account's value can be read from them. Only one aggregate per account is read from the database.",
+        "**For the next meeting**: a focus area is a dimension with a clear blind spot or a client mean at "
+        "least {margin_1} points below the account's median dimension; a strength, one with a clear hidden "
+        "strength or at least {margin_1} points above it. Tied dimensions are named together, never every "
+        "dimension is named, and nothing is ranked from fewer than {k} client answers.",
+        "**Comments**: contacts removed; classified with cue words and the NPS group (see helpers.comments).",
+        "**Privacy**: team results from fewer than {k} answers are hidden; client sub-groups under {k} are "
+        "hidden; team comments are shown only from {kc} team answers. A client's role is shown next to their "
+        "comment and score only when at least {k} clients answered in that role.",
+        "**Data**: waves {waves} (oldest first); data hash {digest}; instrument \"{instrument}\".",
+        "**Software**: {software}.",
+    ],
+    "fi": [
+        "**Ulottuvuuspisteet**: vastaajan pistemäärä on hänen vastaamiensa väittämien keskiarvo (vähintään "
+        "{min_items} väittämää); keskiarvon 95 %:n luottamusväli x̄ ± t·s/√n.",
+        "**NPS** = % suosittelijat (9–10) − % arvostelijat (0–6); 95 %:n luottamusväli korjatulla "
+        "Wald-menetelmällä (Rocks 2016). Muutoksen luottamusväli: kahden riippumattoman NPS:n varianssien "
+        "summa, keskitettynä korjattuun muutokseen (siksi väli ei ole aina symmetrinen raakamuutoksen "
+        "ympärillä).",
+        "**Näkemysero** = asiakkaan keskiarvo − tiimin keskiarvo; Welchin t-testi ja luottamusväli (Welch 1947), "
+        "Hedgesin g pienen otoksen korjauksella J = 1 − 3/(4N − 9) (Hedges & Olkin 1985). Raportin "
+        "ulottuvuuksien p-arvot korjataan yhdessä Benjamini–Hochberg-menetelmällä (1995), q = {q}.",
+        "**Tulkinta**: sokea piste (tiimi korkeammalla) tai piilevä vahvuus (asiakas korkeammalla) vain, kun "
+        "korjattu p < {q} ja luottamusväli ei sisällä nollaa. Muuten \"yhteneväinen\": vahva, kun asiakkaan "
+        "keskiarvo ≥ {strong_at}. Näyttö on \"selvä\", kun luottamusväli on kokonaan välillä ±{margin}; "
+        "\"alustava\", kun ero näkyy vain ilman korjausta; muuten \"epäselvä\". Alle {k} vastauksen ryhmiä ei "
+        "luokitella.",
+        "**Yksimielisyys** r_wg(J) (James, Demaree & Wolf 1984); ≥ 0,70 on tavallinen raja. Näytetään vain "
+        "vähintään {k} vastauksen ryhmille; alle noin {rwg_stable_n} vastauksen ryhmissä se on epävakaa "
+        "(Dunlap, Burke & Smith-Crowe 2003).",
+        "**Vertailu**: asiakkaan sija muiden asiakkaiden keskiarvojen joukossa samalla kierroksella (oma arvo "
+        "ei ole vertailujoukossa). Mukana asiakkaat, joilla on vähintään {k} asiakasvastausta; näytetään vain, "
+        "kun tällaisia asiakkaita on vähintään {k}. Salkun mediaani ja kvartiilit näytetään vasta "
+        "vähintään {mq} asiakkaasta, pyöristettyinä (keskiarvot 0,1 pisteeseen, NPS kokonaisiin "
+        "pisteisiin), jottei yksittäisen asiakkaan arvoa voi päätellä. Tietokannasta luetaan vain "
+        "asiakaskohtaiset keskiarvot.",
+        "**Seuraavaan tapaamiseen**: kehityskohde on ulottuvuus, jolla on selvä sokea piste tai jonka "
+        "asiakkaiden keskiarvo on vähintään {margin_1} pistettä alle asiakkuuden ulottuvuuksien mediaanin; "
+        "vahvuus vastaavasti (selvä piilevä vahvuus tai vähintään {margin_1} pistettä yli mediaanin). Tasoissa "
+        "olevat ulottuvuudet nimetään yhdessä, kaikkia ulottuvuuksia ei nimetä koskaan, eikä mitään nimetä "
+        "alle {k} asiakasvastauksesta.",
+        "**Kommentit**: yhteystiedot poistetaan; luokittelu vihjesanoilla ja NPS-ryhmällä "
+        "(ks. helpers.comments).",
+        "**Tietosuoja**: tiimin tulokset alle {k} vastauksesta piilotetaan; samoin asiakkaiden alaryhmät alle "
+        "{k} vastauksesta; tiimin kommentit näytetään vasta vähintään {kc} tiimin vastauksesta. Asiakkaan "
+        "rooli näytetään kommentin ja pisteiden vieressä vain, jos roolissa vastasi vähintään {k} "
+        "asiakasta.",
+        "**Aineisto**: kierrokset {waves} (aikajärjestyksessä); aineiston tiiviste {digest}; kysely "
+        "\"{instrument}\".",
+        "**Ohjelmistot**: {software}.",
+    ],
+}
+
 HEADERS = {
     "en": {"side": "Side", "dimension": "Dimension", "n": "n", "mean": "Mean", "ci_low": "95% CI low",
            "ci_high": "95% CI high", "rwg": "Agreement r_wg", "role": "Client role", "n_client": "n client",
@@ -152,4 +228,10 @@ HEADERS = {
 
 
 def _t(key: str, language: str, **kw: Any) -> str:
+    """The text ``key`` in ``language`` with the values ``kw`` put in."""
     return TEXT[language][key].format(**kw)
+
+
+def _methods_items(language: str, **values: Any) -> list[str]:
+    """The methods note's points in ``language`` (English unless Finnish), with the report's values put in."""
+    return [item.format(**values) for item in METHODS["fi" if language == "fi" else "en"]]

@@ -308,17 +308,12 @@ def plot_response_surface(
     if scale is None:
         inst = load_instrument(instrument)
         scale = (inst.scale_min, inst.scale_max)
-    b = surface.set_index("term").loc[_TERMS[:6], "coef"].to_numpy(dtype=float)
     centre = surface.attrs.get("centre", sum(scale) / 2)
-    grid = np.linspace(scale[0], scale[1], 60)
-    gx, gy = np.meshgrid(grid, grid)
-    z = _design((gx - centre).ravel(), (gy - centre).ravel()) @ b
+    gx, gy, z = _surface_grid(surface, scale=scale, centre=centre)
     logistic = surface["model"].iloc[0].endswith("logistic")
-    if logistic:
-        z = special.expit(z)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
-    cs = ax.contourf(gx, gy, z.reshape(gx.shape), levels=12, cmap="RdYlGn_r" if logistic else "RdYlGn")
+    cs = ax.contourf(gx, gy, z, levels=12, cmap="RdYlGn_r" if logistic else "RdYlGn")
     ax.figure.colorbar(cs, ax=ax, label="P(churn)" if logistic else "Predicted outcome")
     ax.plot(scale, scale, color="k", lw=1.5)
     ax.plot(scale, [2 * centre - scale[0], 2 * centre - scale[1]], color="k", lw=1.5, ls="--")
@@ -334,7 +329,20 @@ def plot_response_surface(
     return ax
 
 
+def _surface_grid(surface: pd.DataFrame, *, scale: tuple[float, float],
+                  centre: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fitted surface on a 60 × 60 grid over ``scale``: X, Y and the prediction (a probability if logistic)."""
+    b = surface.set_index("term").loc[_TERMS[:6], "coef"].to_numpy(dtype=float)
+    grid = np.linspace(scale[0], scale[1], 60)
+    gx, gy = np.meshgrid(grid, grid)
+    z = _design((gx - centre).ravel(), (gy - centre).ravel()) @ b
+    if surface["model"].iloc[0].endswith("logistic"):
+        z = special.expit(z)
+    return gx, gy, z.reshape(gx.shape)
+
+
 def _axes(ax):
+    """``ax``, or a new 5 × 4 inch Axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -107,68 +107,100 @@ def driver_setup(
     means beside client NPS answers (``outcome="nps"``, ``side="both"``)
     pool every wave, as NPS is answered at the same time as the scores.
     """
-    import warnings as _w
-
     from helpers.stats import model_data
-    from helpers.stats.diagnostics import ModelWarning
 
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, not {side!r}")
     inst = load_instrument(instrument)
-    dims = inst.dimension_ids
     table, notes = _collect_warnings(lambda: model_data.account_table(answers, responses, accounts,
                                                                   min_group_size=min_group_size, instrument=inst))
     n_waves = responses["wave"].nunique()
     if outcome == "nps":
-        who = "staff" if side == "staff" else "client"
-        data = model_data.respondent_table(answers, responses, side=who, instrument=inst)
-        predictors = list(dims)
-        if side == "both":
-            # NPS is answered at the same time as the scores, not after a renewal decision: the team means
-            # beside every client answer pool all team answers (the renewal rule is for retention).
-            with _w.catch_warnings():
-                _w.simplefilter("ignore", ModelWarning)  # the same notes were collected above
-                concurrent = model_data.account_table(answers, responses, accounts, before_renewal=False,
-                                                  min_group_size=min_group_size, instrument=inst)
-            staff = concurrent[["account_id", *[f"staff_{d}" for d in dims]]]
-            data = data.merge(staff, on="account_id", how="left")
-            predictors += [f"staff_{d}" for d in dims]
-            n_missing = int(data[[f"staff_{d}" for d in dims]].isna().any(axis=1).sum())
-            if n_missing:
-                notes.append(f"{n_missing} client answers come from accounts with fewer than {min_group_size} team "
-                             "answers; the team view there is hidden and those answers are left out of the models.")
-        description = {
-            "client": f"Client NPS (0–10) of {len(data)} client answers on the respondent's own five dimension "
-                      f"scores, {data['account_id'].nunique()} accounts, {n_waves} wave(s).",
-            "staff": f"The team's NPS (0–10, 'would you recommend working with this client?') of {len(data)} team "
-                     f"answers on the team member's own dimension scores, {data['account_id'].nunique()} accounts, "
-                     f"{n_waves} wave(s). This is the team's view, not the client's.",
-            "both": f"Client NPS (0–10) of {len(data)} client answers on the respondent's own dimension scores and "
-                    f"the account team's mean scores (pooled over {n_waves} wave(s)): does the team's view add "
-                    "anything to what the client says?",
-        }[side]
-        return DriverSetup(data=data, outcome="nps", predictors=predictors, level="respondent", kind="nps",
-                           side=side, cluster="account_id", table=table, description=description, notes=notes)
+        return _nps_setup(answers, responses, accounts, table=table, notes=notes, side=side, n_waves=n_waves,
+                          min_group_size=min_group_size, instrument=inst)
+    return _retention_setup(table, notes=notes, side=side, n_waves=n_waves, min_group_size=min_group_size,
+                            instrument=inst)
+
+
+def _nps_setup(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.DataFrame, *, table: pd.DataFrame,
+               notes: list[str], side: str, n_waves: int, min_group_size: int,
+               instrument: Instrument) -> DriverSetup:
+    """NPS answers on the respondent's own scores (and, for ``both``, the account team's means)."""
+    from helpers.stats import model_data
+
+    dims = instrument.dimension_ids
+    who = "staff" if side == "staff" else "client"
+    data = model_data.respondent_table(answers, responses, side=who, instrument=instrument)
+    predictors = list(dims)
+    if side == "both":
+        data = data.merge(_team_means(answers, responses, accounts, min_group_size=min_group_size,
+                                      instrument=instrument), on="account_id", how="left")
+        predictors += [f"staff_{d}" for d in dims]
+        n_missing = int(data[[f"staff_{d}" for d in dims]].isna().any(axis=1).sum())
+        if n_missing:
+            notes.append(f"{n_missing} client answers come from accounts with fewer than {min_group_size} team "
+                         "answers; the team view there is hidden and those answers are left out of the models.")
+    n_accounts = data["account_id"].nunique()
+    description = {
+        "client": f"Client NPS (0–10) of {len(data)} client answers on the respondent's own five dimension "
+                  f"scores, {n_accounts} accounts, {n_waves} wave(s).",
+        "staff": f"The team's NPS (0–10, 'would you recommend working with this client?') of {len(data)} team "
+                 f"answers on the team member's own dimension scores, {n_accounts} accounts, "
+                 f"{n_waves} wave(s). This is the team's view, not the client's.",
+        "both": f"Client NPS (0–10) of {len(data)} client answers on the respondent's own dimension scores and "
+                f"the account team's mean scores (pooled over {n_waves} wave(s)): does the team's view add "
+                "anything to what the client says?",
+    }[side]
+    return DriverSetup(data=data, outcome="nps", predictors=predictors, level="respondent", kind="nps",
+                       side=side, cluster="account_id", table=table, description=description, notes=notes)
+
+
+def _team_means(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.DataFrame, *, min_group_size: int,
+                instrument: Instrument) -> pd.DataFrame:
+    """account_id and the team's mean per dimension (``staff_<d>``), pooled over every wave given."""
+    import warnings as _w
+
+    from helpers.stats import model_data
+    from helpers.stats.diagnostics import ModelWarning
+
+    # NPS is answered at the same time as the scores, not after a renewal decision: the team means beside
+    # every client answer pool all team answers (the renewal rule is for retention).
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", ModelWarning)  # the same notes were collected with the account table
+        concurrent = model_data.account_table(answers, responses, accounts, before_renewal=False,
+                                              min_group_size=min_group_size, instrument=instrument)
+    return concurrent[["account_id", *[f"staff_{d}" for d in instrument.dimension_ids]]]
+
+
+def _retention_setup(table: pd.DataFrame, *, notes: list[str], side: str, n_waves: int, min_group_size: int,
+                     instrument: Instrument) -> DriverSetup:
+    """Churn against renewal of the accounts with a known outcome, on the account's means (and gaps)."""
+    dims = instrument.dimension_ids
     predictors = {"client": [f"client_{d}" for d in dims], "staff": [f"staff_{d}" for d in dims],
                   "both": [f"client_{d}" for d in dims] + [f"gap_{d}" for d in dims]}[side]
     known = table[table["outcome_known"].astype(bool)].reset_index(drop=True)
-    n_events = int(known["churned"].sum())
-    answered = known[(known["n_client"] + known["n_staff"]) > 0]
-    description = (f"Churn (1) vs renewal (0) of the {len(known)} accounts with a known outcome ({n_events} churned, "
-                   f"{len(known) - n_events} renewed) on the account's "
-                   + {"client": "client means per dimension",
-                      "staff": "team means per dimension",
-                      "both": "client means and client − team gaps per dimension"}[side]
-                   + f", pooled over {n_waves} wave(s) but only from answers given before the account's renewal "
-                   f"date ({table.attrs.get('n_after_renewal', 0)} later answers left out; {len(answered)} of the "
-                   f"{len(known)} accounts have earlier answers, {int(answered['churned'].sum())} of them churned). "
-                   f"{int((~table['outcome_known']).sum())} active accounts are not used for fitting.")
     if side in ("staff", "both"):
         hidden = int(known[[p for p in predictors if not p.startswith("client_")]].isna().any(axis=1).sum())
         if hidden:
             notes.append(f"{hidden} account(s) with fewer than {min_group_size} team answers have no team view and "
                          "are left out of the models.")
     return DriverSetup(data=known, outcome="churned", predictors=predictors, level="account", kind="retention",
-                       side=side, cluster=None, table=table, description=description, notes=notes)
+                       side=side, cluster=None, table=table,
+                       description=_retention_description(table, known, side=side, n_waves=n_waves), notes=notes)
+
+
+def _retention_description(table: pd.DataFrame, known: pd.DataFrame, *, side: str, n_waves: int) -> str:
+    """One sentence: which accounts, how many churned, on what, and what the renewal-date rule left out."""
+    n_events = int(known["churned"].sum())
+    answered = known[(known["n_client"] + known["n_staff"]) > 0]
+    return (f"Churn (1) vs renewal (0) of the {len(known)} accounts with a known outcome ({n_events} churned, "
+            f"{len(known) - n_events} renewed) on the account's "
+            + {"client": "client means per dimension",
+               "staff": "team means per dimension",
+               "both": "client means and client − team gaps per dimension"}[side]
+            + f", pooled over {n_waves} wave(s) but only from answers given before the account's renewal "
+            f"date ({table.attrs.get('n_after_renewal', 0)} later answers left out; {len(answered)} of the "
+            f"{len(known)} accounts have earlier answers, {int(answered['churned'].sum())} of them churned). "
+            f"{int((~table['outcome_known']).sum())} active accounts are not used for fitting.")

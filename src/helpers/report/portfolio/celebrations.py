@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
@@ -99,62 +102,107 @@ def celebrate(
     if previous is None:
         earlier = waves[:waves.index(wave)]
         previous = earlier[-1] if earlier else None
+    tests = {"account": account, "alpha": alpha, "ci": ci, "min_n": min_n}
     rows: list[dict] = []
-    # NPS up
     if previous is not None:
-        ch = _nps_change_tests(responses, wave_from=previous, wave_to=wave, account=account, score="nps",
-                               side="client", ci=ci, alpha=alpha)
-        ch = ch[ch["significant"] & (ch["change"] > 0) & (ch["n_from"] >= min_n) & (ch["n_to"] >= min_n)]
-        for r in ch.itertuples():
-            rows.append({account: getattr(r, account), "evidence": "NPS up", "dimension": None,
-                         "estimate": r.change, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": int(r.n_to),
-                         "p_fdr": r.p_fdr,
-                         "detail": f"NPS {r.nps_from:+.0f} → {r.nps_to:+.0f} ({previous} → {wave}); change "
-                                   f"{r.change:+.0f} [{r.ci_low:+.0f}, {r.ci_high:+.0f}], n {int(r.n_from)} → {int(r.n_to)}"})
-        sc = score_change(scores, wave_from=previous, wave_to=wave, account=account, side="client", alpha=alpha,
-                          ci=ci, instrument=inst)
-        sc = sc[sc["significant"] & (sc["change"] > 0) & (sc["n_from"] >= min_n) & (sc["n_to"] >= min_n)]
-        for r in sc.itertuples():
-            rows.append({account: getattr(r, account), "evidence": "score up", "dimension": r.dimension,
-                         "estimate": r.change, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": int(r.n_to),
-                         "p_fdr": r.p_fdr,
-                         "detail": f"{labels.get(r.dimension, r.dimension)} {r.mean_from:.2f} → {r.mean_to:.2f} "
-                               f"({previous} → {wave}); "
-                                   f"change {r.change:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}], "
-                                   f"n {int(r.n_from)} → {int(r.n_to)}"})
-    top = nps_vs_portfolio(responses[responses["wave"] == wave], account=account, side="client", alpha=alpha, ci=ci)
-    top = top[top["significant"] & (top["diff"] > 0) & (top["n"] >= min_n)]
-    for r in top.itertuples():
-        rows.append({account: getattr(r, account), "evidence": "NPS above portfolio", "dimension": None,
-                     "estimate": r.diff, "ci_low": r.diff_low, "ci_high": r.diff_high, "n": int(r.n),
-                     "p_fdr": r.p_fdr,
-                     "detail": f"NPS {r.nps:+.0f} vs {r.rest_nps:+.0f} for the rest; difference {r.diff:+.0f} "
-                               f"[{r.diff_low:+.0f}, {r.diff_high:+.0f}], n = {int(r.n)}"})
+        rows += _nps_up(responses, wave=wave, previous=previous, **tests)
+        rows += _scores_up(scores, wave=wave, previous=previous, labels=labels, instrument=inst, **tests)
+    rows += _nps_above_portfolio(responses[responses["wave"] == wave], **tests)
     w_scores = scores[scores["wave"] == wave] if "wave" in scores else scores
-    heat = dimension_heatmap(w_scores, account=account, side="client", alpha=alpha, ci=ci, instrument=inst)
-    heat = heat[heat["significant"] & (heat["diff"] > 0) & (heat["n"] >= min_n)]
-    for r in heat.itertuples():
-        rows.append({account: getattr(r, account), "evidence": "score above portfolio", "dimension": r.dimension,
-                     "estimate": r.diff, "ci_low": r.diff_low, "ci_high": r.diff_high, "n": int(r.n),
-                     "p_fdr": r.p_fdr,
-                     "detail": f"{labels.get(r.dimension, r.dimension)} {r.mean:.2f} vs {r.rest_mean:.2f} for the "
-                               f"rest; difference {r.diff:+.2f} [{r.diff_low:+.2f}, {r.diff_high:+.2f}], n = {int(r.n)}"})
+    rows += _scores_above_portfolio(w_scores, labels=labels, instrument=inst, **tests)
     cols = [account, "evidence", "dimension", "estimate", "ci_low", "ci_high", "n", "p_fdr", "detail"]
-    out = pd.DataFrame(rows, columns=cols)
-    if len(out):
-        kinds = {"NPS up": 0, "score up": 1, "NPS above portfolio": 2, "score above portfolio": 3}
-        count = out.groupby(account)[account].transform("size")
-        out = out.assign(_c=-count, _k=out["evidence"].map(kinds)).sort_values(["_c", account, "_k"]).drop(
-            columns=["_c", "_k"]).reset_index(drop=True)
+    out = _most_evidence_first(pd.DataFrame(rows, columns=cols), account=account)
     if by_account:
-        g = out.groupby(account, sort=False)
-        out = pd.DataFrame({
-            account: list(g.groups),
-            "n_evidence": g.size().to_numpy(),
-            "improved": g["evidence"].agg(lambda s: bool(s.isin(["NPS up", "score up"]).any())).to_numpy(),
-            "evidence": g["evidence"].agg(lambda s: ", ".join(dict.fromkeys(s))).to_numpy(),
-            "detail": g["detail"].agg("; ".join).to_numpy(),
-        }, columns=[account, "n_evidence", "improved", "evidence", "detail"])
+        out = _evidence_by_account(out, account=account)
     if accounts is not None and "name" in accounts:
         out.insert(1, "name", out[account].map(accounts.set_index(account)["name"]))
     return out
+
+
+#: The kinds of evidence, in the order an account's rows are listed.
+KINDS = ("NPS up", "score up", "NPS above portfolio", "score above portfolio")
+
+
+def _nps_up(responses: pd.DataFrame, *, wave: str, previous: str, account: str, alpha: float, ci: float,
+            min_n: int) -> list[dict]:
+    """Account NPS clearly up from ``previous`` to ``wave``."""
+    ch = _nps_change_tests(responses, wave_from=previous, wave_to=wave, account=account, score="nps",
+                           side="client", ci=ci, alpha=alpha)
+    return _evidence(_clear_rise(ch, min_n), account=account, kind="NPS up", estimate="change", n="n_to",
+                     detail=lambda r: f"NPS {r.nps_from:+.0f} → {r.nps_to:+.0f} ({previous} → {wave}); change "
+                                      f"{r.change:+.0f} [{r.ci_low:+.0f}, {r.ci_high:+.0f}], "
+                                      f"n {int(r.n_from)} → {int(r.n_to)}")
+
+
+def _scores_up(scores: pd.DataFrame, *, wave: str, previous: str, labels: dict[str, str], instrument: Instrument,
+               account: str, alpha: float, ci: float, min_n: int) -> list[dict]:
+    """Dimension means clearly up from ``previous`` to ``wave``."""
+    sc = score_change(scores, wave_from=previous, wave_to=wave, account=account, side="client", alpha=alpha,
+                      ci=ci, instrument=instrument)
+    return _evidence(_clear_rise(sc, min_n), account=account, kind="score up", estimate="change", n="n_to",
+                     dimension=True,
+                     detail=lambda r: f"{labels.get(r.dimension, r.dimension)} {r.mean_from:.2f} → {r.mean_to:.2f} "
+                                      f"({previous} → {wave}); change {r.change:+.2f} "
+                                      f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}], n {int(r.n_from)} → {int(r.n_to)}")
+
+
+def _nps_above_portfolio(responses: pd.DataFrame, *, account: str, alpha: float, ci: float,
+                         min_n: int) -> list[dict]:
+    """Account NPS clearly above the rest of the portfolio in the wave."""
+    top = nps_vs_portfolio(responses, account=account, side="client", alpha=alpha, ci=ci)
+    return _evidence(_clearly_above(top, min_n), account=account, kind="NPS above portfolio", estimate="diff",
+                     low="diff_low", high="diff_high",
+                     detail=lambda r: f"NPS {r.nps:+.0f} vs {r.rest_nps:+.0f} for the rest; difference "
+                                      f"{r.diff:+.0f} [{r.diff_low:+.0f}, {r.diff_high:+.0f}], n = {int(r.n)}")
+
+
+def _scores_above_portfolio(scores: pd.DataFrame, *, labels: dict[str, str], instrument: Instrument, account: str,
+                            alpha: float, ci: float, min_n: int) -> list[dict]:
+    """Dimension means clearly above the rest of the portfolio in the wave."""
+    heat = dimension_heatmap(scores, account=account, side="client", alpha=alpha, ci=ci, instrument=instrument)
+    return _evidence(_clearly_above(heat, min_n), account=account, kind="score above portfolio", estimate="diff",
+                     low="diff_low", high="diff_high", dimension=True,
+                     detail=lambda r: f"{labels.get(r.dimension, r.dimension)} {r.mean:.2f} vs {r.rest_mean:.2f} "
+                                      f"for the rest; difference {r.diff:+.2f} [{r.diff_low:+.2f}, "
+                                      f"{r.diff_high:+.2f}], n = {int(r.n)}")
+
+
+def _clear_rise(tests: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """Changes that pass the correction upwards, from at least ``min_n`` respondents in both waves."""
+    return tests[tests["significant"] & (tests["change"] > 0) & (tests["n_from"] >= min_n)
+                 & (tests["n_to"] >= min_n)]
+
+
+def _clearly_above(tests: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """Differences from the rest of the portfolio that pass the correction upwards, from at least ``min_n``."""
+    return tests[tests["significant"] & (tests["diff"] > 0) & (tests["n"] >= min_n)]
+
+
+def _evidence(tests: pd.DataFrame, *, account: str, kind: str, estimate: str, detail: Callable[[Any], str],
+              low: str = "ci_low", high: str = "ci_high", n: str = "n", dimension: bool = False) -> list[dict]:
+    """One row of evidence per test that passed, with its sentence of detail."""
+    return [{account: getattr(r, account), "evidence": kind, "dimension": r.dimension if dimension else None,
+             "estimate": getattr(r, estimate), "ci_low": getattr(r, low), "ci_high": getattr(r, high),
+             "n": int(getattr(r, n)), "p_fdr": r.p_fdr, "detail": detail(r)} for r in tests.itertuples()]
+
+
+def _most_evidence_first(evidence: pd.DataFrame, *, account: str) -> pd.DataFrame:
+    """Accounts with the most evidence first, then by account; within one, in the order of :data:`KINDS`."""
+    if not len(evidence):
+        return evidence
+    count = evidence.groupby(account)[account].transform("size")
+    kinds = {k: i for i, k in enumerate(KINDS)}
+    return evidence.assign(_c=-count, _k=evidence["evidence"].map(kinds)).sort_values([
+        "_c", account, "_k"]).drop(columns=["_c", "_k"]).reset_index(drop=True)
+
+
+def _evidence_by_account(evidence: pd.DataFrame, *, account: str) -> pd.DataFrame:
+    """One row per account: how much evidence, whether any of it is an improvement, its kinds and details."""
+    g = evidence.groupby(account, sort=False)
+    return pd.DataFrame({
+        account: list(g.groups),
+        "n_evidence": g.size().to_numpy(),
+        "improved": g["evidence"].agg(lambda s: bool(s.isin(["NPS up", "score up"]).any())).to_numpy(),
+        "evidence": g["evidence"].agg(lambda s: ", ".join(dict.fromkeys(s))).to_numpy(),
+        "detail": g["detail"].agg("; ".join).to_numpy(),
+    }, columns=[account, "n_evidence", "improved", "evidence", "detail"])

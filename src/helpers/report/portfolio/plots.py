@@ -21,6 +21,7 @@ __all__ = [
 
 
 def _labels(inst: Instrument, language: str, dims: Sequence[str]) -> list[str]:
+    """Dimension labels in ``language``; anything that is not a dimension of ``inst`` as it is."""
     return [inst.label(d, language) if d in inst.dimension_ids else str(d) for d in dims]
 
 
@@ -39,6 +40,7 @@ def _message_axes(text: str, *, figsize: tuple[float, float], title: str | None 
 
 def _grid(table: pd.DataFrame, row: str, column: str, value: str, rows: Sequence | None,
           columns: Sequence) -> pd.DataFrame:
+    """``value`` as a ``row`` × ``column`` grid, rows in ``rows`` order (default sorted), columns as given."""
     wide = table.pivot_table(index=row, columns=column, values=value, aggfunc="first", dropna=False)
     return wide.reindex(index=list(rows) if rows is not None else sorted(wide.index), columns=list(columns))
 
@@ -105,11 +107,9 @@ def plot_heatmap(
         nothing to show, an empty Axes that says so.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
 
     inst = load_instrument(instrument)
-    dims = [d for d in inst.dimension_ids if d in set(table["dimension"])]
-    dims += [d for d in pd.unique(table["dimension"]) if d not in dims]
+    dims = _dimension_columns(table, inst)
     col = _grid(table, row, "dimension", color, rows, dims)
     if hide_empty:
         col = col[col.notna().any(axis=1)]
@@ -127,21 +127,7 @@ def plot_heatmap(
     lim = lim or 1.0
     cmap = plt.get_cmap("RdBu").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, vmin=-lim, vmax=lim, aspect="auto")
-    for i in range(vals.shape[0]):
-        for j in range(vals.shape[1]):
-            t = txt.iat[i, j]
-            if pd.isna(t):
-                continue
-            is_sig = sig is not None and sig.iat[i, j] == 1
-            label = f"{t:{fmt}}" if isinstance(t, (float, int, np.floating, np.integer)) else str(t)
-            counts = [g.iat[i, j] for g in nn]
-            if counts and all(pd.notna(c) for c in counts):
-                label += " (n=" + "/".join(str(int(c)) for c in counts) + ")"
-            shade = abs(vals[i, j]) / lim if np.isfinite(vals[i, j]) else 0
-            ax.text(j, i, label, ha="center", va="center", fontsize=7,
-                    fontweight="bold" if is_sig else "normal", color="white" if shade > 0.6 else "black")
-            if is_sig:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.8))
+    _write_cells(ax, vals, txt, counts=nn, significant=sig, limit=lim, fmt=fmt)
     ax.set_xticks(range(len(dims)), _labels(inst, language, dims))
     ax.set_yticks(range(len(col)), [str(r) for r in col.index])
     ax.tick_params(axis="x", top=True, bottom=False, labeltop=True, labelbottom=False)
@@ -151,6 +137,39 @@ def plot_heatmap(
         ax.set_title(title)
     ax.figure.colorbar(im, ax=ax, label=colorbar_label, shrink=0.6)
     return ax
+
+
+def _dimension_columns(table: pd.DataFrame, inst: Instrument) -> list:
+    """The table's dimensions: the instrument's in its order, then any others as they come."""
+    dims = [d for d in inst.dimension_ids if d in set(table["dimension"])]
+    return dims + [d for d in pd.unique(table["dimension"]) if d not in dims]
+
+
+def _cell_label(value, counts: list, fmt: str) -> str:
+    """A cell's text: the value in ``fmt``, then "(n=…)" with its counts when all are known."""
+    label = f"{value:{fmt}}" if isinstance(value, (float, int, np.floating, np.integer)) else str(value)
+    if counts and all(pd.notna(c) for c in counts):
+        label += " (n=" + "/".join(str(int(c)) for c in counts) + ")"
+    return label
+
+
+def _write_cells(ax, vals: np.ndarray, txt: pd.DataFrame, *, counts: list[pd.DataFrame],
+                 significant: pd.DataFrame | None, limit: float, fmt: str) -> None:
+    """Write every non-empty cell (white on dark colours); frame and embolden the significant ones."""
+    from matplotlib.patches import Rectangle
+
+    for i in range(vals.shape[0]):
+        for j in range(vals.shape[1]):
+            t = txt.iat[i, j]
+            if pd.isna(t):
+                continue
+            is_sig = significant is not None and significant.iat[i, j] == 1
+            label = _cell_label(t, [g.iat[i, j] for g in counts], fmt)
+            shade = abs(vals[i, j]) / limit if np.isfinite(vals[i, j]) else 0
+            ax.text(j, i, label, ha="center", va="center", fontsize=7,
+                    fontweight="bold" if is_sig else "normal", color="white" if shade > 0.6 else "black")
+            if is_sig:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.8))
 
 
 def plot_gap_map(

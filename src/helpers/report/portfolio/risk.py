@@ -170,9 +170,6 @@ def accounts_at_risk(
     """
     import warnings as _w
 
-    from helpers.stats.retention import predict_risk
-
-    messages: list[str] = []
     known = table["outcome_known"].astype(bool) if "outcome_known" in table else table["status"].isin(
         ["renewed", "churned"])
     n_known = int(known.sum())
@@ -181,6 +178,26 @@ def accounts_at_risk(
     n_events = int((y == 1).sum())
     is_active = table["status"] == active
     n_active = int(is_active.sum())
+    messages = [*_training_caveats(n_known=n_known, n_events=n_events, n_active=n_active), *_data_caveats(table)]
+    for m in messages:
+        _w.warn(m, PortfolioWarning, stacklevel=2)
+    risk = _fit_with_warnings(lambda: _churn_model(table, predictors=predictors, method=method, ci=ci, top=top,
+                                                   language=language, instrument=instrument))
+    out = _risk_list(table[is_active], risk, signals)
+    estimator = str(risk["estimator"].iloc[0]) if len(risk) else "none"
+    fitted = bool(out["p_churn"].notna().any()) or (n_active == 0 and estimator != "none")
+    summary = (f"{n_active} active account(s); churn model ({estimator}) trained on {n_known} accounts with a known "
+               f"outcome, {n_events} of them churned." if fitted else
+               f"{n_active} active account(s); no churn model could be trained ({n_known} accounts with a known "
+               f"outcome, {n_events} churned) — see the notes below.")
+    out.attrs.update(warnings=list(dict.fromkeys([*messages, *risk.attrs["warnings"]])), n_known=n_known,
+                     n_events=n_events, n_active=n_active, estimator=estimator, summary=summary)
+    return out
+
+
+def _training_caveats(*, n_known: int, n_events: int, n_active: int) -> list[str]:
+    """Why the churn model cannot be trained or says little, and whether any account is still open."""
+    messages = []
     if n_known == 0:
         messages.append("No account has a known outcome (renewed or churned) yet, so there is nothing to train a "
                         "churn model on: the active accounts are listed without probabilities.")
@@ -195,6 +212,12 @@ def accounts_at_risk(
                         "group any churn probability is a guess; read the list as a prompt for conversations.")
     if n_active == 0:
         messages.append("No account is active (every outcome is known): no account is at risk of an open renewal.")
+    return messages
+
+
+def _data_caveats(table: pd.DataFrame) -> list[str]:
+    """What the account table left out (``table.attrs``): hidden team views, answers after a renewal."""
+    messages = []
     hidden = int(table.attrs.get("n_staff_suppressed", 0) or 0)
     if hidden:
         messages.append(f"The team view of {hidden} account(s) is hidden (fewer than "
@@ -205,24 +228,27 @@ def accounts_at_risk(
         messages.append(f"{after} answer(s) given on or after a decided account's renewal date are left out, so the "
                         "model learns only from what was said before each decision"
                         + (f"; {empty} decided account(s) have no earlier answers and are not used." if empty else "."))
-    for m in messages:
-        _w.warn(m, PortfolioWarning, stacklevel=2)
+    return messages
 
-    def fit() -> pd.DataFrame:
-        try:
-            return predict_risk(table, predictors=predictors, method=method, ci=ci, top=top, language=language,
-                                instrument=instrument)
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            none = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
-                                                estimator="none")
-            none.attrs["warnings"] = [f"The churn model could not be fitted ({exc}); no probabilities are shown."]
-            return none
 
-    risk = _fit_with_warnings(fit)
-    model_msgs = risk.attrs["warnings"]
-    keep = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff", "annual_value") if c in table]
-    out = table.loc[is_active, keep].merge(
-        risk[["account_id", "p_churn", "ci_low", "ci_high", "drivers"]], on="account_id", how="left")
+def _churn_model(table: pd.DataFrame, **options) -> pd.DataFrame:
+    """:func:`helpers.stats.retention.predict_risk`, or a row of NaN per account saying why it could not be fitted."""
+    from helpers.stats.retention import predict_risk
+
+    try:
+        return predict_risk(table, **options)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        none = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
+                                            estimator="none")
+        none.attrs["warnings"] = [f"The churn model could not be fitted ({exc}); no probabilities are shown."]
+        return none
+
+
+def _risk_list(active: pd.DataFrame, risk: pd.DataFrame, signals: pd.DataFrame | None) -> pd.DataFrame:
+    """The active accounts with their churn probability, reasons and value at risk, highest risk first."""
+    keep = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff", "annual_value") if c in active]
+    out = active[keep].merge(risk[["account_id", "p_churn", "ci_low", "ci_high", "drivers"]], on="account_id",
+                             how="left")
     out["drivers"] = out["drivers"].fillna("")
     if signals is not None and len(signals):
         out = out.merge(signals[["account_id", "n_signals", "signals"]], on="account_id", how="left")
@@ -239,16 +265,7 @@ def accounts_at_risk(
     lead = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff") if c in out]
     cols = [*lead, "p_churn", "ci_low", "ci_high", "risk_rank", "drivers", "n_signals", "signals",
             *(["annual_value"] if "annual_value" in out else []), "value_at_risk", "value_low", "value_high"]
-    out = out[cols]
-    estimator = str(risk["estimator"].iloc[0]) if len(risk) else "none"
-    fitted = bool(out["p_churn"].notna().any()) or (n_active == 0 and estimator != "none")
-    summary = (f"{n_active} active account(s); churn model ({estimator}) trained on {n_known} accounts with a known "
-               f"outcome, {n_events} of them churned." if fitted else
-               f"{n_active} active account(s); no churn model could be trained ({n_known} accounts with a known "
-               f"outcome, {n_events} churned) — see the notes below.")
-    out.attrs.update(warnings=list(dict.fromkeys([*messages, *model_msgs])), n_known=n_known, n_events=n_events,
-                     n_active=n_active, estimator=estimator, summary=summary)
-    return out
+    return out[cols]
 
 
 def baseline_verdict(cv: pd.DataFrame) -> str:
