@@ -7,7 +7,6 @@ bootstrap intervals and rank stability, and importance–performance.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -16,9 +15,8 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 
-from .diagnostics import ModelWarning, _with_warnings, trust_checks
-from .fitting import _default_predictors, term_label
-from .fitting import _prepare as _complete_cases
+from .diagnostics import _emit, _with_warnings
+from .fitting import _check_messages, _complete_respondents, term_label
 from .scores import summarise
 
 __all__ = [
@@ -104,18 +102,6 @@ def _general_dominance(r2: np.ndarray, p: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Data preparation and the cluster bootstrap
 # ---------------------------------------------------------------------------
-def _prepare(data, outcome, predictors, cluster, instrument):
-    """Complete rows, the predictors, those that vary, the rows dropped and warnings.
-
-    As :func:`helpers.stats.fitting._prepare`, with the instrument's dimensions as
-    default predictors and the cluster column (if any) required.
-    """
-    predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _complete_cases(data, outcome, predictors,
-                                                        required=[cluster] if cluster else [])
-    return sub, predictors, varying, n_dropped, messages
-
-
 def _cluster_stats(z: np.ndarray, groups: np.ndarray):
     order = np.argsort(groups, kind="stable")
     z, groups = z[order], groups[order]
@@ -137,7 +123,7 @@ def _boot_corr(counts, sums, outer, weights: np.ndarray) -> np.ndarray:
 
 
 def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, instrument):
-    sub, predictors, use, n_dropped, messages = _prepare(data, outcome, predictors, cluster, instrument)
+    sub, predictors, use, n_dropped, messages = _complete_respondents(data, outcome, predictors, cluster, instrument)
     n = len(sub)
     groups = pd.factorize(sub[cluster])[0] if cluster else np.arange(n)
     n_clusters = int(groups.max() + 1) if n else 0
@@ -149,8 +135,7 @@ def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, in
     if n < len(use) + 3 or not use or flat:
         messages.append(f"Only {n} complete responses: too few for a driver analysis.")
         return _result(predictors, {}, base, messages)
-    checks = trust_checks(sub, outcome=outcome, predictors=use, kind="linear", cluster=cluster)
-    messages += checks.loc[~checks["passed"] & checks["check"].isin(["n", "clusters"]), "message"].tolist()
+    messages += _check_messages(sub, outcome, use, "linear", cluster=cluster, only=["n", "clusters"])
     z = sub[[outcome, *use]].to_numpy(dtype=float)
     z = z - z.mean(axis=0)
     counts, sums, outer = _cluster_stats(z, groups)
@@ -384,9 +369,8 @@ def key_drivers(data: pd.DataFrame, *, method: str = "dominance", **kwargs) -> p
 
 def _subset_r2_of(data, outcome, predictors, instrument) -> tuple[list[str], np.ndarray]:
     """The predictors and the R² of every subset of them on the complete rows (see :func:`_subset_r2`)."""
-    sub, predictors, _, _, messages = _prepare(data, outcome, predictors, None, instrument)
-    for m in messages:
-        _warnings.warn(m, ModelWarning, stacklevel=3)
+    sub, predictors, _, _, messages = _complete_respondents(data, outcome, predictors, None, instrument)
+    _emit(messages, stacklevel=3)
     corr = np.corrcoef(sub[[outcome, *predictors]].to_numpy(dtype=float), rowvar=False)
     return predictors, _subset_r2(corr)
 

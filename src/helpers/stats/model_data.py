@@ -17,7 +17,8 @@ import pandas as pd
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
 
-from .fitting import _as_list, _dims, _emit
+from .diagnostics import _emit
+from .fitting import _as_list, _dims
 from .scores import nps as nps_score
 from .scores import respondent_scores
 
@@ -310,7 +311,7 @@ def account_table(
     if out.attrs["n_staff_suppressed"]:
         messages.append(f"Staff means of {out.attrs['n_staff_suppressed']} account row(s) were hidden because fewer "
                         f"than {min_group_size} staff answered; their gaps are missing too.")
-    _emit(messages)
+    _emit(messages, stacklevel=2)
     return out
 
 

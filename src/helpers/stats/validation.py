@@ -14,7 +14,8 @@ from scipy import special, stats
 
 from helpers.data.instrument import Instrument
 
-from .fitting import _as_list, _emit, _known, _prepare, _retention_predictors
+from .diagnostics import _emit
+from .fitting import _as_list, _known, _prepare, _retention_predictors
 from .retention import _fit_binary
 from .scores import z_value
 
@@ -176,7 +177,7 @@ def cv_predictions(
     if minority < 2:
         messages.append(f"Cross-validation needs at least 2 churned and 2 renewed accounts; there are {events} "
                         f"churned and {n - events} renewed.")
-        _emit(messages)
+        _emit(messages, stacklevel=2)
         out = pd.DataFrame(columns=cols)
         out.attrs.update(n=n, n_events=events, n_dropped=n_dropped, folds=0, repeats=0, warnings=messages)
         return out
@@ -210,7 +211,7 @@ def cv_predictions(
     out = pd.concat(frames, ignore_index=True)
     out.attrs.update(n=n, n_events=events, n_dropped=n_dropped, folds=k, repeats=repeats,
                      warnings=list(dict.fromkeys(messages)))
-    _emit(out.attrs["warnings"])
+    _emit(out.attrs["warnings"], stacklevel=2)
     return out
 
 
