@@ -160,19 +160,33 @@ def welch_test(x: Sequence[float], y: Sequence[float], *, ci: float = 0.95) -> d
            "effect_size": np.nan}
     if n1 < 2 or n2 < 2:
         return out
-    v1, v2 = s1**2 / n1, s2**2 / n2
-    se = np.sqrt(v1 + v2)
     sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
     if sp > 0:
         out["effect_size"] = float((1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp)
-    if se == 0:
+    if s1**2 / n1 + s2**2 / n2 == 0:
         return out
-    df = se**4 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    t = (m1 - m2) / se
-    half = t_value(ci, df) * se
-    out.update(se=float(se), df=float(df), t=float(t), ci_low=float(m1 - m2 - half),
-               ci_high=float(m1 - m2 + half), p_val=float(t_p_value(t, df)))
+    out.update({k: float(v) for k, v in _welch_from_stats(m1 - m2, n1, s1**2, n2, s2**2, ci=ci).items()})
     return out
+
+
+def _welch_from_stats(diff, n1, var1, n2, var2, *, ci: float) -> dict:
+    """Welch's se, df, t, ci_low, ci_high and p_val of a difference of two means, from counts and variances.
+
+    Works on numbers and on arrays or Series alike; the caller leaves out
+    (or masks with NaN) samples with fewer than two values or no variation.
+
+    Notes
+    -----
+    se = √(s₁²/n₁ + s₂²/n₂), t = diff/se, Welch–Satterthwaite
+    df = (s₁²/n₁ + s₂²/n₂)²/((s₁²/n₁)²/(n₁−1) + (s₂²/n₂)²/(n₂−1)), interval
+    diff ± t_{(1+ci)/2, df}·se, p = 2·P(T_df > |t|) (Welch 1947).
+    """
+    v1, v2 = var1 / n1, var2 / n2
+    se = np.sqrt(v1 + v2)
+    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    t = diff / se
+    half = t_value(ci, df) * se
+    return {"se": se, "df": df, "t": t, "ci_low": diff - half, "ci_high": diff + half, "p_val": t_p_value(t, df)}
 
 
 def perception_gaps(
