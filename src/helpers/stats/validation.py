@@ -192,17 +192,8 @@ def cv_predictions(
     for r in range(repeats):
         fold = _stratified_folds(y, k, rng)
         for name, cols_m in (("model", predictors), ("baseline", baseline)):
-            pred = np.full(n, np.nan)
-            xall = sub[cols_m].to_numpy(dtype=float)
-            for f in range(k):
-                test, train = fold == f, fold != f
-                xt = xall[train]
-                vary = xt.std(axis=0) > 0
-                xd = np.column_stack([np.ones(train.sum()), xt[:, vary]])
-                fit = _fit_binary(xd, y[train], ["Intercept", *np.asarray(cols_m)[vary]], method=method)
-                firth_in_folds |= any("Firth" in m or "separation" in m for m in fit["messages"])
-                xtest = np.column_stack([np.ones(test.sum()), xall[test][:, vary]])
-                pred[test] = special.expit(xtest @ fit["coef"])
+            pred, firth = _out_of_fold(sub[cols_m].to_numpy(dtype=float), y, fold, k, names=cols_m, method=method)
+            firth_in_folds |= firth
             frames.append(pd.DataFrame({"account_id": ids, "repeat": r, "fold": fold, "model": name,
                                         "predicted": pred, "churned": y}))
     if firth_in_folds:
@@ -213,6 +204,24 @@ def cv_predictions(
                      warnings=list(dict.fromkeys(messages)))
     _emit(out.attrs["warnings"], stacklevel=2)
     return out
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, fold: np.ndarray, k: int, *, names: Sequence[str], method: str
+                 ) -> tuple[np.ndarray, bool]:
+    """Each row's churn probability from a fit on the other folds, and whether a fold needed Firth's fit.
+
+    Predictors constant within a training fold are left out of that fold's fit.
+    """
+    pred = np.full(len(y), np.nan)
+    firth = False
+    for f in range(k):
+        test, train = fold == f, fold != f
+        vary = x[train].std(axis=0) > 0
+        fit = _fit_binary(np.column_stack([np.ones(train.sum()), x[train][:, vary]]), y[train],
+                          ["Intercept", *np.asarray(names)[vary]], method=method)
+        firth |= any("Firth" in m or "separation" in m for m in fit["messages"])
+        pred[test] = special.expit(np.column_stack([np.ones(test.sum()), x[test][:, vary]]) @ fit["coef"])
+    return pred, firth
 
 
 def cv_scores(predictions: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
