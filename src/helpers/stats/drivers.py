@@ -144,28 +144,38 @@ def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, in
     point = fn(point_corr[None])[0]
     boot = None
     if n_boot and n_clusters >= 2:
-        rng = np.random.default_rng(seed)
-        w = rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot).astype(float)
-        with np.errstate(all="ignore"):
-            corr_b = _boot_corr(counts, sums, outer, w)
-            ok = np.isfinite(corr_b).all(axis=(1, 2))
-            boot = np.full((n_boot, len(use)), np.nan)
-            if ok.any():
-                try:
-                    boot[ok] = fn(corr_b[ok])
-                except np.linalg.LinAlgError:
-                    for i in np.flatnonzero(ok):
-                        try:
-                            boot[i] = fn(corr_b[i][None])[0]
-                        except np.linalg.LinAlgError:
-                            pass
-        boot = boot[np.isfinite(boot).all(axis=1)]
+        boot = _cluster_bootstrap(fn, counts, sums, outer, n_boot=n_boot, seed=seed, n_terms=len(use))
         base["n_boot"] = len(boot)
         if n_clusters < 10:
             messages.append(f"Only {n_clusters} accounts to resample: the bootstrap intervals are rough.")
     elif n_boot:
         messages.append("All responses come from one account, so accounts cannot be resampled: no intervals.")
     return _result(predictors, dict(zip(use, point)), base, messages, boot, ci=ci)
+
+
+def _cluster_bootstrap(fn, counts, sums, outer, *, n_boot: int, seed: int, n_terms: int) -> np.ndarray:
+    """``fn`` of the correlation matrix in ``n_boot`` resamples of whole clusters; failed resamples left out.
+
+    Each resample draws cluster weights from a multinomial and rebuilds the
+    correlation matrix from the per-cluster sums (:func:`_cluster_stats`).
+    """
+    n_clusters = len(counts)
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot).astype(float)
+    with np.errstate(all="ignore"):
+        corr_b = _boot_corr(counts, sums, outer, w)
+        ok = np.isfinite(corr_b).all(axis=(1, 2))
+        boot = np.full((n_boot, n_terms), np.nan)
+        if ok.any():
+            try:
+                boot[ok] = fn(corr_b[ok])
+            except np.linalg.LinAlgError:
+                for i in np.flatnonzero(ok):
+                    try:
+                        boot[i] = fn(corr_b[i][None])[0]
+                    except np.linalg.LinAlgError:
+                        pass
+    return boot[np.isfinite(boot).all(axis=1)]
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
