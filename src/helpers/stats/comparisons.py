@@ -32,6 +32,7 @@ __all__ = [
 
 
 def _present(data: pd.DataFrame, cols: Sequence[str]) -> list[str]:
+    """The columns of ``cols`` that ``data`` has."""
     return [c for c in cols if c in data.columns]
 
 

@@ -46,6 +46,7 @@ _A = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, -1, 0, 0, 0], [0, 0, 1, -1,
 
 
 def _design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The surface's design matrix: 1, X, Y, X², X·Y, Y² (X, Y already centred)."""
     return np.column_stack([np.ones(len(x)), x, y, x**2, x * y, y**2])
 
 
@@ -183,7 +184,7 @@ def _why_not_estimable(design: np.ndarray, family: str, events: float) -> str:
 
 
 def _fit_logistic_surface(design: np.ndarray, z: np.ndarray, method: str) -> dict:
-    """b0…b5 and their covariance for a 0/1 outcome (ML, or Firth as :func:`retention_logit` decides)."""
+    """b0…b5 and their covariance for a 0/1 outcome, by the estimator ``method`` picks (as in ``retention_logit``)."""
     names = ["X", "Y", "X2", "XY", "Y2"]
     fit = _fit_binary(design, z, ["Intercept", *names], method=method)
     checks = _check_messages(pd.DataFrame(design[:, 1:], columns=names).assign(z=z), "z", names, "logistic",
@@ -266,7 +267,8 @@ def congruence(
     if outcome == "churned" and "outcome_known" in table:
         data = table[table["outcome_known"].astype(bool)]
     parts = []
-    for d in [d for d in dims if f"client_{d}" in data and f"staff_{d}" in data]:
+    present = [d for d in dims if f"client_{d}" in data and f"staff_{d}" in data]
+    for d in present:
         res, caught = _collect_warnings(partial(response_surface, data, x=f"client_{d}", y=f"staff_{d}",
                                                 outcome=outcome, family=family, centre=centre, method=method, ci=ci,
                                                 instrument=instrument), category=Warning)

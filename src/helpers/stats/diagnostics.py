@@ -92,6 +92,7 @@ def _fit_with_warnings(fit) -> pd.DataFrame:
 
 
 def _design(data: pd.DataFrame, predictors: Sequence[str]) -> tuple[np.ndarray, int]:
+    """The predictors of the complete rows as a float matrix, and how many rows were incomplete."""
     sub = data[list(predictors)].apply(pd.to_numeric, errors="coerce")
     keep = sub.notna().all(axis=1)
     return sub.loc[keep].to_numpy(dtype=float), int((~keep).sum())

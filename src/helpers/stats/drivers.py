@@ -49,6 +49,7 @@ QUADRANTS = {
 # Core computations on correlation matrices (batched over bootstrap samples)
 # ---------------------------------------------------------------------------
 def _corr_from_cov(cov: np.ndarray) -> np.ndarray:
+    """Correlation matrices from a batch of covariance matrices."""
     sd = np.sqrt(np.clip(np.einsum("...ii->...i", cov), 1e-300, None))
     return cov / (sd[..., :, None] * sd[..., None, :])
 
@@ -103,6 +104,7 @@ def _general_dominance(r2: np.ndarray, p: int) -> np.ndarray:
 # Data preparation and the cluster bootstrap
 # ---------------------------------------------------------------------------
 def _cluster_stats(z: np.ndarray, groups: np.ndarray):
+    """Per cluster: row count, column sums and sums of cross-products of the centred data ``z``."""
     order = np.argsort(groups, kind="stable")
     z, groups = z[order], groups[order]
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
@@ -114,6 +116,7 @@ def _cluster_stats(z: np.ndarray, groups: np.ndarray):
 
 
 def _boot_corr(counts, sums, outer, weights: np.ndarray) -> np.ndarray:
+    """Correlation matrix for each row of cluster ``weights``, from the per-cluster sums."""
     q = sums.shape[1]
     n = weights @ counts
     s = weights @ sums
@@ -123,6 +126,7 @@ def _boot_corr(counts, sums, outer, weights: np.ndarray) -> np.ndarray:
 
 
 def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, instrument):
+    """Relative weights or general dominance with cluster-bootstrap intervals: the work of :func:`key_drivers`."""
     sub, predictors, use, n_dropped, messages = _complete_respondents(data, outcome, predictors, cluster, instrument)
     n = len(sub)
     groups = pd.factorize(sub[cluster])[0] if cluster else np.arange(n)

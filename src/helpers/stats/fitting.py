@@ -32,6 +32,7 @@ MODEL_COLUMNS = ["model", "term", "coef", "se", "ci_low", "ci_high", "p_val", "n
 # Small shared pieces
 # ---------------------------------------------------------------------------
 def _dims(instrument: str | Instrument | None) -> list[str]:
+    """The instrument's dimension ids."""
     return load_instrument(instrument).dimension_ids
 
 
@@ -85,7 +86,7 @@ def _prepare(data: pd.DataFrame, outcome: str, predictors: Sequence[str], keep: 
 
 def _check_messages(data, outcome, predictors, kind, cluster=None, event=None, *,
                     only: Sequence[str] | None = None) -> list[str]:
-    """Messages of the failed :func:`trust_checks`: those named in ``only``, else all but ``constant`` (said already)."""
+    """Messages of the failed :func:`trust_checks`: those named in ``only``, else all but ``constant`` (said before)."""
     checks = trust_checks(data, outcome=outcome, predictors=predictors, kind=kind, cluster=cluster, event=event)
     failed = checks["check"].isin(only) if only is not None else checks["check"] != "constant"
     return checks.loc[~checks["passed"] & failed, "message"].tolist()
@@ -124,6 +125,7 @@ def _as_list(columns: str | Sequence[str]) -> list[str]:
 
 
 def _default_predictors(data: pd.DataFrame, predictors, instrument) -> list[str]:
+    """The predictors given, else every instrument dimension that is a column of ``data``."""
     if predictors is not None:
         return _as_list(predictors)
     return [d for d in _dims(instrument) if d in data.columns]
@@ -148,6 +150,7 @@ def _clusters(data: pd.DataFrame, cluster: str | None) -> tuple[np.ndarray | Non
 
 
 def _retention_predictors(predictors, instrument) -> list[str]:
+    """The predictors given, else ``client_<d>`` and ``gap_<d>`` for every dimension."""
     if predictors is not None:
         return _as_list(predictors)
     dims = _dims(instrument)
@@ -155,6 +158,7 @@ def _retention_predictors(predictors, instrument) -> list[str]:
 
 
 def _known(table: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, list[str]]:
+    """Accounts with a known outcome and a value of ``outcome``, and a warning counting the active ones left out."""
     messages = []
     if "outcome_known" in table:
         known = table[table["outcome_known"].astype(bool)]

@@ -185,6 +185,7 @@ def _nanmin(values: np.ndarray) -> float:
 
 
 def _wide(answers: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    """One row per response that answered every one of ``items``, one column per item."""
     return (answers[answers["item"].isin(items)]
             .pivot_table(index="response_id", columns="item", values="value", aggfunc="first")
             .reindex(columns=items).dropna())

@@ -222,6 +222,7 @@ def _cut_points(a: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _fmt(v) -> str:
+    """An answer level as text: whole numbers without a decimal point."""
     return str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() else str(v)
 
 

@@ -89,6 +89,7 @@ def firth_logit(x: np.ndarray, y: np.ndarray, *, max_iter: int = 200, tol: float
     beta = np.zeros(p)
 
     def pen(b):
+        """The penalised log-likelihood l(β) + ½ log|I(β)|."""
         sign, logdet = np.linalg.slogdet(_information(x, b)[2])
         return _loglik(x, y, b) + 0.5 * logdet if sign > 0 else -np.inf
 

@@ -407,6 +407,7 @@ def cronbach_alpha(
 
 
 def _alpha(x: np.ndarray) -> float:
+    """Cronbach's alpha of a respondents × items matrix without missing values; NaN without total variance."""
     k = x.shape[1]
     item_var = x.var(axis=0, ddof=1).sum()
     total_var = x.sum(axis=1).var(ddof=1)
