@@ -134,3 +134,52 @@ def test_trust_checks_events_clusters_and_constants():
     cox = diagnostics.trust_checks(d.assign(t=rng.uniform(1, 5, 50)), outcome="t", predictors=["a", "b"], kind="cox",
                           event="y").set_index("check")
     assert "churn events" in cox.loc["events_per_variable", "message"]
+
+
+def test_model_warnings_point_at_the_callers_line():
+    """Each model states its warnings where it was called, not inside the kit."""
+    from helpers.stats import congruence, drivers, model_data, nps_models, retention, validation
+
+    rng = np.random.default_rng(4)
+    resp = pd.DataFrame({"account_id": rng.integers(0, 3, 40).astype(str), "nps": rng.integers(0, 11, 40),
+                         "care": rng.uniform(1, 5, 40), "dare": 3.0})
+    tab = pd.DataFrame({"churned": [0, 1] * 6, "outcome_known": True, "client_care": rng.uniform(1, 5, 12),
+                        "staff_care": rng.uniform(1, 5, 12), "client_nps": rng.normal(size=12)})
+    calls = [lambda: nps_models.nps_ols(resp, predictors=["care", "dare"]),
+             lambda: nps_models.nps_mixed(resp, predictors=["care", "dare"]),
+             lambda: drivers.dominance(resp, predictors=["care", "dare"], n_boot=5),
+             lambda: drivers.conditional_dominance(resp, predictors=["care", "dare"]),
+             lambda: retention.retention_logit(tab, predictors=["client_care"]),
+             lambda: congruence.congruence(tab, dimensions=["care"], outcome="client_nps"),
+             lambda: validation.cv_predictions(tab.head(5), predictors=["client_care"]),
+             lambda: model_data.account_table(
+                 pd.DataFrame({"response_id": ["r1"], "item": ["care_1"], "value": [4.0]}),
+                 pd.DataFrame({"response_id": ["r1"], "account_id": ["A"], "side": ["staff"], "wave": ["w"],
+                               "nps": [9]}),
+                 pd.DataFrame({"account_id": ["A"], "status": ["active"]}), before_renewal=False)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        model = [w for w in caught if issubclass(w.category, diagnostics.ModelWarning)]
+        assert model and all(w.filename == __file__ for w in model), [(w.filename, str(w.message)) for w in model]
+
+
+def test_collected_warnings_and_quiet_fits():
+    from helpers.stats.fitting import _quiet_fit
+
+    def fit():
+        warnings.warn("a sentence for the page", diagnostics.ModelWarning)
+        warnings.warn("Maximum Likelihood optimization failed to converge.", RuntimeWarning)
+        out = pd.DataFrame()
+        out.attrs["warnings"] = ["its own"]
+        return out
+
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        res, caught = diagnostics._collect_warnings(fit)
+        assert caught == ["a sentence for the page"]
+        assert diagnostics._fit_with_warnings(fit).attrs["warnings"] == ["its own", "a sentence for the page"]
+        assert _quiet_fit(fit)[1] is True
+        assert _quiet_fit(lambda: 1) == (1, False)
+    assert not [w for w in escaped if issubclass(w.category, diagnostics.ModelWarning)]

@@ -62,6 +62,19 @@ def test_welch_test_without_enough_data_gives_nan():
     assert np.isnan(flat["p_val"]) and flat["diff"] == 0
 
 
+def test_heatmap_and_welch_test_give_the_same_welch_test():
+    """dimension_heatmap tests from summary statistics what welch_test tests from the samples."""
+    from helpers.stats.comparisons import dimension_heatmap
+
+    a, rest = [5, 4, 5, 4.5], [3, 2.5, 4, 3.5, 3, 2]
+    s = pd.DataFrame({"account_id": ["A"] * 4 + ["B"] * 3 + ["C"] * 3, "dimension": "care", "score": a + rest})
+    cell = dimension_heatmap(s, side=None).set_index("account_id").loc["A"]
+    r = gp.welch_test(a, rest)
+    for heat, welch in (("diff", "diff"), ("t", "t"), ("df", "df"), ("p_val", "p_val"), ("diff_low", "ci_low"),
+                        ("diff_high", "ci_high")):
+        assert cell[heat] == pytest.approx(r[welch], rel=1e-9)
+
+
 # --- Benjamini–Hochberg ---------------------------------------------------------
 BH_1995 = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719,
            0.6528, 0.7590, 1.0000]

@@ -151,6 +151,13 @@ def test_nps_change_by_hand():
     assert out["ci_low"] < 0 < out["ci_high"]  # n = 4 per wave: not a clear change
 
 
+def test_nps_change_is_the_difference_of_the_adjusted_estimates_of_nps():
+    d = pd.DataFrame({"wave": ["w1"] * 5 + ["w2"] * 6, "nps": [10, 9, 7, 3, 0, 10, 10, 9, 8, 6, 9]})
+    per = nps(d, by=["wave"]).set_index("wave")
+    out = nps_change(d, by=[]).iloc[0]
+    assert out["change_adjusted"] == pytest.approx(per.loc["w2", "nps_adjusted"] - per.loc["w1", "nps_adjusted"])
+
+
 def test_nps_change_two_answers_is_never_clear():
     d = pd.DataFrame({"wave": ["w1", "w1", "w2", "w2"], "nps": [0, 0, 10, 10]})
     out = nps_change(d, by=[]).iloc[0]

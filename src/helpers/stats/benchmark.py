@@ -85,11 +85,33 @@ def portfolio_aggregates(
     """
     inst = load_instrument(instrument)
     need = inst.min_items if min_items is None else int(min_items)
-    pairs = list(inst.item_dimension.items())
+    rows = _account_rows(wave, side=side, need=need, item_dimension=inst.item_dimension, store=store)
+    is_nps = rows["measure"] == "nps"
+    dims = rows.loc[~is_nps, ["account_id", "measure", "n", "value", "sd"]].reset_index(drop=True)
+    # DuckDB sums in parallel, so the last bits of a mean depend on thread timing; rounding far below any
+    # shown precision makes equal means compare equal (percentile ties) in every run.
+    dims[["value", "sd"]] = dims[["value", "sd"]].astype(float).round(12)
+    dims["ci_low"], dims["ci_high"] = mean_interval(dims["value"], dims["sd"], dims["n"].astype(float), ci=ci)
+    net = _nps_from_counts(rows.loc[is_nps, ["account_id", "promoters", "passives", "detractors"]], ci=ci)
+    order = {d: i for i, d in enumerate([*inst.dimension_ids, "nps"])}
+    out = pd.concat([dims, net[["account_id", "measure", "n", "value", "sd", "ci_low", "ci_high"]]],
+                    ignore_index=True)
+    out = out.assign(wave=wave, side=side)
+    out["n"] = out["n"].astype("int64")
+    out = out.sort_values(["account_id", "measure"], key=lambda s: s.map(order) if s.name == "measure" else s)
+    return out[AGGREGATE_COLUMNS].reset_index(drop=True)
+
+
+def _account_rows(wave: str, *, side: str, need: int, item_dimension: dict[str, str], store) -> pd.DataFrame:
+    """One query (one connection): each account's dimension aggregates, then its NPS group counts.
+
+    Columns account_id, measure, n, value, sd, promoters, passives,
+    detractors; a dimension row has no counts and an NPS row no mean.
+    """
+    pairs = list(item_dimension.items())
     values = ", ".join("(?, ?)" for _ in pairs)
     params: list = [v for pair in pairs for v in pair] + [wave, side, need, wave, side]
-    # one query (one connection): the dimension aggregates, then each account's NPS group counts
-    rows = st.query(
+    return st.query(
         f"""
         WITH dims(item, dimension) AS (VALUES {values}),
         resp AS (
@@ -111,32 +133,23 @@ def portfolio_aggregates(
         params,
         store=store,
     )
-    is_nps = rows["measure"] == "nps"
-    dims = rows.loc[~is_nps, ["account_id", "measure", "n", "value", "sd"]].reset_index(drop=True)
-    counts = rows.loc[is_nps, ["account_id", "promoters", "passives", "detractors"]].reset_index(drop=True)
-    # DuckDB sums in parallel, so the last bits of a mean depend on thread timing; rounding far below any
-    # shown precision makes equal means compare equal (percentile ties) in every run.
-    dims[["value", "sd"]] = dims[["value", "sd"]].astype(float).round(12)
-    n = dims["n"].astype(float)
-    dims["ci_low"], dims["ci_high"] = mean_interval(dims["value"], dims["sd"], n, ci=ci)
-    # scores.nps works on answers; expand each account's three counts into 10/7/0
-    # pseudo-answers so the NPS and its interval come from the one implementation.
-    if len(counts):
-        long = counts.melt(id_vars="account_id", value_vars=["promoters", "passives", "detractors"],
-                           var_name="group", value_name="k")
-        long["nps"] = long["group"].map({"promoters": 10, "passives": 7, "detractors": 0})
-        pseudo = long.loc[long.index.repeat(long["k"].astype(int)), ["account_id", "nps"]]
-        net = nps_table(pseudo, by=["account_id"], ci=ci)
-        net = net.rename(columns={"nps": "value"}).assign(measure="nps", sd=np.nan)
-    else:
-        net = pd.DataFrame(columns=["account_id", "measure", "n", "value", "sd", "ci_low", "ci_high"])
-    order = {d: i for i, d in enumerate([*inst.dimension_ids, "nps"])}
-    out = pd.concat([dims, net[["account_id", "measure", "n", "value", "sd", "ci_low", "ci_high"]]],
-                    ignore_index=True)
-    out = out.assign(wave=wave, side=side)
-    out["n"] = out["n"].astype("int64")
-    out = out.sort_values(["account_id", "measure"], key=lambda s: s.map(order) if s.name == "measure" else s)
-    return out[AGGREGATE_COLUMNS].reset_index(drop=True)
+
+
+def _nps_from_counts(counts: pd.DataFrame, *, ci: float) -> pd.DataFrame:
+    """Each account's NPS and interval from its promoter, passive and detractor counts, as rows of measure "nps".
+
+    :func:`helpers.stats.scores.nps` works on answers, so the three counts are
+    expanded into 10/7/0 pseudo-answers: the NPS and its interval come from
+    the one implementation.
+    """
+    if not len(counts):
+        return pd.DataFrame(columns=["account_id", "measure", "n", "value", "sd", "ci_low", "ci_high"])
+    long = counts.reset_index(drop=True).melt(id_vars="account_id", value_vars=["promoters", "passives", "detractors"],
+                                              var_name="group", value_name="k")
+    long["nps"] = long["group"].map({"promoters": 10, "passives": 7, "detractors": 0})
+    pseudo = long.loc[long.index.repeat(long["k"].astype(int)), ["account_id", "nps"]]
+    net = nps_table(pseudo, by=["account_id"], ci=ci)
+    return net.rename(columns={"nps": "value"}).assign(measure="nps", sd=np.nan)
 
 
 def percentile_rank(value: float, reference: Sequence[float] | np.ndarray) -> float:

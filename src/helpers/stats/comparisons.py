@@ -18,9 +18,9 @@ import pandas as pd
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
 
-from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, perception_gaps
+from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, _welch_from_stats, perception_gaps
 from .gaps import benjamini_hochberg as fdr_bh
-from .scores import classify_nps, normal_p_value, nps, summarise, t_p_value, t_value, z_value
+from .scores import _adjusted_wald, _sort_dimensions, classify_nps, normal_p_value, nps, summarise, z_value
 
 __all__ = [
     "dimension_heatmap",
@@ -32,6 +32,7 @@ __all__ = [
 
 
 def _present(data: pd.DataFrame, cols: Sequence[str]) -> list[str]:
+    """The columns of ``cols`` that ``data`` has."""
     return [c for c in cols if c in data.columns]
 
 
@@ -87,16 +88,12 @@ def _welch(diff: pd.Series, n1: pd.Series, var1: pd.Series, n2: pd.Series, var2:
     -----
     se = √(s₁²/n₁ + s₂²/n₂), t = diff/se, Welch–Satterthwaite
     df = se⁴/((s₁²/n₁)²/(n₁−1) + (s₂²/n₂)²/(n₂−1)), interval diff ± t_{(1+ci)/2, df}·se,
-    p = 2·P(T_df > |t|) (Welch 1947; the same test as :func:`helpers.stats.gaps.welch_test`).
+    p = 2·P(T_df > |t|) (Welch 1947), by the function behind :func:`helpers.stats.gaps.welch_test`.
     """
-    v1, v2 = var1 / n1.where(n1 > 0), var2 / n2.where(n2 > 0)
-    se = np.sqrt(v1 + v2)
+    se = np.sqrt(var1 / n1.where(n1 > 0) + var2 / n2.where(n2 > 0))
     ok = tested & (n1 >= 2) & (n2 >= 2) & (se > 0)
-    df = ((v1 + v2) ** 2 / (v1**2 / (n1 - 1).where(n1 > 1) + v2**2 / (n2 - 1).where(n2 > 1))).where(ok)
-    t = diff / se.where(ok)
-    half = t_value(ci, df) * se
-    return pd.DataFrame({"t": t, "df": df, "p_val": t_p_value(t, df), "ci_low": diff - half,
-                         "ci_high": diff + half}, index=diff.index)
+    w = _welch_from_stats(diff.where(ok), n1.where(ok), var1.where(ok), n2.where(ok), var2.where(ok), ci=ci)
+    return pd.DataFrame({c: w[c] for c in ("t", "df", "p_val", "ci_low", "ci_high")}, index=diff.index)
 
 
 def _flag(out: pd.DataFrame, *, alpha: float, diff: str | None = None) -> None:
@@ -110,13 +107,6 @@ def _flag(out: pd.DataFrame, *, alpha: float, diff: str | None = None) -> None:
     out["significant"] = (out["p_fdr"] <= alpha).fillna(False).astype(bool)
     if diff is not None:
         out["direction"] = np.where(out["significant"], np.where(out[diff] > 0, "above", "below"), "")
-
-
-def _sort_dimensions(data: pd.DataFrame, by: Sequence[str], inst: Instrument) -> pd.DataFrame:
-    """Rows sorted by ``by``, the ``dimension`` column in instrument order."""
-    order = {d: i for i, d in enumerate(inst.dimension_ids)}
-    return data.sort_values(list(by), key=lambda s: s.map(order) if s.name == "dimension" else s
-                            ).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------
@@ -201,33 +191,15 @@ def dimension_heatmap(
     within = _present(data, within)
     data = data.dropna(subset=[value])
     cell = summarise(data, value=value, by=[*within, account, "dimension"], ci=ci)
-    ref = data
-    if side == "staff":
-        # Small staff groups stay out of every other cell's reference too: otherwise the
-        # shown cells and one "rest" mean would give the hidden group's mean back.
-        size = data.groupby([*within, account, "dimension"], observed=True)[value].transform("count")
-        ref = data[size >= min_group_size]
-    # sums for "the rest": total minus the account
-    g = ref.groupby([*within, "dimension"], observed=True)[value]
-    tot = g.agg(tot_n="count", tot_sum="sum", tot_ss=lambda s: float((s**2).sum())).reset_index()
-    acc = data.assign(_sq=data[value] ** 2).groupby([*within, account, "dimension"], observed=True).agg(
-        _sum=(value, "sum"), _ss=("_sq", "sum")).reset_index()
-    cell = cell.merge(acc, on=[*within, account, "dimension"]).merge(tot, on=[*within, "dimension"], how="left")
-    in_ref = (cell["n"] >= min_group_size) if side == "staff" else pd.Series(True, index=cell.index)
-    own = cell[["n", "_sum", "_ss"]].where(in_ref, 0)
-    rn = cell["tot_n"].fillna(0) - own["n"]
-    rsum = cell["tot_sum"].fillna(0) - own["_sum"]
-    rss = cell["tot_ss"].fillna(0) - own["_ss"]
-    cell["rest_n"] = rn
-    cell["rest_mean"] = rsum / rn.where(rn > 0)
-    rvar = ((rss - rn * cell["rest_mean"] ** 2) / (rn - 1).where(rn > 1)).clip(lower=0)
+    cell, in_ref = _with_rest_of_portfolio(cell, data, within=within, account=account, value=value,
+                                           hidden_below=min_group_size if side == "staff" else None)
     cell["diff"] = cell["mean"] - cell["rest_mean"]
     tested = (cell["n"] >= min_n) & in_ref  # hidden cells are not in the family
-    w = _welch(cell["diff"], cell["n"], cell["sd"] ** 2, rn, rvar, tested=tested, ci=ci)
+    w = _welch(cell["diff"], cell["n"], cell["sd"] ** 2, cell["rest_n"], cell["rest_var"], tested=tested, ci=ci)
     cell["t"], cell["df"], cell["p_val"] = w["t"], w["df"], w["p_val"]
     cell["diff_low"], cell["diff_high"] = w["ci_low"], w["ci_high"]
-    pooled = np.sqrt(((cell["n"] - 1) * cell["sd"] ** 2 + (rn - 1) * rvar) / (cell["n"] + rn - 2).where(
-        cell["n"] + rn > 2))
+    pooled = np.sqrt(((cell["n"] - 1) * cell["sd"] ** 2 + (cell["rest_n"] - 1) * cell["rest_var"])
+                     / (cell["n"] + cell["rest_n"] - 2).where(cell["n"] + cell["rest_n"] > 2))
     cell["effect_size"] = (cell["diff"] / pooled.where(pooled > 0)).where(w["p_val"].notna())
     _flag(cell, alpha=alpha, diff="diff")
     cols = [*within, account, "dimension", "n", "mean", "sd", "ci_low", "ci_high", "rest_n", "rest_mean",
@@ -235,7 +207,36 @@ def dimension_heatmap(
     out = cell[cols]
     if side == "staff":
         out = _suppress(out, keep=(*within, account, "dimension", "n"), min_group_size=min_group_size)
-    return _sort_dimensions(out, [*within, account, "dimension"], inst)
+    return _sort_dimensions(out, [*within, account, "dimension"], inst).reset_index(drop=True)
+
+
+def _with_rest_of_portfolio(cell: pd.DataFrame, data: pd.DataFrame, *, within: list[str], account: str, value: str,
+                            hidden_below: int | None) -> tuple[pd.DataFrame, pd.Series]:
+    """Each cell with ``rest_n``, ``rest_mean`` and ``rest_var`` of every other account in its wave and dimension.
+
+    The rest is the total minus the cell's own sums.  Cells of fewer than
+    ``hidden_below`` respondents (staff cells below the anonymity threshold)
+    stay out of every reference, so the shown cells and one "rest" mean
+    cannot give a hidden group's mean back; the second value says which cells
+    are in the reference.
+    """
+    keys = [*within, account, "dimension"]
+    ref = data
+    if hidden_below is not None:
+        ref = data[data.groupby(keys, observed=True)[value].transform("count") >= hidden_below]
+    tot = ref.groupby([*within, "dimension"], observed=True)[value].agg(
+        tot_n="count", tot_sum="sum", tot_ss=lambda s: float((s**2).sum())).reset_index()
+    acc = data.assign(_sq=data[value] ** 2).groupby(keys, observed=True).agg(
+        _sum=(value, "sum"), _ss=("_sq", "sum")).reset_index()
+    cell = cell.merge(acc, on=keys).merge(tot, on=[*within, "dimension"], how="left")
+    in_ref = (cell["n"] >= hidden_below) if hidden_below is not None else pd.Series(True, index=cell.index)
+    own = cell[["n", "_sum", "_ss"]].where(in_ref, 0)
+    rn = cell["tot_n"].fillna(0) - own["n"]
+    rss = cell["tot_ss"].fillna(0) - own["_ss"]
+    cell["rest_n"] = rn
+    cell["rest_mean"] = (cell["tot_sum"].fillna(0) - own["_sum"]) / rn.where(rn > 0)
+    cell["rest_var"] = ((rss - rn * cell["rest_mean"] ** 2) / (rn - 1).where(rn > 1)).clip(lower=0)
+    return cell, in_ref
 
 
 def _suppress(data: pd.DataFrame, *, keep: Sequence[str], min_group_size: int) -> pd.DataFrame:
@@ -312,25 +313,17 @@ def gap_map(
 # ---------------------------------------------------------------------------
 # NPS across accounts and over waves
 # ---------------------------------------------------------------------------
-def _adj(promoters, detractors, n):
-    """Adjusted-Wald NPS estimate and its variance (Rocks 2016), on the −1…1 scale."""
-    na = np.asarray(n, dtype=float) + 3
-    pp = (np.asarray(promoters, dtype=float) + 0.75) / na
-    pd_ = (np.asarray(detractors, dtype=float) + 0.75) / na
-    return pp - pd_, (pp + pd_ - (pp - pd_) ** 2) / na
-
-
 def _nps_difference(a, b, *, ci: float):
     """Interval and two-sided p-value of NPS_a − NPS_b for independent samples, each (promoters, detractors, n).
 
     Notes
     -----
-    With the adjusted-Wald estimates and variances of :func:`_adj` (Rocks 2016),
+    With the adjusted-Wald estimates and variances of :func:`helpers.stats.scores.nps` (Rocks 2016),
     (ÑPS_a − ÑPS_b) ± z·√(Var̃_a + Var̃_b) on the −200…200 scale, and
     p = 2Φ(−|ÑPS_a − ÑPS_b|/√(Var̃_a + Var̃_b)).
     """
-    ea, va = _adj(*a)
-    eb, vb = _adj(*b)
+    ea, va = _adjusted_wald(*a)
+    eb, vb = _adjusted_wald(*b)
     centre, se = 100 * (ea - eb), 100 * np.sqrt(va + vb)
     z = z_value(ci)
     return np.clip(centre - z * se, -200, 200), np.clip(centre + z * se, -200, 200), normal_p_value(centre / se)
@@ -485,17 +478,7 @@ def nps_trend(
     out = nps(data, score=score, by=[wave], ci=ci)
     out.insert(2, "n_accounts", data.groupby(wave)[account].nunique().reindex(out[wave]).to_numpy())
     lo_q, hi_q = 100 * (0.5 - ci / 2), 100 * (0.5 + ci / 2)
-    boots: dict = {}
-    for w, grp in data.groupby(wave, sort=True):
-        cat = classify_nps(grp[score])
-        per = pd.DataFrame({"a": grp[account].to_numpy(), "p": (cat == "promoter").to_numpy(),
-                            "d": (cat == "detractor").to_numpy()}).groupby("a").agg(
-            n=("p", "size"), p=("p", "sum"), d=("d", "sum"))
-        if n_boot and len(per) >= 2:
-            rng = np.random.default_rng([seed, zlib.crc32(str(w).encode())])
-            idx = rng.integers(0, len(per), (n_boot, len(per)))
-            n_ = per["n"].to_numpy()[idx].sum(1)
-            boots[w] = 100 * (per["p"].to_numpy()[idx].sum(1) - per["d"].to_numpy()[idx].sum(1)) / n_
+    boots = _account_bootstrap(data, wave=wave, account=account, score=score, n_boot=n_boot, seed=seed)
     out["cluster_low"] = [np.percentile(boots[w], lo_q) if w in boots else np.nan for w in out[wave]]
     out["cluster_high"] = [np.percentile(boots[w], hi_q) if w in boots else np.nan for w in out[wave]]
     order = {w: i for i, w in enumerate(_wave_order(data, wave))}
@@ -512,6 +495,27 @@ def nps_trend(
             ch_hi.append(np.nan)
     out["change_low"], out["change_high"] = ch_lo[: len(out)], ch_hi[: len(out)]
     return out
+
+
+def _account_bootstrap(data: pd.DataFrame, *, wave: str, account: str, score: str, n_boot: int, seed: int
+                       ) -> dict:
+    """Each wave's NPS in ``n_boot`` resamples of its accounts (wave → array); waves of one account have none.
+
+    A wave's generator is seeded by ``seed`` and the wave's label only, so its
+    resamples do not depend on which other waves are in ``data``.
+    """
+    boots = {}
+    for w, grp in data.groupby(wave, sort=True):
+        cat = classify_nps(grp[score])
+        per = pd.DataFrame({"a": grp[account].to_numpy(), "p": (cat == "promoter").to_numpy(),
+                            "d": (cat == "detractor").to_numpy()}).groupby("a").agg(
+            n=("p", "size"), p=("p", "sum"), d=("d", "sum"))
+        if n_boot and len(per) >= 2:
+            rng = np.random.default_rng([seed, zlib.crc32(str(w).encode())])
+            idx = rng.integers(0, len(per), (n_boot, len(per)))
+            n_ = per["n"].to_numpy()[idx].sum(1)
+            boots[w] = 100 * (per["p"].to_numpy()[idx].sum(1) - per["d"].to_numpy()[idx].sum(1)) / n_
+    return boots
 
 
 # ---------------------------------------------------------------------------
@@ -580,7 +584,7 @@ def score_change(
     _flag(m, alpha=alpha)
     out = m.reset_index()[[account, "dimension", "n_from", "n_to", "mean_from", "mean_to", "change", "ci_low",
                            "ci_high", "t", "df", "p_val", "p_fdr", "significant"]]
-    return _sort_dimensions(out, [account, "dimension"], inst)
+    return _sort_dimensions(out, [account, "dimension"], inst).reset_index(drop=True)
 
 
 def _nps_change_tests(responses: pd.DataFrame, *, wave_from: str, wave_to: str, account: str, score: str,

@@ -6,16 +6,16 @@ Takes an account table and hands on one row per surface coefficient
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 
-from .diagnostics import ModelWarning, _with_warnings, trust_checks
-from .fitting import _wald_rows
+from .diagnostics import _collect_warnings, _emit, _with_warnings
+from .fitting import _check_messages, _term_frame, _unsaid, _wald_rows
 from .retention import _fit_binary
 
 __all__ = [
@@ -46,14 +46,14 @@ _A = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, -1, 0, 0, 0], [0, 0, 1, -1,
 
 
 def _design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The surface's design matrix: 1, X, Y, X², X·Y, Y² (X, Y already centred)."""
     return np.column_stack([np.ones(len(x)), x, y, x**2, x * y, y**2])
 
 
 def _surface(model: str, rows: list[dict], messages: list[str], **common) -> pd.DataFrame:
     """The ten terms of a surface with their estimates from ``rows`` (NaN without one) and ``common``; warns."""
-    fitted = {r["term"]: r for r in rows}
-    out = pd.DataFrame([{"model": model, "dimension": "", "term": t, "meaning": _MEANING[t], **common,
-                         **fitted.get(t, {})} for t in _TERMS])
+    out = _term_frame(_TERMS, rows, model=model, dimension="", **common)
+    out["meaning"] = out["term"].map(_MEANING)
     return _with_warnings(out, SURFACE_COLUMNS, messages, stacklevel=4)
 
 
@@ -131,60 +131,85 @@ def response_surface(
     if centre is None:
         inst = load_instrument(instrument)
         centre = (inst.scale_min + inst.scale_max) / 2
+    complete, n_dropped, messages = _complete_ratings(data, x, y, outcome)
+    n = len(complete)
+    zv = complete[outcome].to_numpy(dtype=float)
+    family = _surface_family(family, zv)
+    model = "response surface" if family == "linear" else "response surface, logistic"
+    common = {"n": n, "n_dropped": n_dropped, "n_events": int(zv.sum()) if family == "logistic" and n else np.nan}
+    design = _design(complete[x].to_numpy(dtype=float) - centre, complete[y].to_numpy(dtype=float) - centre)
+    problem = _why_not_estimable(design, family, common["n_events"])
+    if problem:
+        return _surface(model, [], [*messages, problem], **common, estimator="none")
+    fit = _fit_logistic_surface(design, zv, method) if family == "logistic" else \
+        _fit_linear_surface(design, zv, robust)
+    rows = _surface_rows(fit["coef"], fit["cov"], ci, df=fit["df"])
+    out = _surface(model, rows, messages + fit["messages"], **common, estimator=fit["estimator"])
+    out.attrs["cov"] = pd.DataFrame(fit["cov"], index=_TERMS[:6], columns=_TERMS[:6]).to_dict()
+    out.attrs["centre"] = centre
+    out.attrs["family"] = family
+    return out
+
+
+def _complete_ratings(data: pd.DataFrame, x: str, y: str, outcome: str) -> tuple[pd.DataFrame, int, list[str]]:
+    """The rows with both ratings and the outcome (as numbers), how many were dropped, and the warning saying so."""
     missing = [c for c in (x, y, outcome) if c not in data.columns]
     if missing:
         raise KeyError(f"Columns {missing} are not in the data.")
     sub = data[[x, y, outcome]].apply(pd.to_numeric, errors="coerce")
     complete = sub.dropna()
     n_dropped = len(sub) - len(complete)
-    n = len(complete)
-    messages = []
-    if n_dropped:
-        messages.append(f"{n_dropped} of {len(sub)} rows were left out because {x}, {y} or {outcome} was missing.")
-    zv = complete[outcome].to_numpy(dtype=float)
+    messages = [f"{n_dropped} of {len(sub)} rows were left out because {x}, {y} or {outcome} was missing."] \
+        if n_dropped else []
+    return complete, n_dropped, messages
+
+
+def _surface_family(family: str | None, z: np.ndarray) -> str:
+    """The family asked for, else logistic for a 0/1 outcome and linear otherwise."""
     if family is None:
-        family = "logistic" if n and set(np.unique(zv)) <= {0.0, 1.0} else "linear"
+        family = "logistic" if len(z) and set(np.unique(z)) <= {0.0, 1.0} else "linear"
     if family not in ("linear", "logistic"):
         raise ValueError(f"family must be 'linear' or 'logistic', not {family!r}.")
-    model = "response surface" if family == "linear" else "response surface, logistic"
-    events = int(zv.sum()) if family == "logistic" and n else np.nan
-    xv = complete[x].to_numpy(dtype=float) - centre
-    yv = complete[y].to_numpy(dtype=float) - centre
-    design = _design(xv, yv)
-    problem = ""
-    if n < 8 or np.linalg.matrix_rank(design) < 6:
-        problem = (f"Only {n} usable rows (or ratings without enough spread): the six-term surface cannot be "
-                   "estimated.")
-    elif family == "logistic" and events in (0, n):
-        problem = "Every unit has the same outcome, so nothing can be learnt about what predicts it."
-    if problem:
-        return _surface(model, [], [*messages, problem], n=n, n_dropped=n_dropped, n_events=events,
-                        estimator="none")
-    if family == "logistic":
-        fit = _fit_binary(design, zv, ["Intercept", "X", "Y", "X2", "XY", "Y2"], method=method)
-        messages += fit["messages"]
-        b, cov = fit["coef"], fit["cov"]
-        estimator, df = fit["estimator"], None
-        checks = trust_checks(pd.DataFrame(design[:, 1:], columns=["X", "Y", "X2", "XY", "Y2"]).assign(z=zv),
-                              outcome="z", predictors=["X", "Y", "X2", "XY", "Y2"], kind="logistic")
-        messages += [m for m in checks.loc[~checks["passed"] & (checks["check"] == "events_per_variable"),
-                                           "message"] if not any("per predictor" in f for f in fit["messages"])]
-    else:
-        import statsmodels.api as sm
+    return family
 
-        res = sm.OLS(zv, design).fit(cov_type="HC3" if robust else "nonrobust")
-        b, cov = np.asarray(res.params), np.asarray(res.cov_params())
-        estimator, df = ("OLS, HC3" if robust else "OLS"), n - 6
-        if n < 60:
-            messages.append(f"Only {n} units for a six-term surface: the curvature terms (a2, a4) are imprecise.")
+
+def _why_not_estimable(design: np.ndarray, family: str, events: float) -> str:
+    """Why the six-term surface cannot be fitted to ``design``; empty when it can."""
+    n = len(design)
+    if n < 8 or np.linalg.matrix_rank(design) < 6:
+        return f"Only {n} usable rows (or ratings without enough spread): the six-term surface cannot be estimated."
+    if family == "logistic" and events in (0, n):
+        return "Every unit has the same outcome, so nothing can be learnt about what predicts it."
+    return ""
+
+
+def _fit_logistic_surface(design: np.ndarray, z: np.ndarray, method: str) -> dict:
+    """b0…b5 and their covariance for a 0/1 outcome, by the estimator ``method`` picks (as in ``retention_logit``)."""
+    names = ["X", "Y", "X2", "XY", "Y2"]
+    fit = _fit_binary(design, z, ["Intercept", *names], method=method)
+    checks = _check_messages(pd.DataFrame(design[:, 1:], columns=names).assign(z=z), "z", names, "logistic",
+                             only=["events_per_variable"])
+    return {"coef": fit["coef"], "cov": fit["cov"], "estimator": fit["estimator"], "df": None,
+            "messages": fit["messages"] + _unsaid(checks, fit["messages"])}
+
+
+def _fit_linear_surface(design: np.ndarray, z: np.ndarray, robust: bool) -> dict:
+    """b0…b5 and their covariance by OLS (HC3 if ``robust``), with t on n − 6 df."""
+    import statsmodels.api as sm
+
+    res = sm.OLS(z, design).fit(cov_type="HC3" if robust else "nonrobust")
+    n = len(z)
+    messages = [f"Only {n} units for a six-term surface: the curvature terms (a2, a4) are imprecise."] \
+        if n < 60 else []
+    return {"coef": np.asarray(res.params), "cov": np.asarray(res.cov_params()),
+            "estimator": "OLS, HC3" if robust else "OLS", "df": n - 6, "messages": messages}
+
+
+def _surface_rows(b: np.ndarray, cov: np.ndarray, ci: float, *, df: int | None) -> list[dict]:
+    """Wald rows of b0…b5 and of a1…a4 = C·b, each a with SE √(c'Vc)."""
     a = _A @ b[1:]
     a_se = np.sqrt(np.einsum("ij,jk,ik->i", _A, cov[1:, 1:], _A))
-    rows = _wald_rows(_TERMS, np.concatenate([b, a]), np.concatenate([np.sqrt(np.diag(cov)), a_se]), ci, df=df)
-    out = _surface(model, rows, messages, n=n, n_dropped=n_dropped, n_events=events, estimator=estimator)
-    out.attrs["cov"] = pd.DataFrame(cov, index=_TERMS[:6], columns=_TERMS[:6]).to_dict()
-    out.attrs["centre"] = centre
-    out.attrs["family"] = family
-    return out
+    return _wald_rows(_TERMS, np.concatenate([b, a]), np.concatenate([np.sqrt(np.diag(cov)), a_se]), ci, df=df)
 
 
 def congruence(
@@ -242,16 +267,12 @@ def congruence(
     if outcome == "churned" and "outcome_known" in table:
         data = table[table["outcome_known"].astype(bool)]
     parts = []
-    for d in dims:
-        cx, cy = f"client_{d}", f"staff_{d}"
-        if cx not in data or cy not in data:
-            continue
-        with _warnings.catch_warnings(record=True) as caught:
-            _warnings.simplefilter("always")
-            res = response_surface(data, x=cx, y=cy, outcome=outcome, family=family, centre=centre, method=method,
-                                   ci=ci, instrument=instrument)
-        for w in caught:
-            _warnings.warn(f"{d}: {w.message}", ModelWarning, stacklevel=2)
+    present = [d for d in dims if f"client_{d}" in data and f"staff_{d}" in data]
+    for d in present:
+        res, caught = _collect_warnings(partial(response_surface, data, x=f"client_{d}", y=f"staff_{d}",
+                                                outcome=outcome, family=family, centre=centre, method=method, ci=ci,
+                                                instrument=instrument), category=Warning)
+        _emit([f"{d}: {m}" for m in caught], stacklevel=2)
         res["dimension"] = d
         parts.append(res)
     if not parts:

@@ -44,6 +44,15 @@ class ModelWarning(UserWarning):
     """A model was fitted, but its result should be read with care (the message says why)."""
 
 
+# ---------------------------------------------------------------------------
+# Model warnings: stated on the result, emitted, collected
+# ---------------------------------------------------------------------------
+def _emit(messages: Sequence[str], *, stacklevel: int) -> None:
+    """Emit each message as a :class:`ModelWarning`, ``stacklevel`` as for :func:`warnings.warn` at the caller."""
+    for m in messages:
+        warnings.warn(m, ModelWarning, stacklevel=stacklevel + 1)
+
+
 def _with_warnings(out: pd.DataFrame, columns: Sequence[str], messages: Sequence[str], *,
                    stacklevel: int) -> pd.DataFrame:
     """A model result in ``columns`` (NaN where absent) that states and emits its warnings.
@@ -58,12 +67,32 @@ def _with_warnings(out: pd.DataFrame, columns: Sequence[str], messages: Sequence
     out = out.reindex(columns=list(columns))
     out["warnings"] = " ".join(msgs)
     out.attrs["warnings"] = msgs
-    for m in msgs:
-        warnings.warn(m, ModelWarning, stacklevel=stacklevel)
+    _emit(msgs, stacklevel=stacklevel)
     return out
 
 
+def _collect_warnings(fit, category: type[Warning] = ModelWarning):
+    """Run ``fit()``; return its result and the messages of the warnings of ``category`` it raised.
+
+    They are collected as a list of str, not raised again: by default the
+    :class:`ModelWarning` sentences, with ``category=Warning`` every warning
+    (e.g. a library's convergence warnings).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        res = fit()
+    return res, [str(c.message) for c in caught if issubclass(c.category, category)]
+
+
+def _fit_with_warnings(fit) -> pd.DataFrame:
+    """``fit()``'s result, with the ModelWarnings it raised added to its own ``attrs["warnings"]``."""
+    res, caught = _collect_warnings(fit)
+    res.attrs["warnings"] = list(dict.fromkeys([*res.attrs.get("warnings", []), *caught]))
+    return res
+
+
 def _design(data: pd.DataFrame, predictors: Sequence[str]) -> tuple[np.ndarray, int]:
+    """The predictors of the complete rows as a float matrix, and how many rows were incomplete."""
     sub = data[list(predictors)].apply(pd.to_numeric, errors="coerce")
     keep = sub.notna().all(axis=1)
     return sub.loc[keep].to_numpy(dtype=float), int((~keep).sum())
@@ -305,71 +334,90 @@ def trust_checks(
     cols = [outcome, *predictors] + ([event] if event else []) + ([cluster] if cluster and cluster in data else [])
     sub = data[cols].dropna(subset=[outcome, *predictors] + ([event] if event else []))
     n = len(sub)
-    rows = []
     x = sub[predictors].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if predictors else np.empty((n, 0))
     sd = x.std(axis=0) if n else np.zeros(len(predictors))
     const = [p for p, s in zip(predictors, sd) if not s > 0]
-    rows.append({"check": "constant", "value": float(len(const)), "threshold": 0.0, "passed": not const,
-                 "message": (f"{', '.join(const)} {'has' if len(const) == 1 else 'have'} the same value in every "
-                             "row, so its effect cannot be estimated; it was left out.") if const else ""})
     varying = [p for p in predictors if p not in const]
-    n_terms = len(varying) + 1
-    per_term = n / n_terms if n_terms else np.nan
+    rows = [_check("constant", float(len(const)), 0.0, not const, _constant_message(const))]
     if kind in ("linear", "ordinal"):
-        ok = per_term >= min_obs_per_term
-        rows.append({"check": "n", "value": float(n), "threshold": float(min_obs_per_term * n_terms),
-                     "passed": bool(ok),
-                     "message": "" if ok else (f"Only {n} observations for {n_terms} estimated terms "
-                                               f"(fewer than {min_obs_per_term:g} per term): the model will overfit "
-                                               "and its estimates are unstable.")})
+        rows.append(_observations_check(n, len(varying) + 1, min_obs_per_term))
     if kind in ("logistic", "cox"):
         y = sub[event if kind == "cox" else outcome].to_numpy(dtype=float)
-        events = float(y.sum()) if kind == "cox" else float(min(y.sum(), (1 - y).sum()))
-        epv = events / max(len(varying), 1)
-        ok = epv >= min_epv
-        what = "churn events" if kind == "cox" else "accounts in the smaller outcome group"
-        rows.append({"check": "events_per_variable", "value": epv, "threshold": float(min_epv), "passed": bool(ok),
-                     "message": "" if ok else (f"Only {events:g} {what} for {len(varying)} predictor(s) "
-                                               f"({epv:.1f} per predictor; at least {min_epv:g} are needed for stable "
-                                               "estimates): treat the coefficients as rough indications.")})
-        if kind == "logistic":
-            if n and len(np.unique(y)) < 2:
-                rows.append({"check": "separation", "value": 1.0, "threshold": 0.0, "passed": False,
-                             "message": ("Every account has the same outcome, so nothing can be learnt about what "
-                                         "predicts it.")})
-            elif n:
-                design = np.column_stack([np.ones(n), x[:, [predictors.index(v) for v in varying]]])
-                sep = detect_separation(design, y, names=["const", *varying])
-                rows.append({"check": "separation", "value": float(sep["separated"]), "threshold": 0.0,
-                             "passed": not sep["separated"],
-                             "message": "" if not sep["separated"] else (
-                                 "The outcome is perfectly predicted by "
-                                 f"{', '.join(sep['terms']) or 'the predictors'} (separation): ordinary maximum "
-                                 "likelihood gives infinite coefficients, so a penalised (Firth) fit is used and "
-                                 "its estimates are shrunk towards zero.")})
+        rows.append(_events_check(y, kind, len(varying), min_epv))
+        if kind == "logistic" and n:
+            rows.append(_separation_check(x[:, [predictors.index(v) for v in varying]], y, varying))
     if len(varying) >= 2 and n > len(varying) + 1:
-        v = vif(sub, predictors=varying, limit=vif_limit)
-        worst = v.loc[v["vif"].idxmax()]
-        high = v.loc[v["flag"], "term"].tolist()
-        rows.append({"check": "vif", "value": float(worst["vif"]), "threshold": vif_limit, "passed": not high,
-                     "message": "" if not high else (
-                         f"{', '.join(high)} overlap strongly with the other predictors (VIF "
-                         f"{worst['vif']:.1f} > {vif_limit:g}): their separate effects are hard to tell apart and "
-                         "their coefficients can swing from sample to sample.")})
-        kappa = condition_number(sub, predictors=varying)
-        ok = kappa <= condition_limit
-        rows.append({"check": "condition_number", "value": kappa, "threshold": condition_limit, "passed": bool(ok),
-                     "message": "" if ok else (
-                         f"The predictors are nearly linearly dependent (condition number {kappa:.0f} > "
-                         f"{condition_limit:g}): small changes in the data can change the estimates a lot.")})
+        rows += _collinearity_checks(sub, varying, vif_limit, condition_limit)
     if cluster and cluster in sub:
-        g = sub[cluster].nunique()
-        ok = g >= min_clusters
-        rows.append({"check": "clusters", "value": float(g), "threshold": float(min_clusters), "passed": bool(ok),
-                     "message": "" if ok else (
-                         f"Only {g} accounts: standard errors that allow for respondents of one account being alike "
-                         f"need about {min_clusters} or more, so the intervals may be too narrow.")})
+        rows.append(_clusters_check(sub[cluster].nunique(), min_clusters))
     return pd.DataFrame(rows, columns=["check", "value", "threshold", "passed", "message"])
+
+
+def _check(check: str, value: float, threshold: float, passed: bool, message: str) -> dict:
+    """One row of :func:`trust_checks`; the message is kept only when the check failed."""
+    return {"check": check, "value": value, "threshold": threshold, "passed": passed,
+            "message": "" if passed else message}
+
+
+def _constant_message(const: Sequence[str]) -> str:
+    """The sentence for predictors left out of a model because they do not vary."""
+    return (f"{', '.join(const)} {'has' if len(const) == 1 else 'have'} the same value in every row, "
+            "so its effect cannot be estimated; it was left out.")
+
+
+def _observations_check(n: int, n_terms: int, min_obs_per_term: float) -> dict:
+    """Enough observations per estimated term (linear and ordinal models)."""
+    ok = n / n_terms >= min_obs_per_term
+    return _check("n", float(n), float(min_obs_per_term * n_terms), bool(ok),
+                  f"Only {n} observations for {n_terms} estimated terms (fewer than {min_obs_per_term:g} per term): "
+                  "the model will overfit and its estimates are unstable.")
+
+
+def _events_check(y: np.ndarray, kind: str, n_predictors: int, min_epv: float) -> dict:
+    """Enough events per predictor: churns for Cox, the smaller outcome group for a logistic model."""
+    events = float(y.sum()) if kind == "cox" else float(min(y.sum(), (1 - y).sum()))
+    epv = events / max(n_predictors, 1)
+    what = "churn events" if kind == "cox" else "accounts in the smaller outcome group"
+    return _check("events_per_variable", epv, float(min_epv), bool(epv >= min_epv),
+                  f"Only {events:g} {what} for {n_predictors} predictor(s) ({epv:.1f} per predictor; at least "
+                  f"{min_epv:g} are needed for stable estimates): treat the coefficients as rough indications.")
+
+
+def _separation_check(x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> dict:
+    """Whether the predictors ``x`` (columns ``names``, no intercept) perfectly predict the 0/1 outcome ``y``."""
+    if len(np.unique(y)) < 2:
+        return _check("separation", 1.0, 0.0, False,
+                      "Every account has the same outcome, so nothing can be learnt about what predicts it.")
+    sep = detect_separation(np.column_stack([np.ones(len(y)), x]), y, names=["const", *names])
+    return _check("separation", float(sep["separated"]), 0.0, not sep["separated"],
+                  f"The outcome is perfectly predicted by {', '.join(sep['terms']) or 'the predictors'} "
+                  "(separation): ordinary maximum likelihood gives infinite coefficients, so a penalised (Firth) fit "
+                  "is used and its estimates are shrunk towards zero.")
+
+
+def _collinearity_checks(sub: pd.DataFrame, varying: list[str], vif_limit: float, condition_limit: float
+                         ) -> list[dict]:
+    """The VIF and condition-number rows for predictors that vary."""
+    v = vif(sub, predictors=varying, limit=vif_limit)
+    worst = v.loc[v["vif"].idxmax()]
+    high = v.loc[v["flag"], "term"].tolist()
+    kappa = condition_number(sub, predictors=varying)
+    return [
+        _check("vif", float(worst["vif"]), vif_limit, not high,
+               f"{', '.join(high)} overlap strongly with the other predictors (VIF {worst['vif']:.1f} > "
+               f"{vif_limit:g}): their separate effects are hard to tell apart and their coefficients can swing "
+               "from sample to sample."),
+        _check("condition_number", kappa, condition_limit, bool(kappa <= condition_limit),
+               f"The predictors are nearly linearly dependent (condition number {kappa:.0f} > {condition_limit:g}): "
+               "small changes in the data can change the estimates a lot."),
+    ]
+
+
+def _clusters_check(n_clusters: int, min_clusters: int) -> dict:
+    """Enough accounts for cluster-robust standard errors."""
+    return _check("clusters", float(n_clusters), float(min_clusters), bool(n_clusters >= min_clusters),
+                  f"Only {n_clusters} accounts: standard errors that allow for respondents of one account being "
+                  f"alike need about {min_clusters} or more, so the intervals may be too narrow.")
 
 
 def trust_warnings(
@@ -476,25 +524,3 @@ def influence_table(
     out["flag"] = (out["cooks_d"] > 4 / n) | (out["student_resid"].abs() > 3)
     return out.sort_values("cooks_d", ascending=False, ignore_index=True)
 
-
-def _collect_warnings(fit):
-    """Run ``fit()``; return its result and the model warnings it raised.
-
-    The :class:`helpers.stats.diagnostics.ModelWarning` sentences are collected as a
-    list of str, not raised again.
-    """
-    import warnings
-
-    from .diagnostics import ModelWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ModelWarning)
-        res = fit()
-    return res, [str(c.message) for c in caught if issubclass(c.category, ModelWarning)]
-
-
-def _fit_with_warnings(fit) -> pd.DataFrame:
-    """``fit()`` with its own ``attrs["warnings"]`` and the ModelWarnings it raised in ``attrs["warnings"]``."""
-    res, caught = _collect_warnings(fit)
-    res.attrs["warnings"] = list(dict.fromkeys([*res.attrs.get("warnings", []), *caught]))
-    return res

@@ -7,7 +7,6 @@ bootstrap intervals and rank stability, and importance–performance.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -16,9 +15,8 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 
-from .diagnostics import ModelWarning, _with_warnings, trust_checks
-from .fitting import _default_predictors, term_label
-from .fitting import _prepare as _complete_cases
+from .diagnostics import _emit, _with_warnings
+from .fitting import _check_messages, _complete_respondents, term_label
 from .scores import summarise
 
 __all__ = [
@@ -51,6 +49,7 @@ QUADRANTS = {
 # Core computations on correlation matrices (batched over bootstrap samples)
 # ---------------------------------------------------------------------------
 def _corr_from_cov(cov: np.ndarray) -> np.ndarray:
+    """Correlation matrices from a batch of covariance matrices."""
     sd = np.sqrt(np.clip(np.einsum("...ii->...i", cov), 1e-300, None))
     return cov / (sd[..., :, None] * sd[..., None, :])
 
@@ -104,19 +103,8 @@ def _general_dominance(r2: np.ndarray, p: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Data preparation and the cluster bootstrap
 # ---------------------------------------------------------------------------
-def _prepare(data, outcome, predictors, cluster, instrument):
-    """Complete rows, the predictors, those that vary, the rows dropped and warnings.
-
-    As :func:`helpers.stats.fitting._prepare`, with the instrument's dimensions as
-    default predictors and the cluster column (if any) required.
-    """
-    predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _complete_cases(data, outcome, predictors,
-                                                        required=[cluster] if cluster else [])
-    return sub, predictors, varying, n_dropped, messages
-
-
 def _cluster_stats(z: np.ndarray, groups: np.ndarray):
+    """Per cluster: row count, column sums and sums of cross-products of the centred data ``z``."""
     order = np.argsort(groups, kind="stable")
     z, groups = z[order], groups[order]
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
@@ -128,6 +116,7 @@ def _cluster_stats(z: np.ndarray, groups: np.ndarray):
 
 
 def _boot_corr(counts, sums, outer, weights: np.ndarray) -> np.ndarray:
+    """Correlation matrix for each row of cluster ``weights``, from the per-cluster sums."""
     q = sums.shape[1]
     n = weights @ counts
     s = weights @ sums
@@ -137,7 +126,8 @@ def _boot_corr(counts, sums, outer, weights: np.ndarray) -> np.ndarray:
 
 
 def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, instrument):
-    sub, predictors, use, n_dropped, messages = _prepare(data, outcome, predictors, cluster, instrument)
+    """Relative weights or general dominance with cluster-bootstrap intervals: the work of :func:`key_drivers`."""
+    sub, predictors, use, n_dropped, messages = _complete_respondents(data, outcome, predictors, cluster, instrument)
     n = len(sub)
     groups = pd.factorize(sub[cluster])[0] if cluster else np.arange(n)
     n_clusters = int(groups.max() + 1) if n else 0
@@ -149,8 +139,7 @@ def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, in
     if n < len(use) + 3 or not use or flat:
         messages.append(f"Only {n} complete responses: too few for a driver analysis.")
         return _result(predictors, {}, base, messages)
-    checks = trust_checks(sub, outcome=outcome, predictors=use, kind="linear", cluster=cluster)
-    messages += checks.loc[~checks["passed"] & checks["check"].isin(["n", "clusters"]), "message"].tolist()
+    messages += _check_messages(sub, outcome, use, "linear", cluster=cluster, only=["n", "clusters"])
     z = sub[[outcome, *use]].to_numpy(dtype=float)
     z = z - z.mean(axis=0)
     counts, sums, outer = _cluster_stats(z, groups)
@@ -159,28 +148,38 @@ def _importance(data, outcome, predictors, cluster, n_boot, seed, ci, method, in
     point = fn(point_corr[None])[0]
     boot = None
     if n_boot and n_clusters >= 2:
-        rng = np.random.default_rng(seed)
-        w = rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot).astype(float)
-        with np.errstate(all="ignore"):
-            corr_b = _boot_corr(counts, sums, outer, w)
-            ok = np.isfinite(corr_b).all(axis=(1, 2))
-            boot = np.full((n_boot, len(use)), np.nan)
-            if ok.any():
-                try:
-                    boot[ok] = fn(corr_b[ok])
-                except np.linalg.LinAlgError:
-                    for i in np.flatnonzero(ok):
-                        try:
-                            boot[i] = fn(corr_b[i][None])[0]
-                        except np.linalg.LinAlgError:
-                            pass
-        boot = boot[np.isfinite(boot).all(axis=1)]
+        boot = _cluster_bootstrap(fn, counts, sums, outer, n_boot=n_boot, seed=seed, n_terms=len(use))
         base["n_boot"] = len(boot)
         if n_clusters < 10:
             messages.append(f"Only {n_clusters} accounts to resample: the bootstrap intervals are rough.")
     elif n_boot:
         messages.append("All responses come from one account, so accounts cannot be resampled: no intervals.")
     return _result(predictors, dict(zip(use, point)), base, messages, boot, ci=ci)
+
+
+def _cluster_bootstrap(fn, counts, sums, outer, *, n_boot: int, seed: int, n_terms: int) -> np.ndarray:
+    """``fn`` of the correlation matrix in ``n_boot`` resamples of whole clusters; failed resamples left out.
+
+    Each resample draws cluster weights from a multinomial and rebuilds the
+    correlation matrix from the per-cluster sums (:func:`_cluster_stats`).
+    """
+    n_clusters = len(counts)
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot).astype(float)
+    with np.errstate(all="ignore"):
+        corr_b = _boot_corr(counts, sums, outer, w)
+        ok = np.isfinite(corr_b).all(axis=(1, 2))
+        boot = np.full((n_boot, n_terms), np.nan)
+        if ok.any():
+            try:
+                boot[ok] = fn(corr_b[ok])
+            except np.linalg.LinAlgError:
+                for i in np.flatnonzero(ok):
+                    try:
+                        boot[i] = fn(corr_b[i][None])[0]
+                    except np.linalg.LinAlgError:
+                        pass
+    return boot[np.isfinite(boot).all(axis=1)]
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -384,9 +383,8 @@ def key_drivers(data: pd.DataFrame, *, method: str = "dominance", **kwargs) -> p
 
 def _subset_r2_of(data, outcome, predictors, instrument) -> tuple[list[str], np.ndarray]:
     """The predictors and the R² of every subset of them on the complete rows (see :func:`_subset_r2`)."""
-    sub, predictors, _, _, messages = _prepare(data, outcome, predictors, None, instrument)
-    for m in messages:
-        _warnings.warn(m, ModelWarning, stacklevel=3)
+    sub, predictors, _, _, messages = _complete_respondents(data, outcome, predictors, None, instrument)
+    _emit(messages, stacklevel=3)
     corr = np.corrcoef(sub[[outcome, *predictors]].to_numpy(dtype=float), rowvar=False)
     return predictors, _subset_r2(corr)
 

@@ -8,7 +8,6 @@ warnings``.  :func:`term_label` turns a predictor name into words.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 
-from .diagnostics import ModelWarning, _with_warnings, trust_checks
+from .diagnostics import _collect_warnings, _constant_message, _with_warnings, trust_checks
 from .scores import normal_p_value, t_p_value, t_value, z_value
 
 __all__ = [
@@ -33,12 +32,8 @@ MODEL_COLUMNS = ["model", "term", "coef", "se", "ci_low", "ci_high", "p_val", "n
 # Small shared pieces
 # ---------------------------------------------------------------------------
 def _dims(instrument: str | Instrument | None) -> list[str]:
+    """The instrument's dimension ids."""
     return load_instrument(instrument).dimension_ids
-
-
-def _emit(messages: Sequence[str]) -> None:
-    for m in messages:
-        _warnings.warn(m, ModelWarning, stacklevel=3)
 
 
 def _table(model: str, terms: Sequence[str], rows: Sequence[dict], messages: Sequence[str], **common
@@ -51,9 +46,13 @@ def _table(model: str, terms: Sequence[str], rows: Sequence[dict], messages: Seq
     (n, n_dropped, n_groups, n_events, estimator) goes on every row, and the
     warnings are stated and emitted at the model function's caller.
     """
+    return _with_warnings(_term_frame(terms, rows, model=model, **common), MODEL_COLUMNS, messages, stacklevel=4)
+
+
+def _term_frame(terms: Sequence[str], rows: Sequence[dict], **common) -> pd.DataFrame:
+    """One row per term of ``terms``, in that order: ``common``, and its estimates from ``rows`` if it has one."""
     fitted = {r["term"]: r for r in rows}
-    out = pd.DataFrame([{"model": model, "term": t, **common, **fitted.get(t, {})} for t in terms])
-    return _with_warnings(out, MODEL_COLUMNS, messages, stacklevel=4)
+    return pd.DataFrame([{"term": t, **common, **fitted.get(t, {})} for t in terms])
 
 
 def _prepare(data: pd.DataFrame, outcome: str, predictors: Sequence[str], keep: Sequence[str] = (),
@@ -81,14 +80,28 @@ def _prepare(data: pd.DataFrame, outcome: str, predictors: Sequence[str], keep: 
     varying = [p for p in predictors if complete[p].nunique() > 1]
     const = [p for p in predictors if p not in varying]
     if const and len(complete):
-        messages.append(f"{', '.join(const)} {'has' if len(const) == 1 else 'have'} the same value in every row, "
-                        "so its effect cannot be estimated; it was left out.")
+        messages.append(_constant_message(const))
     return complete, n_dropped, varying, messages
 
 
-def _check_messages(data, outcome, predictors, kind, cluster=None, event=None) -> list[str]:
+def _check_messages(data, outcome, predictors, kind, cluster=None, event=None, *,
+                    only: Sequence[str] | None = None) -> list[str]:
+    """Messages of the failed :func:`trust_checks`: those named in ``only``, else all but ``constant`` (said before)."""
     checks = trust_checks(data, outcome=outcome, predictors=predictors, kind=kind, cluster=cluster, event=event)
-    return checks.loc[~checks["passed"] & (checks["check"] != "constant"), "message"].tolist()
+    failed = checks["check"].isin(only) if only is not None else checks["check"] != "constant"
+    return checks.loc[~checks["passed"] & failed, "message"].tolist()
+
+
+def _unsaid(messages: Sequence[str], said: Sequence[str]) -> list[str]:
+    """Trust-check messages whose point (separation, events per predictor) the fit's own ``said`` does not make."""
+    said = " ".join(said)
+    return [m for m in messages if not any(k in m and k in said for k in ("separation", "per predictor"))]
+
+
+def _quiet_fit(fit):
+    """Run ``fit()`` with its warnings held back: the result, and whether one said it did not converge."""
+    res, caught = _collect_warnings(fit, category=Warning)
+    return res, any("converge" in m.lower() for m in caught)
 
 
 def _wald_rows(terms, coef, se, ci, *, df=None) -> list[dict]:
@@ -112,12 +125,32 @@ def _as_list(columns: str | Sequence[str]) -> list[str]:
 
 
 def _default_predictors(data: pd.DataFrame, predictors, instrument) -> list[str]:
+    """The predictors given, else every instrument dimension that is a column of ``data``."""
     if predictors is not None:
         return _as_list(predictors)
     return [d for d in _dims(instrument) if d in data.columns]
 
 
+def _complete_respondents(data: pd.DataFrame, outcome: str, predictors, cluster: str | None, instrument
+                          ) -> tuple[pd.DataFrame, list[str], list[str], int, list[str]]:
+    """Complete rows, the predictors, those that vary, the rows dropped and warnings.
+
+    As :func:`_prepare`, with the instrument's dimensions as default
+    predictors and the cluster column (if any) required.
+    """
+    predictors = _default_predictors(data, predictors, instrument)
+    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[cluster] if cluster else [])
+    return sub, predictors, varying, n_dropped, messages
+
+
+def _clusters(data: pd.DataFrame, cluster: str | None) -> tuple[np.ndarray | None, float]:
+    """Cluster codes of the rows and the number of clusters; None and NaN without a cluster column."""
+    g = pd.factorize(data[cluster])[0] if cluster else None
+    return g, (int(g.max() + 1) if g is not None else np.nan)
+
+
 def _retention_predictors(predictors, instrument) -> list[str]:
+    """The predictors given, else ``client_<d>`` and ``gap_<d>`` for every dimension."""
     if predictors is not None:
         return _as_list(predictors)
     dims = _dims(instrument)
@@ -125,6 +158,7 @@ def _retention_predictors(predictors, instrument) -> list[str]:
 
 
 def _known(table: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, list[str]]:
+    """Accounts with a known outcome and a value of ``outcome``, and a warning counting the active ones left out."""
     messages = []
     if "outcome_known" in table:
         known = table[table["outcome_known"].astype(bool)]

@@ -24,7 +24,7 @@ import pandas as pd
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
 
-from .scores import t_p_value, t_value
+from .scores import _sort_dimensions, t_p_value, t_value
 
 BLIND_SPOT = "blind spot"
 HIDDEN_STRENGTH = "hidden strength"
@@ -160,19 +160,33 @@ def welch_test(x: Sequence[float], y: Sequence[float], *, ci: float = 0.95) -> d
            "effect_size": np.nan}
     if n1 < 2 or n2 < 2:
         return out
-    v1, v2 = s1**2 / n1, s2**2 / n2
-    se = np.sqrt(v1 + v2)
     sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
     if sp > 0:
         out["effect_size"] = float((1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp)
-    if se == 0:
+    if s1**2 / n1 + s2**2 / n2 == 0:
         return out
-    df = se**4 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    t = (m1 - m2) / se
-    half = t_value(ci, df) * se
-    out.update(se=float(se), df=float(df), t=float(t), ci_low=float(m1 - m2 - half),
-               ci_high=float(m1 - m2 + half), p_val=float(t_p_value(t, df)))
+    out.update({k: float(v) for k, v in _welch_from_stats(m1 - m2, n1, s1**2, n2, s2**2, ci=ci).items()})
     return out
+
+
+def _welch_from_stats(diff, n1, var1, n2, var2, *, ci: float) -> dict:
+    """Welch's se, df, t, ci_low, ci_high and p_val of a difference of two means, from counts and variances.
+
+    Works on numbers and on arrays or Series alike; the caller leaves out
+    (or masks with NaN) samples with fewer than two values or no variation.
+
+    Notes
+    -----
+    se = √(s₁²/n₁ + s₂²/n₂), t = diff/se, Welch–Satterthwaite
+    df = (s₁²/n₁ + s₂²/n₂)²/((s₁²/n₁)²/(n₁−1) + (s₂²/n₂)²/(n₂−1)), interval
+    diff ± t_{(1+ci)/2, df}·se, p = 2·P(T_df > |t|) (Welch 1947).
+    """
+    v1, v2 = var1 / n1, var2 / n2
+    se = np.sqrt(v1 + v2)
+    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    t = diff / se
+    half = t_value(ci, df) * se
+    return {"se": se, "df": df, "t": t, "ci_low": diff - half, "ci_high": diff + half, "p_val": t_p_value(t, df)}
 
 
 def perception_gaps(
@@ -271,6 +285,21 @@ def perception_gaps(
     """
     inst = load_instrument(instrument)
     by = [by] if isinstance(by, str) else list(by)
+    _check_gap_input(scores, by=by, score=score, ci=ci, fdr=fdr)
+    span = inst.scale_max - inst.scale_min
+    strong_at = inst.scale_min + 0.75 * span if strong_at is None else float(strong_at)
+    margin = span / 8 if margin is None else float(margin)
+    out = _welch_gaps(scores.dropna(subset=[score]), by=by, score=score, ci=ci)
+    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=_STAFF_DERIVED)
+    out["p_fdr"] = _fdr_within(out, _family_columns(family, by=by, have=out.columns))
+    out["label"], out["evidence"] = _label_and_evidence(out, strong_at=strong_at, margin=margin, fdr=fdr,
+                                                        min_group_size=min_group_size)
+    out = _sort_dimensions(out, [*by, "dimension"], inst)
+    return out[[*by, *GAP_COLUMNS]].reset_index(drop=True)
+
+
+def _check_gap_input(scores: pd.DataFrame, *, by: list[str], score: str, ci: float, fdr: float) -> None:
+    """Raise a ValueError naming what is wrong with the scores or the levels given to :func:`perception_gaps`."""
     need = {"side", "dimension", score, *by}
     missing = sorted(need - set(scores.columns))
     if missing:
@@ -280,48 +309,57 @@ def perception_gaps(
         raise ValueError(f"Column 'side' must be 'client' or 'staff'; found {sorted(sides)}.")
     if not 0 < ci < 1 or not 0 < fdr < 1:
         raise ValueError(f"ci and fdr must lie between 0 and 1 (got ci={ci}, fdr={fdr}).")
-    span = inst.scale_max - inst.scale_min
-    strong_at = inst.scale_min + 0.75 * span if strong_at is None else float(strong_at)
-    margin = span / 8 if margin is None else float(margin)
 
-    rows = []
-    data = scores.dropna(subset=[score])
+
+#: The columns of :func:`welch_test` by their names in a gap table (client = x, staff = y).
+_GAP_NAMES = {"n_x": "n_client", "n_y": "n_staff", "mean_x": "client_mean", "mean_y": "staff_mean",
+              "sd_x": "client_sd", "sd_y": "staff_sd", "diff": "gap"}
+
+
+def _welch_gaps(data: pd.DataFrame, *, by: list[str], score: str, ci: float) -> pd.DataFrame:
+    """Client − staff Welch comparison per group and dimension: the gap columns up to ``effect_size``."""
     groups = data.groupby([*by, "dimension"], observed=True, dropna=False, sort=False) if by else \
         data.groupby(["dimension"], observed=True, sort=False)
+    rows = []
     for key, grp in groups:
         key = key if isinstance(key, tuple) else (key,)
         r = welch_test(grp.loc[grp["side"] == "client", score], grp.loc[grp["side"] == "staff", score], ci=ci)
-        rows.append({**dict(zip([*by, "dimension"], key)), "n_client": r["n_x"], "n_staff": r["n_y"],
-                     "client_mean": r["mean_x"], "staff_mean": r["mean_y"], "client_sd": r["sd_x"],
-                     "staff_sd": r["sd_y"], "gap": r["diff"], "se": r["se"], "df": r["df"], "t": r["t"],
-                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_val": r["p_val"],
-                     "effect_size": r["effect_size"]})
+        rows.append({**dict(zip([*by, "dimension"], key)), **{_GAP_NAMES.get(k, k): v for k, v in r.items()}})
     out = pd.DataFrame(rows, columns=[*by, *[c for c in GAP_COLUMNS if c not in ("p_fdr", "label", "evidence",
                                                                               "suppressed")]])
     out["n_client"] = out["n_client"].astype("int64")
     out["n_staff"] = out["n_staff"].astype("int64")
-    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=_STAFF_DERIVED)
+    return out
 
-    # Benjamini–Hochberg within each family of tests the report makes.
-    out["p_fdr"] = np.nan
+
+def _family_columns(family: str | Sequence[str], *, by: list[str], have: Sequence[str]) -> list[str]:
+    """The columns that make one family of tests: the report's groups, none (all tests), or those named."""
     if family == "group":
-        fam_cols = by
-    elif family == "all":
-        fam_cols = []
-    elif isinstance(family, str):
+        return by
+    if family == "all":
+        return []
+    if isinstance(family, str):
         raise ValueError(f"family must be 'group', 'all' or a list of columns, not {family!r}.")
-    else:
-        fam_cols = list(family)
-        bad = sorted(set(fam_cols) - set(out.columns))
-        if bad:
-            raise ValueError(f"family columns {bad} are not in the result (have {list(out.columns)}).")
-    if fam_cols:
-        for _, fam in out.groupby(fam_cols, observed=True, dropna=False):
-            out.loc[fam.index, "p_fdr"] = benjamini_hochberg(fam["p_val"])
-    elif len(out):
-        out["p_fdr"] = benjamini_hochberg(out["p_val"])
+    bad = sorted(set(family) - set(have))
+    if bad:
+        raise ValueError(f"family columns {bad} are not in the result (have {list(have)}).")
+    return list(family)
 
-    # Labels and evidence (see the table in the docstring).
+
+def _fdr_within(out: pd.DataFrame, family: list[str]) -> pd.Series:
+    """Benjamini–Hochberg adjusted ``p_val`` within each family of tests (one family when ``family`` is empty)."""
+    p_fdr = pd.Series(np.nan, index=out.index)
+    if family:
+        for _, fam in out.groupby(family, observed=True, dropna=False):
+            p_fdr.loc[fam.index] = benjamini_hochberg(fam["p_val"])
+    elif len(out):
+        p_fdr[:] = benjamini_hochberg(out["p_val"])
+    return p_fdr
+
+
+def _label_and_evidence(out: pd.DataFrame, *, strong_at: float, margin: float, fdr: float, min_group_size: int
+                        ) -> tuple[pd.Series, pd.Series]:
+    """Label and evidence of each gap, by the rule in the docstring of :func:`perception_gaps`."""
     level = np.where(out["client_mean"] >= strong_at, ALIGNED_STRONG, ALIGNED_WEAK)
     excludes0 = (out["ci_low"] > 0) | (out["ci_high"] < 0)
     clear_gap = (out["p_fdr"] < fdr) & excludes0
@@ -338,10 +376,4 @@ def perception_gaps(
     evidence[untestable] = TOO_FEW
     label[out["suppressed"]] = None
     evidence[out["suppressed"]] = SUPPRESSED
-    out["label"] = label
-    out["evidence"] = evidence
-
-    order = {d: i for i, d in enumerate(inst.dimension_ids)}
-    out = out.sort_values([*by, "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s,
-                          kind="mergesort")
-    return out[[*by, *GAP_COLUMNS]].reset_index(drop=True)
+    return label, evidence

@@ -185,6 +185,7 @@ def _nanmin(values: np.ndarray) -> float:
 
 
 def _wide(answers: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    """One row per response that answered every one of ``items``, one column per item."""
     return (answers[answers["item"].isin(items)]
             .pivot_table(index="response_id", columns="item", values="value", aggfunc="first")
             .reindex(columns=items).dropna())
@@ -335,57 +336,61 @@ def measurement_check(
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}.")
     inst = load_instrument(instrument)
     stats_ = item_statistics(answers, sides=sides, instrument=inst)
+    rows = [_dimension_check(stats_[stats_["dimension"] == dim.id], dim.id, [i.id for i in dim.items], sides=sides,
+                             label=inst.label(dim.id, language), min_loading=min_loading,
+                             min_item_total=min_item_total, phi_equal=phi_equal, phi_fair=phi_fair,
+                             max_loading_diff=max_loading_diff, min_n=min_n)
+            for dim in inst.dimensions]
     a, b = sides
-    rows = []
-    for dim in inst.dimensions:
-        s = stats_[stats_["dimension"] == dim.id]
-        sa, sb = s[s["side"] == a].set_index("item"), s[s["side"] == b].set_index("item")
-        items = [i.id for i in dim.items]
-        na = int(sa["n"].iloc[0]) if len(sa) else 0
-        nb = int(sb["n"].iloc[0]) if len(sb) else 0
-        la, lb = sa["loading"].reindex(items).to_numpy(), sb["loading"].reindex(items).to_numpy()
-        ta, tb = sa["item_total_r"].reindex(items).to_numpy(), sb["item_total_r"].reindex(items).to_numpy()
-        label = inst.label(dim.id, language)
-        row = {"dimension": dim.id, f"n_{a}": na, f"n_{b}": nb, "k": len(items),
-               f"min_loading_{a}": _nanmin(la), f"min_loading_{b}": _nanmin(lb),
-               f"min_item_total_{a}": _nanmin(ta), f"min_item_total_{b}": _nanmin(tb)}
-        if min(na, nb) < min_n or not (np.isfinite(la).all() and np.isfinite(lb).all()):
-            row.update(congruence=np.nan, max_loading_diff=np.nan, configural=False, metric=False, flag=TOO_FEW,
-                       weak_items="",
-                       message=(f"{label}: too few complete answers to check how the items are read "
-                                f"({na} {a}, {nb} {b}; {min_n} per side needed). Compare the means with care."))
-            rows.append(row)
-            continue
-        weak = [f"{it} ({side})" for side, lo, tt in ((a, la, ta), (b, lb, tb))
-                for it, l_, t_ in zip(items, lo, tt) if l_ < min_loading or t_ < min_item_total]
-        configural = not weak
-        phi = tucker_congruence(la, lb)
-        diff = float(np.max(np.abs(la - lb)))
-        worst = items[int(np.argmax(np.abs(la - lb)))]
-        metric = configural and phi >= phi_equal and diff <= max_loading_diff
-        if not configural or phi < phi_fair:
-            flag = NOT_COMPARABLE
-            if weak:
-                msg = (f"{label}: {', '.join(weak)} hardly hang together with the other {label} items "
-                       f"(loading below {min_loading:.2f} or item–total correlation below {min_item_total:.2f}). "
-                       f"The {label} means of {a}s and {b} may not measure the same thing: compare item by item "
-                       "instead of the dimension means.")
-            else:
-                msg = (f"{label}: {a}s and {b} weight the items very differently (congruence {phi:.2f} < "
-                       f"{phi_fair:.2f}). The dimension means are not comparable; compare item by item.")
-        elif not metric:
-            flag = CAUTION
-            msg = (f"{label}: the items are read broadly alike but not identically (congruence {phi:.2f}; "
-                   f"the loadings of {worst} differ by {diff:.2f}). Compare the means with care and look at "
-                   f"{worst} separately.")
-        else:
-            flag = OK
-            msg = (f"{label}: {a}s and {b} read the items alike (loadings {np.min(la):.2f}–{np.max(la):.2f} vs "
-                   f"{np.min(lb):.2f}–{np.max(lb):.2f}; congruence {phi:.2f}), so their means can be compared.")
-        row.update(congruence=phi, max_loading_diff=diff, configural=configural, metric=metric, flag=flag,
-                   weak_items=", ".join(weak), message=msg)
-        rows.append(row)
     cols = ["dimension", f"n_{a}", f"n_{b}", "k", f"min_loading_{a}", f"min_loading_{b}", f"min_item_total_{a}",
             f"min_item_total_{b}", "congruence", "max_loading_diff", "configural", "metric", "flag", "weak_items",
             "message"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _dimension_check(s: pd.DataFrame, dimension: str, items: list[str], *, sides: tuple[str, str], label: str,
+                     min_loading: float, min_item_total: float, phi_equal: float, phi_fair: float,
+                     max_loading_diff: float, min_n: int) -> dict:
+    """The row of :func:`measurement_check` for one dimension, from its rows of :func:`item_statistics`."""
+    a, b = sides
+    sa, sb = s[s["side"] == a].set_index("item"), s[s["side"] == b].set_index("item")
+    na = int(sa["n"].iloc[0]) if len(sa) else 0
+    nb = int(sb["n"].iloc[0]) if len(sb) else 0
+    la, lb = sa["loading"].reindex(items).to_numpy(), sb["loading"].reindex(items).to_numpy()
+    ta, tb = sa["item_total_r"].reindex(items).to_numpy(), sb["item_total_r"].reindex(items).to_numpy()
+    row = {"dimension": dimension, f"n_{a}": na, f"n_{b}": nb, "k": len(items),
+           f"min_loading_{a}": _nanmin(la), f"min_loading_{b}": _nanmin(lb),
+           f"min_item_total_{a}": _nanmin(ta), f"min_item_total_{b}": _nanmin(tb)}
+    if min(na, nb) < min_n or not (np.isfinite(la).all() and np.isfinite(lb).all()):
+        return {**row, "congruence": np.nan, "max_loading_diff": np.nan, "configural": False, "metric": False,
+                "flag": TOO_FEW, "weak_items": "",
+                "message": (f"{label}: too few complete answers to check how the items are read "
+                            f"({na} {a}, {nb} {b}; {min_n} per side needed). Compare the means with care.")}
+    weak = [f"{it} ({side})" for side, lo, tt in ((a, la, ta), (b, lb, tb))
+            for it, l_, t_ in zip(items, lo, tt) if l_ < min_loading or t_ < min_item_total]
+    configural = not weak
+    phi = tucker_congruence(la, lb)
+    diff = float(np.max(np.abs(la - lb)))
+    worst = items[int(np.argmax(np.abs(la - lb)))]
+    metric = configural and phi >= phi_equal and diff <= max_loading_diff
+    if not configural or phi < phi_fair:
+        flag = NOT_COMPARABLE
+        if weak:
+            msg = (f"{label}: {', '.join(weak)} hardly hang together with the other {label} items "
+                   f"(loading below {min_loading:.2f} or item–total correlation below {min_item_total:.2f}). "
+                   f"The {label} means of {a}s and {b} may not measure the same thing: compare item by item "
+                   "instead of the dimension means.")
+        else:
+            msg = (f"{label}: {a}s and {b} weight the items very differently (congruence {phi:.2f} < "
+                   f"{phi_fair:.2f}). The dimension means are not comparable; compare item by item.")
+    elif not metric:
+        flag = CAUTION
+        msg = (f"{label}: the items are read broadly alike but not identically (congruence {phi:.2f}; "
+               f"the loadings of {worst} differ by {diff:.2f}). Compare the means with care and look at "
+               f"{worst} separately.")
+    else:
+        flag = OK
+        msg = (f"{label}: {a}s and {b} read the items alike (loadings {np.min(la):.2f}–{np.max(la):.2f} vs "
+               f"{np.min(lb):.2f}–{np.max(lb):.2f}; congruence {phi:.2f}), so their means can be compared.")
+    return {**row, "congruence": phi, "max_loading_diff": diff, "configural": configural, "metric": metric,
+            "flag": flag, "weak_items": ", ".join(weak), "message": msg}

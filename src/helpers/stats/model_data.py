@@ -17,7 +17,8 @@ import pandas as pd
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
 
-from .fitting import _as_list, _dims, _emit
+from .diagnostics import _emit
+from .fitting import _as_list, _dims
 from .scores import nps as nps_score
 from .scores import respondent_scores
 
@@ -233,44 +234,61 @@ def account_table(
     (8, True)
     """
     dims = _dims(instrument)
+    latest = isinstance(waves, str) and waves == "latest"
+    resp = _in_waves(responses, None if latest else waves)
+    resp, timing, messages = _before_renewal(resp, accounts) if before_renewal else (resp, _no_timing_rule(), [])
+    if latest:
+        resp = _latest_client_wave(resp)
+    keys = ["account_id", "wave"] if by_wave else ["account_id"]
+    out = _account_scores(answers, resp, keys=keys, dims=dims, instrument=instrument, min_items=min_items,
+                          min_group_size=min_group_size)
+    out = _with_accounts(out, accounts, by_wave=by_wave)
+    out = out[_account_columns(out, by_wave=by_wave, dims=dims)].sort_values(keys, ignore_index=True)
+    out.attrs.update(n_staff_suppressed=int(out["staff_suppressed"].sum()), min_group_size=int(min_group_size),
+                     **timing)
+    if out.attrs["n_staff_suppressed"]:
+        messages.append(f"Staff means of {out.attrs['n_staff_suppressed']} account row(s) were hidden because fewer "
+                        f"than {min_group_size} staff answered; their gaps are missing too.")
+    _emit(messages, stacklevel=2)
+    return out
+
+
+def _in_waves(responses: pd.DataFrame, waves: str | Sequence[str] | None) -> pd.DataFrame:
+    """The responses of ``waves`` (all for None), NPS as numbers; a ValueError naming waves that are not there."""
     resp = responses.copy()
     resp["nps"] = pd.to_numeric(resp["nps"], errors="coerce")
-    latest = isinstance(waves, str) and waves == "latest"
-    if waves is not None and not latest:
-        wl = _as_list(waves)
-        unknown = sorted(set(wl) - set(resp["wave"].unique()))
-        if unknown:
-            raise ValueError(f"Waves {unknown} are not in the responses (they have "
-                             f"{sorted(resp['wave'].unique())}).")
-        resp = resp[resp["wave"].isin(wl)]
-    timing = {"before_renewal": bool(before_renewal), "n_after_renewal": 0, "n_accounts_after_renewal": 0,
-              "n_no_answers_before_renewal": 0, "n_timing_unknown": 0}
-    messages: list[str] = []
-    if before_renewal:
-        resp, timing, messages = _before_renewal(resp, accounts)
-    if latest:
-        client = resp[resp["side"] == "client"]
-        last = client.groupby("account_id")["wave"].max()
-        resp = resp[resp["wave"] == resp["account_id"].map(last)]
-    keys = ["account_id", "wave"] if by_wave else ["account_id"]
+    if waves is None:
+        return resp
+    wl = _as_list(waves)
+    unknown = sorted(set(wl) - set(resp["wave"].unique()))
+    if unknown:
+        raise ValueError(f"Waves {unknown} are not in the responses (they have {sorted(resp['wave'].unique())}).")
+    return resp[resp["wave"].isin(wl)]
+
+
+def _latest_client_wave(resp: pd.DataFrame) -> pd.DataFrame:
+    """The responses of each account's latest wave with client answers."""
+    last = resp[resp["side"] == "client"].groupby("account_id")["wave"].max()
+    return resp[resp["wave"] == resp["account_id"].map(last)]
+
+
+def _account_scores(answers: pd.DataFrame, resp: pd.DataFrame, *, keys: list[str], dims: list[str], instrument,
+                    min_items: int | None, min_group_size: int) -> pd.DataFrame:
+    """Per account (or account × wave): response counts, client NPS, client and staff means, and gaps.
+
+    Staff means of fewer than ``min_group_size`` responses are blanked, and so
+    are the gaps computed from them (``staff_suppressed``).
+    """
+    counts = resp.groupby([*keys, "side"])["response_id"].nunique().unstack("side")
+    out = pd.DataFrame(index=counts.index)
+    for side in ("client", "staff"):
+        out[f"n_{side}"] = counts.get(side, pd.Series(0, index=counts.index)).fillna(0).astype(int)
+    out = _with_client_nps(out, resp[resp["side"] == "client"], keys)
     ans = answers[answers["response_id"].isin(resp["response_id"])]
     sc = respondent_scores(ans[["response_id", "item", "value"]], instrument=instrument, min_items=min_items,
                            keep=())
     sc = sc.merge(resp[["response_id", "account_id", "side", "wave"]], on="response_id", how="inner")
     means = sc.groupby([*keys, "side", "dimension"], observed=True)["score"].mean().unstack(["side", "dimension"])
-    counts = resp.groupby([*keys, "side"])["response_id"].nunique().unstack("side")
-    out = pd.DataFrame(index=counts.index)
-    out["n_client"] = counts.get("client", pd.Series(0, index=counts.index)).fillna(0).astype(int)
-    out["n_staff"] = counts.get("staff", pd.Series(0, index=counts.index)).fillna(0).astype(int)
-    client = resp[resp["side"] == "client"]
-    if len(client):
-        npsd = nps_score(client, score="nps", by=keys).set_index(keys)
-        out["client_nps"] = npsd["nps"]
-        out["client_nps_mean"] = client.groupby(keys)["nps"].mean()
-        out["n_nps"] = npsd["n"]
-    else:
-        out["client_nps"], out["client_nps_mean"], out["n_nps"] = np.nan, np.nan, 0
-    out["n_nps"] = out["n_nps"].fillna(0).astype(int)
     for side in ("client", "staff"):
         for d in dims:
             col = (side, d)
@@ -280,7 +298,28 @@ def account_table(
     out["staff_suppressed"] = out.pop("suppressed") & (out["n_staff"] > 0)
     for d in dims:
         out[f"gap_{d}"] = out[f"client_{d}"] - out[f"staff_{d}"]
-    out = out.reset_index()
+    return out.reset_index()
+
+
+def _with_client_nps(out: pd.DataFrame, client: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``out`` (indexed by ``keys``) with client_nps (−100…100), client_nps_mean (0–10) and n_nps."""
+    if len(client):
+        npsd = nps_score(client, score="nps", by=keys).set_index(keys)
+        out["client_nps"] = npsd["nps"]
+        out["client_nps_mean"] = client.groupby(keys)["nps"].mean()
+        out["n_nps"] = npsd["n"]
+    else:
+        out["client_nps"], out["client_nps_mean"], out["n_nps"] = np.nan, np.nan, 0
+    out["n_nps"] = out["n_nps"].fillna(0).astype(int)
+    return out
+
+
+def _with_accounts(out: pd.DataFrame, accounts: pd.DataFrame, *, by_wave: bool) -> pd.DataFrame:
+    """The account columns and the outcome (outcome_known, churned) joined to the scores.
+
+    Pooled over waves, every account keeps a row, with zero counts and NaN
+    scores when it has no answers.
+    """
     acc_cols = [c for c in ("account_id", "name", "segment", "annual_value", "status", "contract_start",
                             "renewal_date") if c in accounts.columns]
     acc = accounts[acc_cols].copy()
@@ -288,9 +327,8 @@ def account_table(
         out = acc.merge(out, on="account_id", how="right")
     else:
         out = acc.merge(out, on="account_id", how="outer")
-        out["n_client"] = out["n_client"].fillna(0).astype(int)
-        out["n_staff"] = out["n_staff"].fillna(0).astype(int)
-        out["n_nps"] = out["n_nps"].fillna(0).astype(int)
+        for c in ("n_client", "n_staff", "n_nps"):
+            out[c] = out[c].fillna(0).astype(int)
         out["staff_suppressed"] = out["staff_suppressed"].astype("boolean").fillna(False).astype(bool)
     status = out["status"] if "status" in out else pd.Series(pd.NA, index=out.index)
     out["outcome_known"] = status.isin(KNOWN_OUTCOMES).astype(bool)
@@ -298,20 +336,22 @@ def account_table(
     for c in ("contract_start", "renewal_date"):
         if c in out:
             out[c] = pd.to_datetime(out[c], errors="coerce")
+    return out
+
+
+def _account_columns(out: pd.DataFrame, *, by_wave: bool, dims: list[str]) -> list[str]:
+    """The columns of :func:`account_table`, in order."""
     lead = ["account_id", *(["wave"] if by_wave else []),
             *[c for c in ("name", "segment", "annual_value", "status", "contract_start", "renewal_date") if c in out],
             "outcome_known", "churned", "n_client", "n_staff", "staff_suppressed", "client_nps", "client_nps_mean",
             "n_nps"]
-    score_cols = [f"{s}_{d}" for s in ("client", "staff", "gap") for d in dims]
-    out = out[lead + score_cols].sort_values(keys, ignore_index=True)
-    out.attrs["n_staff_suppressed"] = int(out["staff_suppressed"].sum())
-    out.attrs["min_group_size"] = int(min_group_size)
-    out.attrs.update(timing)
-    if out.attrs["n_staff_suppressed"]:
-        messages.append(f"Staff means of {out.attrs['n_staff_suppressed']} account row(s) were hidden because fewer "
-                        f"than {min_group_size} staff answered; their gaps are missing too.")
-    _emit(messages)
-    return out
+    return lead + [f"{s}_{d}" for s in ("client", "staff", "gap") for d in dims]
+
+
+def _no_timing_rule() -> dict:
+    """The timing attrs of :func:`account_table` when every response is kept (``before_renewal=False``)."""
+    return {"before_renewal": False, "n_after_renewal": 0, "n_accounts_after_renewal": 0,
+            "n_no_answers_before_renewal": 0, "n_timing_unknown": 0}
 
 
 def _before_renewal(resp: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, dict, list[str]]:

@@ -6,15 +6,15 @@ hands on one row per term (:mod:`helpers.stats.fitting` layout).
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from helpers.data.instrument import Instrument
 
-from .fitting import _check_messages, _default_predictors, _prepare, _table, _wald_rows
+from .fitting import _check_messages, _clusters, _complete_respondents, _quiet_fit, _table, _wald_rows
 
 __all__ = [
     "nps_ols",
@@ -84,8 +84,8 @@ def nps_ols(
     """
     import statsmodels.api as sm
 
-    predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[cluster] if cluster else [])
+    sub, predictors, varying, n_dropped, messages = _complete_respondents(data, outcome, predictors, cluster,
+                                                                          instrument)
     terms = ["Intercept", *predictors]
     n = len(sub)
     if n < len(varying) + 2:
@@ -94,8 +94,7 @@ def nps_ols(
     messages += _check_messages(sub, outcome, varying, "linear", cluster=cluster)
     x = sm.add_constant(sub[varying].to_numpy(dtype=float), has_constant="add")
     y = sub[outcome].to_numpy(dtype=float)
-    g = pd.factorize(sub[cluster])[0] if cluster else None
-    n_groups = int(g.max() + 1) if g is not None else np.nan
+    g, n_groups = _clusters(sub, cluster)
     if g is not None and n_groups >= 2:
         fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
         df, estimator = n_groups - 1, "ols, CR1 cluster-robust"
@@ -170,10 +169,8 @@ def nps_ordinal(
     >>> bool(nps_ordinal(data).set_index("term").loc["care", "coef"] > 0)
     True
     """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-    predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[cluster] if cluster else [])
+    sub, predictors, varying, n_dropped, messages = _complete_respondents(data, outcome, predictors, cluster,
+                                                                          instrument)
     n = len(sub)
     levels = np.sort(sub[outcome].unique())
     if n < len(varying) + 3 or len(levels) < 2:
@@ -181,41 +178,51 @@ def nps_ordinal(
                         "ordinal model.")
         return _table("ordinal", predictors, [], messages, n=n, n_dropped=n_dropped, estimator="none")
     messages += _check_messages(sub, outcome, varying, "ordinal", cluster=cluster)
-    y = pd.Series(pd.Categorical(sub[outcome], categories=levels, ordered=True))
-    x = sub[varying].to_numpy(dtype=float)
-    mod = OrderedModel(y, x, distr=distr)
-    g = pd.factorize(sub[cluster])[0] if cluster else None
-    n_groups = int(g.max() + 1) if g is not None else np.nan
-    fit_kw = {"method": "bfgs", "disp": False, "maxiter": 2000}
-    with _warnings.catch_warnings(record=True) as caught:
-        _warnings.simplefilter("always")
-        if g is not None and n_groups >= 2:
-            fit = mod.fit(cov_type="cluster", cov_kwds={"groups": g}, **fit_kw)
-            estimator = f"ordinal {distr}, cluster-robust"
-        else:
-            fit = mod.fit(**fit_kw)
-            estimator = f"ordinal {distr}"
-    if any("converge" in str(w.message).lower() for w in caught) or not fit.mle_retvals.get("converged", True):
+    g, n_groups = _clusters(sub, cluster)
+    fit, estimator, converged = _fit_ordered(sub, outcome, varying, levels, distr=distr,
+                                             groups=g if g is not None and n_groups >= 2 else None)
+    if not converged:
         messages.append("The ordinal model did not converge; its estimates may be unreliable.")
     params, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
     k = len(varying)
     rows = _wald_rows(varying, params[:k], np.sqrt(np.diag(cov)[:k]), ci)
-    a = params[k:]
-    cuts = a[0] + np.concatenate([[0.0], np.cumsum(np.exp(a[1:]))])
-    jac = np.zeros((len(a), len(a)))
-    jac[:, 0] = 1.0
-    for i in range(1, len(a)):
-        jac[i, 1:i + 1] = np.exp(a[1:i + 1])
-    cut_se = np.sqrt(np.diag(jac @ cov[k:, k:] @ jac.T))
     labels = [f"threshold {_fmt(levels[i])}|{_fmt(levels[i + 1])}" for i in range(len(levels) - 1)]
-    rows += _wald_rows(labels, cuts, cut_se, ci)
+    rows += _wald_rows(labels, *_cut_points(params[k:], cov[k:, k:]), ci)
     out = _table("ordinal", predictors + labels, rows, messages, n=n, n_dropped=n_dropped, n_groups=n_groups,
                  estimator=estimator)
     out.attrs["loglik"] = float(fit.llf)
     return out
 
 
+def _fit_ordered(sub: pd.DataFrame, outcome: str, predictors: list[str], levels: np.ndarray, *, distr: str,
+                 groups: np.ndarray | None):
+    """The fitted ``OrderedModel`` (cluster-robust given ``groups``), its estimator name, and whether it converged."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    y = pd.Series(pd.Categorical(sub[outcome], categories=levels, ordered=True))
+    mod = OrderedModel(y, sub[predictors].to_numpy(dtype=float), distr=distr)
+    fit_kw = {"method": "bfgs", "disp": False, "maxiter": 2000}
+    if groups is not None:
+        fit, trouble = _quiet_fit(partial(mod.fit, cov_type="cluster", cov_kwds={"groups": groups}, **fit_kw))
+        estimator = f"ordinal {distr}, cluster-robust"
+    else:
+        fit, trouble = _quiet_fit(partial(mod.fit, **fit_kw))
+        estimator = f"ordinal {distr}"
+    return fit, estimator, not trouble and fit.mle_retvals.get("converged", True)
+
+
+def _cut_points(a: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut-points θ_k = a_1 + Σ_{j≤k} exp(a_j) from statsmodels' increments, and their delta-method SEs."""
+    cuts = a[0] + np.concatenate([[0.0], np.cumsum(np.exp(a[1:]))])
+    jac = np.zeros((len(a), len(a)))
+    jac[:, 0] = 1.0
+    for i in range(1, len(a)):
+        jac[i, 1:i + 1] = np.exp(a[1:i + 1])
+    return cuts, np.sqrt(np.diag(jac @ cov @ jac.T))
+
+
 def _fmt(v) -> str:
+    """An answer level as text: whole numbers without a decimal point."""
     return str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() else str(v)
 
 
@@ -276,10 +283,8 @@ def nps_mixed(
     >>> bool(nps_mixed(data).set_index("term").loc["care", "coef"] > 0)
     True
     """
-    import statsmodels.api as sm
-
-    predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[group])
+    sub, predictors, varying, n_dropped, messages = _complete_respondents(data, outcome, predictors, group,
+                                                                          instrument)
     n = len(sub)
     terms = ["Intercept", *predictors, f"sd({group})", "sd(residual)"]
     n_groups = sub[group].nunique()
@@ -290,34 +295,35 @@ def nps_mixed(
     messages += _check_messages(sub, outcome, varying, "linear")
     if n_groups < 10:
         messages.append(f"Only {n_groups} accounts: the between-account variance is poorly estimated.")
-    x = sm.add_constant(sub[varying].to_numpy(dtype=float), has_constant="add")
-    y = sub[outcome].to_numpy(dtype=float)
-    g = pd.factorize(sub[group])[0]
-    model = sm.MixedLM(y, x, groups=g)
-    for method in ("bfgs", "powell"):
-        with _warnings.catch_warnings(record=True) as caught:
-            _warnings.simplefilter("always")
-            fit = model.fit(reml=reml, method=method)
-        bad = [w for w in caught if "converge" in str(w.message).lower()]
-        if fit.converged and not bad:
-            break
-    boundary = float(np.asarray(fit.cov_re).ravel()[0]) <= 1e-8
-    if bad or not fit.converged:
-        messages.append("The mixed model had trouble converging; compare with the OLS result.")
-    elif boundary:
-        messages.append("The estimated between-account variance is zero: accounts do not differ in NPS beyond "
-                        "what the dimension scores explain, and the model reduces to OLS.")
-    k = x.shape[1]
-    estimator = "mixed, REML" if reml else "mixed, ML"
-    rows = _wald_rows(["Intercept", *varying], np.asarray(fit.fe_params), np.asarray(fit.bse_fe), ci)
+    fit, converged = _fit_mixed(sub, outcome, varying, group, reml=reml)
     tau2 = float(np.asarray(fit.cov_re).ravel()[0])
     sigma2 = float(fit.scale)
+    if not converged:
+        messages.append("The mixed model had trouble converging; compare with the OLS result.")
+    elif tau2 <= 1e-8:
+        messages.append("The estimated between-account variance is zero: accounts do not differ in NPS beyond "
+                        "what the dimension scores explain, and the model reduces to OLS.")
+    rows = _wald_rows(["Intercept", *varying], np.asarray(fit.fe_params), np.asarray(fit.bse_fe), ci)
     rows += [{"term": f"sd({group})", "coef": np.sqrt(max(tau2, 0.0))},
              {"term": "sd(residual)", "coef": np.sqrt(sigma2)}]
-    out = _table("mixed", terms, rows, messages, n=n, n_dropped=n_dropped, n_groups=n_groups, estimator=estimator)
+    out = _table("mixed", terms, rows, messages, n=n, n_dropped=n_dropped, n_groups=n_groups,
+                 estimator="mixed, REML" if reml else "mixed, ML")
     out.attrs["icc"] = tau2 / (tau2 + sigma2) if tau2 + sigma2 > 0 else np.nan
-    out.attrs["n_fixed"] = k
+    out.attrs["n_fixed"] = len(varying) + 1
     return out
+
+
+def _fit_mixed(sub: pd.DataFrame, outcome: str, predictors: list[str], group: str, *, reml: bool):
+    """The fitted ``MixedLM`` with a random intercept per ``group`` (BFGS, else Powell), and whether it converged."""
+    import statsmodels.api as sm
+
+    x = sm.add_constant(sub[predictors].to_numpy(dtype=float), has_constant="add")
+    model = sm.MixedLM(sub[outcome].to_numpy(dtype=float), x, groups=pd.factorize(sub[group])[0])
+    for method in ("bfgs", "powell"):
+        fit, trouble = _quiet_fit(partial(model.fit, reml=reml, method=method))
+        if fit.converged and not trouble:
+            break
+    return fit, fit.converged and not trouble
 
 
 def nps_models(

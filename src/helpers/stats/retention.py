@@ -6,7 +6,6 @@ on one row per term, or per account for :func:`predict_risk`.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +15,8 @@ from scipy import special
 from helpers.data.instrument import LANGUAGES, Instrument, load_instrument
 
 from .diagnostics import MIN_EVENTS_PER_VARIABLE, detect_separation
-from .fitting import _check_messages, _known, _prepare, _retention_predictors, _table, _wald_rows, term_label
+from .fitting import (_check_messages, _known, _prepare, _quiet_fit, _retention_predictors, _table, _unsaid,
+                      _wald_rows, term_label)
 from .model_data import KNOWN_OUTCOMES
 from .scores import z_value
 
@@ -34,8 +34,16 @@ __all__ = [
 # Binary outcomes: ML, Firth, ridge
 # ---------------------------------------------------------------------------
 def _loglik(x, y, beta, offset=0.0):
+    """The logistic log-likelihood at ``beta``."""
     eta = x @ beta + offset
     return float(np.sum(y * eta - np.logaddexp(0, eta)))
+
+
+def _information(x: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted probabilities π, the weights π(1 − π) and the Fisher information X'WX at ``beta``."""
+    mu = special.expit(x @ beta)
+    w = mu * (1 - mu)
+    return mu, w, x.T @ (w[:, None] * x)
 
 
 def firth_logit(x: np.ndarray, y: np.ndarray, *, max_iter: int = 200, tol: float = 1e-8, max_step: float = 5.0
@@ -81,17 +89,14 @@ def firth_logit(x: np.ndarray, y: np.ndarray, *, max_iter: int = 200, tol: float
     beta = np.zeros(p)
 
     def pen(b):
-        mu = special.expit(x @ b)
-        w = mu * (1 - mu)
-        sign, logdet = np.linalg.slogdet(x.T @ (w[:, None] * x))
+        """The penalised log-likelihood l(β) + ½ log|I(β)|."""
+        sign, logdet = np.linalg.slogdet(_information(x, b)[2])
         return _loglik(x, y, b) + 0.5 * logdet if sign > 0 else -np.inf
 
     current = pen(beta)
     converged, it = False, 0
     for it in range(1, max_iter + 1):
-        mu = special.expit(x @ beta)
-        w = mu * (1 - mu)
-        info = x.T @ (w[:, None] * x)
+        mu, w, info = _information(x, beta)
         cov = np.linalg.pinv(info)
         h = w * np.einsum("ij,jk,ik->i", x, cov, x)
         score = x.T @ (y - mu + h * (0.5 - mu))
@@ -109,9 +114,7 @@ def firth_logit(x: np.ndarray, y: np.ndarray, *, max_iter: int = 200, tol: float
         if np.abs(step).max() < tol:
             converged = True
             break
-    mu = special.expit(x @ beta)
-    w = mu * (1 - mu)
-    cov = np.linalg.pinv(x.T @ (w[:, None] * x))
+    cov = np.linalg.pinv(_information(x, beta)[2])
     return {"coef": beta, "cov": cov, "se": np.sqrt(np.diag(cov)), "loglik": _loglik(x, y, beta),
             "pen_loglik": current, "converged": converged, "iterations": it}
 
@@ -158,16 +161,14 @@ def ridge_logit(x: np.ndarray, y: np.ndarray, *, prior_sd: float = 1.0, max_iter
     beta = np.zeros(p)
     converged = False
     for _ in range(max_iter):
-        mu = special.expit(x @ beta)
-        w = mu * (1 - mu)
-        hess = x.T @ (w[:, None] * x) + prec
+        mu, _, info = _information(x, beta)
+        hess = info + prec
         step = np.linalg.solve(hess, x.T @ (y - mu) - prec @ beta)
         beta = beta + step
         if np.abs(step).max() < tol:
             converged = True
             break
-    mu = special.expit(x @ beta)
-    cov = np.linalg.inv(x.T @ ((mu * (1 - mu))[:, None] * x) + prec)
+    cov = np.linalg.inv(_information(x, beta)[2] + prec)
     return {"coef": beta, "cov": cov, "se": np.sqrt(np.diag(cov)), "loglik": _loglik(x, y, beta),
             "converged": converged}
 
@@ -178,9 +179,8 @@ def _ml_logit(x, y, max_iter: int = 100) -> dict:
     converged = False
     current = _loglik(x, y, beta)
     for _ in range(max_iter):
-        mu = special.expit(x @ beta)
-        w = mu * (1 - mu)
-        step = np.linalg.pinv(x.T @ (w[:, None] * x)) @ (x.T @ (y - mu))
+        mu, _, info = _information(x, beta)
+        step = np.linalg.pinv(info) @ (x.T @ (y - mu))
         for _ in range(30):
             cand = beta + step
             val = _loglik(x, y, cand)
@@ -191,40 +191,19 @@ def _ml_logit(x, y, max_iter: int = 100) -> dict:
         if np.abs(step).max() < 1e-10:
             converged = True
             break
-    mu = special.expit(x @ beta)
-    cov = np.linalg.pinv(x.T @ ((mu * (1 - mu))[:, None] * x))
+    cov = np.linalg.pinv(_information(x, beta)[2])
     finite = np.all(np.isfinite(beta)) and np.abs(beta).max() < 30
     return {"coef": beta, "cov": cov, "se": np.sqrt(np.clip(np.diag(cov), 0, None)), "loglik": current,
             "converged": bool(converged and finite)}
 
 
 def _fit_binary(x: np.ndarray, y: np.ndarray, names: Sequence[str], method: str = "auto",
-                prior_sd: float = 1.0, quiet: bool = False) -> dict:
+                prior_sd: float = 1.0) -> dict:
     """Fit ML, Firth or ridge logistic regression; ``auto`` picks Firth when ML is unsafe."""
     if method not in ("auto", "ml", "firth", "ridge"):
         raise ValueError(f"method must be 'auto', 'ml', 'firth' or 'ridge', not {method!r}.")
-    messages: list[str] = []
-    n_events = float(min(y.sum(), len(y) - y.sum()))
-    n_pred = x.shape[1] - 1
     sep = detect_separation(x, y, names=names)
-    use = method
-    if method == "auto":
-        if sep["separated"]:
-            use = "firth"
-            messages.append(f"The outcome is perfectly predicted by {', '.join(sep['terms']) or 'the predictors'} "
-                            "(separation): ordinary maximum likelihood has no finite estimate, so Firth's "
-                            "penalised likelihood was used; its estimates are shrunk towards zero.")
-        elif n_events / max(n_pred, 1) < MIN_EVENTS_PER_VARIABLE:
-            use = "firth"
-            messages.append(f"Only {n_events:g} accounts in the smaller outcome group for {n_pred} predictor(s) "
-                            f"(fewer than {MIN_EVENTS_PER_VARIABLE} per predictor): Firth's penalised likelihood "
-                            "was used to reduce small-sample bias; treat the coefficients as rough indications.")
-        else:
-            use = "ml"
-    elif method == "ml" and sep["separated"]:
-        messages.append(f"The outcome is perfectly predicted by {', '.join(sep['terms']) or 'the predictors'} "
-                        "(separation): maximum-likelihood estimates are infinite and meaningless here; use "
-                        "method='firth'.")
+    use, messages = _choose_estimator(method, sep, x, y)
     if use == "ml":
         fit = _ml_logit(x, y)
         if not fit["converged"]:
@@ -245,6 +224,27 @@ def _fit_binary(x: np.ndarray, y: np.ndarray, names: Sequence[str], method: str 
     fit["messages"] = messages
     fit["separated"] = sep["separated"]
     return fit
+
+
+def _choose_estimator(method: str, sep: dict, x: np.ndarray, y: np.ndarray) -> tuple[str, list[str]]:
+    """The estimator to try first ("ml", "firth" or "ridge") and why, given the separation check ``sep``."""
+    n_events = float(min(y.sum(), len(y) - y.sum()))
+    n_pred = x.shape[1] - 1
+    if method == "auto":
+        if sep["separated"]:
+            return "firth", [f"The outcome is perfectly predicted by {', '.join(sep['terms']) or 'the predictors'} "
+                             "(separation): ordinary maximum likelihood has no finite estimate, so Firth's "
+                             "penalised likelihood was used; its estimates are shrunk towards zero."]
+        if n_events / max(n_pred, 1) < MIN_EVENTS_PER_VARIABLE:
+            return "firth", [f"Only {n_events:g} accounts in the smaller outcome group for {n_pred} predictor(s) "
+                             f"(fewer than {MIN_EVENTS_PER_VARIABLE} per predictor): Firth's penalised likelihood "
+                             "was used to reduce small-sample bias; treat the coefficients as rough indications."]
+        return "ml", []
+    if method == "ml" and sep["separated"]:
+        return "ml", [f"The outcome is perfectly predicted by {', '.join(sep['terms']) or 'the predictors'} "
+                      "(separation): maximum-likelihood estimates are infinite and meaningless here; use "
+                      "method='firth'."]
+    return method, []
 
 
 def retention_logit(
@@ -328,11 +328,8 @@ def retention_logit(
                       estimator="none")
     x = np.column_stack([np.ones(n), sub[varying].to_numpy(dtype=float)])
     fit = _fit_binary(x, y, ["Intercept", *varying], method=method, prior_sd=prior_sd)
-    said = " ".join(fit["messages"])
-    checks = _check_messages(sub, outcome, varying, "logistic")
-    messages = fit["messages"] + messages + [
-        m for m in checks
-        if not ("separation" in m and "separation" in said) and not ("per predictor" in m and "per predictor" in said)]
+    messages = fit["messages"] + messages + _unsaid(_check_messages(sub, outcome, varying, "logistic"),
+                                                     fit["messages"])
     rows = _wald_rows(["Intercept", *varying], fit["coef"], fit["se"], ci)
     out = _table("logistic", terms, rows, messages, n=n, n_dropped=n_dropped, n_events=events,
                  estimator=fit["estimator"])
@@ -486,11 +483,9 @@ def retention_cox(
     messages += _check_messages(sub, time, varying, "cox", event=event)
     mod = PHReg(sub[time].to_numpy(dtype=float), sub[varying].to_numpy(dtype=float),
                 status=sub[event].to_numpy(dtype=float), ties=ties)
-    with _warnings.catch_warnings(record=True) as caught:
-        _warnings.simplefilter("always")
-        fit = mod.fit()
+    fit, trouble = _quiet_fit(mod.fit)
     coef, se = np.asarray(fit.params), np.asarray(fit.bse)
-    if any("converge" in str(w.message).lower() for w in caught) or np.abs(coef).max() > 20:
+    if trouble or np.abs(coef).max() > 20:
         messages.append("The Cox model did not converge properly (possibly because a predictor separates "
                         "churners from the rest); the estimates are not reliable.")
     out = _table("cox", predictors, _wald_rows(varying, coef, se, ci), messages, n=n, n_dropped=n_dropped,
@@ -567,37 +562,16 @@ def predict_risk(
     base_cols = [c for c in ("account_id", "name", "status", "outcome_known") if c in table]
     out = table[base_cols].copy()
     if coef.isna().all() or "cov" not in fit_tab.attrs:
-        out["p_churn"] = out["ci_low"] = out["ci_high"] = np.nan
-        out["risk_rank"] = np.nan
-        out["drivers"] = ""
-        out["estimator"] = fit_tab["estimator"].iloc[0]
-        out["warnings"] = fit_tab["warnings"].iloc[0]
-        out.attrs["warnings"] = fit_tab.attrs.get("warnings", [])
-        return out
+        return _without_risk(out, fit_tab)
     cov = pd.DataFrame(fit_tab.attrs["cov"]).loc[["Intercept", *used], ["Intercept", *used]].to_numpy()
     b = coef[["Intercept", *used]].to_numpy(dtype=float)
     x = table[used].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    xd = np.column_stack([np.ones(len(x)), x])
-    eta = xd @ b
-    se = np.sqrt(np.einsum("ij,jk,ik->i", xd, cov, xd))
-    z = z_value(ci)
-    out["p_churn"] = special.expit(eta)
-    out["ci_low"] = special.expit(eta - z * se)
-    out["ci_high"] = special.expit(eta + z * se)
+    out["p_churn"], out["ci_low"], out["ci_high"] = _churn_probability(x, b, cov, ci)
     known, _ = _known(table, outcome)
-    centre = known[used].apply(pd.to_numeric, errors="coerce").mean().to_numpy()
-    contrib = (x - centre) * b[1:]
+    contrib = (x - known[used].apply(pd.to_numeric, errors="coerce").mean().to_numpy()) * b[1:]
     for j, t in enumerate(used):
         out[f"contrib_{t}"] = contrib[:, j]
-    texts = []
-    for row in contrib:
-        if np.isnan(row).any():
-            texts.append("")
-            continue
-        order = np.argsort(-row)
-        names = [term_label(used[j], language=language, instrument=inst) for j in order[:top] if row[j] > 0.05]
-        texts.append(", ".join(names))
-    out["drivers"] = texts
+    out["drivers"] = _driver_text(contrib, used, top=top, language=language, instrument=inst)
     out["risk_rank"] = out["p_churn"].rank(ascending=False, method="min")
     out["estimator"] = fit_tab["estimator"].iloc[0]
     out["warnings"] = fit_tab["warnings"].iloc[0]
@@ -606,3 +580,38 @@ def predict_risk(
     out = out.sort_values("p_churn", ascending=False, na_position="last", ignore_index=True)
     out.attrs["warnings"] = fit_tab.attrs.get("warnings", [])
     return out
+
+
+def _without_risk(out: pd.DataFrame, fit_tab: pd.DataFrame) -> pd.DataFrame:
+    """The accounts with empty risk columns, when the model could not be fitted (its warnings say why)."""
+    out["p_churn"] = out["ci_low"] = out["ci_high"] = np.nan
+    out["risk_rank"] = np.nan
+    out["drivers"] = ""
+    out["estimator"] = fit_tab["estimator"].iloc[0]
+    out["warnings"] = fit_tab["warnings"].iloc[0]
+    out.attrs["warnings"] = fit_tab.attrs.get("warnings", [])
+    return out
+
+
+def _churn_probability(x: np.ndarray, b: np.ndarray, cov: np.ndarray, ci: float
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted churn probability and its interval, by the delta method on the logit scale."""
+    xd = np.column_stack([np.ones(len(x)), x])
+    eta = xd @ b
+    se = np.sqrt(np.einsum("ij,jk,ik->i", xd, cov, xd))
+    z = z_value(ci)
+    return special.expit(eta), special.expit(eta - z * se), special.expit(eta + z * se)
+
+
+def _driver_text(contrib: np.ndarray, terms: list[str], *, top: int, language: str, instrument: Instrument
+                 ) -> list[str]:
+    """Per account, the ``top`` terms that raise its risk most (contribution above 0.05), named in ``language``."""
+    texts = []
+    for row in contrib:
+        if np.isnan(row).any():
+            texts.append("")
+            continue
+        order = np.argsort(-row)
+        texts.append(", ".join(term_label(terms[j], language=language, instrument=instrument)
+                               for j in order[:top] if row[j] > 0.05))
+    return texts

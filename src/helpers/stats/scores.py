@@ -108,9 +108,13 @@ def respondent_scores(
     g = df.groupby(["response_id", *keep, "dimension"], dropna=False, observed=True, sort=False)["value"]
     out = g.agg(score="mean", n_items="count").reset_index()
     out.loc[out["n_items"] < need, "score"] = np.nan
+    return _sort_dimensions(out, ["response_id", "dimension"], inst).reset_index(drop=True)
+
+
+def _sort_dimensions(data: pd.DataFrame, by: Sequence[str], inst: Instrument) -> pd.DataFrame:
+    """Rows sorted by ``by`` (stable), the ``dimension`` column in instrument order."""
     order = {d: i for i, d in enumerate(inst.dimension_ids)}
-    out = out.sort_values(["response_id", "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s)
-    return out.reset_index(drop=True)
+    return data.sort_values(list(by), key=lambda s: s.map(order) if s.name == "dimension" else s, kind="mergesort")
 
 
 def summarise(
@@ -267,10 +271,8 @@ def nps(
     out["pct_detractors"] = 100 * pd_
     out["nps"] = 100 * (pp - pd_)
     z = z_value(ci)
-    na = n + 3
-    ppa, pda = (out["promoters"] + 0.75) / na, (out["detractors"] + 0.75) / na
-    est = ppa - pda
-    half = z * np.sqrt((ppa + pda - est**2) / na)
+    est, var = _adjusted_wald(out["promoters"], out["detractors"], n)
+    half = z * np.sqrt(var)
     out["nps_adjusted"] = 100 * est
     out["ci_low"] = (100 * (est - half)).clip(-100, 100)
     out["ci_high"] = (100 * (est + half)).clip(-100, 100)
@@ -278,6 +280,15 @@ def nps(
     out["wald_low"] = (100 * ((pp - pd_) - z * np.sqrt(wvar))).clip(-100, 100)
     out["wald_high"] = (100 * ((pp - pd_) + z * np.sqrt(wvar))).clip(-100, 100)
     return out
+
+
+def _adjusted_wald(promoters, detractors, n) -> tuple[np.ndarray, np.ndarray]:
+    """Adjusted-Wald NPS estimate and its variance on the −1…1 scale (Rocks 2016; see :func:`nps`)."""
+    na = np.asarray(n, dtype=float) + 3
+    pp = (np.asarray(promoters, dtype=float) + 0.75) / na
+    pd_ = (np.asarray(detractors, dtype=float) + 0.75) / na
+    est = pp - pd_
+    return est, (pp + pd_ - est**2) / na
 
 
 def nps_change(
@@ -323,10 +334,7 @@ def nps_change(
     by = list(by)
     per = nps(data, score=score, by=[*by, wave], ci=ci)
     z = z_value(ci)
-    na = per["n"] + 3
-    ppa, pda = (per["promoters"] + 0.75) / na, (per["detractors"] + 0.75) / na
-    per["_adj"] = ppa - pda
-    per["_var"] = (ppa + pda - (ppa - pda) ** 2) / na
+    per["_adj"], per["_var"] = _adjusted_wald(per["promoters"], per["detractors"], per["n"])
     rank = {w: i for i, w in enumerate(order)} if order is not None else None
     if rank is not None:
         unknown = sorted(set(per[wave]) - set(rank))
@@ -399,6 +407,7 @@ def cronbach_alpha(
 
 
 def _alpha(x: np.ndarray) -> float:
+    """Cronbach's alpha of a respondents × items matrix without missing values; NaN without total variance."""
     k = x.shape[1]
     item_var = x.var(axis=0, ddof=1).sum()
     total_var = x.sum(axis=1).var(ddof=1)

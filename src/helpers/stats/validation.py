@@ -14,7 +14,8 @@ from scipy import special, stats
 
 from helpers.data.instrument import Instrument
 
-from .fitting import _as_list, _emit, _known, _prepare, _retention_predictors
+from .diagnostics import _emit
+from .fitting import _as_list, _known, _prepare, _retention_predictors
 from .retention import _fit_binary
 from .scores import z_value
 
@@ -96,6 +97,7 @@ def brier(y: Sequence[float], p: Sequence[float]) -> float:
 
 
 def _stratified_folds(y: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """A fold number per row, dealt out within each outcome class so every fold has the same churn rate."""
     fold = np.empty(len(y), dtype=int)
     offset = 0
     for cls in (0.0, 1.0):
@@ -176,7 +178,7 @@ def cv_predictions(
     if minority < 2:
         messages.append(f"Cross-validation needs at least 2 churned and 2 renewed accounts; there are {events} "
                         f"churned and {n - events} renewed.")
-        _emit(messages)
+        _emit(messages, stacklevel=2)
         out = pd.DataFrame(columns=cols)
         out.attrs.update(n=n, n_events=events, n_dropped=n_dropped, folds=0, repeats=0, warnings=messages)
         return out
@@ -191,17 +193,8 @@ def cv_predictions(
     for r in range(repeats):
         fold = _stratified_folds(y, k, rng)
         for name, cols_m in (("model", predictors), ("baseline", baseline)):
-            pred = np.full(n, np.nan)
-            xall = sub[cols_m].to_numpy(dtype=float)
-            for f in range(k):
-                test, train = fold == f, fold != f
-                xt = xall[train]
-                vary = xt.std(axis=0) > 0
-                xd = np.column_stack([np.ones(train.sum()), xt[:, vary]])
-                fit = _fit_binary(xd, y[train], ["Intercept", *np.asarray(cols_m)[vary]], method=method)
-                firth_in_folds |= any("Firth" in m or "separation" in m for m in fit["messages"])
-                xtest = np.column_stack([np.ones(test.sum()), xall[test][:, vary]])
-                pred[test] = special.expit(xtest @ fit["coef"])
+            pred, firth = _out_of_fold(sub[cols_m].to_numpy(dtype=float), y, fold, k, names=cols_m, method=method)
+            firth_in_folds |= firth
             frames.append(pd.DataFrame({"account_id": ids, "repeat": r, "fold": fold, "model": name,
                                         "predicted": pred, "churned": y}))
     if firth_in_folds:
@@ -210,8 +203,26 @@ def cv_predictions(
     out = pd.concat(frames, ignore_index=True)
     out.attrs.update(n=n, n_events=events, n_dropped=n_dropped, folds=k, repeats=repeats,
                      warnings=list(dict.fromkeys(messages)))
-    _emit(out.attrs["warnings"])
+    _emit(out.attrs["warnings"], stacklevel=2)
     return out
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, fold: np.ndarray, k: int, *, names: Sequence[str], method: str
+                 ) -> tuple[np.ndarray, bool]:
+    """Each row's churn probability from a fit on the other folds, and whether a fold needed Firth's fit.
+
+    Predictors constant within a training fold are left out of that fold's fit.
+    """
+    pred = np.full(len(y), np.nan)
+    firth = False
+    for f in range(k):
+        test, train = fold == f, fold != f
+        vary = x[train].std(axis=0) > 0
+        fit = _fit_binary(np.column_stack([np.ones(train.sum()), x[train][:, vary]]), y[train],
+                          ["Intercept", *np.asarray(names)[vary]], method=method)
+        firth |= any("Firth" in m or "separation" in m for m in fit["messages"])
+        pred[test] = special.expit(np.column_stack([np.ones(test.sum()), x[test][:, vary]]) @ fit["coef"])
+    return pred, firth
 
 
 def cv_scores(predictions: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
