@@ -507,7 +507,6 @@ def test_killed_kernel_and_timeout_fail_only_their_account(sample_store, tmp_pat
     assert "kernel died" in status["A002"].error and "in cell 5" in status["A002"].error
     assert status["A005"].error.startswith("Timeout: a cell ran longer than 6 s")
     assert status["A001"].kernel_starts == status["A003"].kernel_starts == 3
-    assert {r.kernel for r in res.reports} == {"forked"}  # the replacements come from the template too
     out = res.out_dir
     for slug in ("mäkelä-rakennus-a002", "kärkkäinen-retail-a005"):
         assert (out / f"{slug}.failed.ipynb").is_file() and not (out / f"{slug}.html").exists()
