@@ -5,8 +5,8 @@ report of
 
 * the batch (:func:`helpers.batch.run_batch`) with 1 and with 2 jobs — the
   wall time of the call in a fresh process, so including the fork server,
-  the kernel template, the worker processes and their kernels (the process's
-  own imports are not counted, as for plain Python);
+  the worker processes and their kernels (the process's own imports are not
+  counted, as for plain Python);
 * a naive loop: the ``papermill`` CLI and then ``jupyter nbconvert --to html
   --no-input`` per account (a new kernel and a new Python per report);
 * plain Python, the notebook's cells: the same calls as the account_report
@@ -54,8 +54,7 @@ t0 = time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from helpers import plots
-from helpers.report.account import account_report_data
+from helpers.report import account as ar
 store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 t_import = time.perf_counter() - t0
 
@@ -78,13 +77,13 @@ def frames(obj, name=""):
 
 t1 = time.perf_counter()
 for account_id in ids:
-    d = account_report_data(account_id, wave, store=store, language="en")
+    d = ar.account_report_data(account_id, wave, store=store, language="en")
     view, gaps, trend = d["view_360"], d["gaps"], d["trend"]
     parts = [f"<h1>{html.escape(d['name'])} ({account_id}) {wave}</h1>",
              f"<p>{html.escape(str(d['headline'].get('summary', '')))}</p>",
-             png(plots.flame_chart(view, language="en")), png(plots.dot_plot(view, language="en")),
-             png(plots.gap_plot(gaps, language="en")),
-             png(plots.trend_plot(trend["dimensions"], nps=trend["nps"], language="en"))]
+             png(ar.flame_chart(view, language="en")), png(ar.dot_plot(view, language="en")),
+             png(ar.gap_plot(gaps, language="en")),
+             png(ar.trend_plot(trend["dimensions"], nps=trend["nps"], language="en"))]
     for name, frame in frames(d):
         parts.append(f"<h2>{html.escape(name)}</h2>" + frame.to_html(escape=True))
     parts += [f"<p>{html.escape(str(n))}</p>" for n in d["notes"]]
@@ -100,7 +99,7 @@ t0 = time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
-from helpers import account_report as ar, plots
+from helpers.report import account as ar
 store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 t_import = time.perf_counter() - t0
 language, k, k_comments = "en", 5, 10
@@ -134,14 +133,14 @@ for account_id in ids:
     parts.append(render(ar.headline_markdown(headline, language=language)))
     parts.append(render(ar.headline_json(headline)))
     view = ar.view_360(account)
-    parts.append(render(ar.figure(plots.flame_chart(view, language=language, min_group_size=k), "flame", language)))
-    parts.append(render(ar.figure(plots.dot_plot(view, language=language, min_group_size=k), "dots", language)))
+    parts.append(render(ar.figure(ar.flame_chart(view, language=language, min_group_size=k), "flame", language)))
+    parts.append(render(ar.figure(ar.dot_plot(view, language=language, min_group_size=k), "dots", language)))
     parts.append(render(ar.view_table(view, language=language)))
     parts.append(render(ar.groups_table(ar.client_groups(account), language=language)))
-    parts.append(render(ar.figure(plots.gap_plot(gaps, language=language, min_group_size=k), "gaps", language)))
+    parts.append(render(ar.figure(ar.gap_plot(gaps, language=language, min_group_size=k), "gaps", language)))
     parts.append(render(ar.gaps_table(gaps, language=language)))
     trend = ar.trend_section(account)
-    parts.append(render(ar.figure(plots.trend_plot(trend["dimensions"], nps=trend["nps"], language=language),
+    parts.append(render(ar.figure(ar.trend_plot(trend["dimensions"], nps=trend["nps"], language=language),
                                   "trend", language)))
     parts.append(render(ar.nps_table(trend["nps"], language=language)))
     bench = ar.benchmark_section(account)
