@@ -16,6 +16,7 @@ from helpers.batch import files as batch_files
 from helpers.batch import html as batch_html
 from helpers.batch import index as batch_index
 from helpers.batch import kernel, parameters, pool, results
+from helpers.batch import plan as batch_plan
 from helpers.batch import run as batch_run
 from helpers.batch import worker as batch_worker
 from helpers.cli import main
@@ -543,8 +544,8 @@ def test_unchanged_reports_are_skipped_unless_forced(sample_store, tmp_path):
 
 @pytest.mark.slow
 def test_cli_reports(sample_store, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(batch_run, "ACCOUNT_NOTEBOOK", FIXTURE)
-    monkeypatch.setattr(batch_run, "EXTRA_NOTEBOOKS", {})
+    monkeypatch.setattr(batch_plan, "ACCOUNT_NOTEBOOK", FIXTURE)
+    monkeypatch.setattr(batch_plan, "EXTRA_NOTEBOOKS", {})
     argv = ["--store", str(sample_store), "reports", "--wave", WAVE, "--accounts", "A001", "A003",
             "--out", str(tmp_path / "r"), "--jobs", "2", "--lang", "fi", "--quiet"]
     assert main(argv) == 0
@@ -560,7 +561,7 @@ def test_cli_reports(sample_store, tmp_path, monkeypatch, capsys):
     cell.source = cell.source.replace('fail_account: str = ""', 'fail_account: str = "A003"')
     failing = tmp_path / "failing.ipynb"
     nbformat.write(nb, failing)
-    monkeypatch.setattr(batch_run, "ACCOUNT_NOTEBOOK", failing)
+    monkeypatch.setattr(batch_plan, "ACCOUNT_NOTEBOOK", failing)
     assert main([*argv[:-1], "--force", "--quiet"]) == 1
     captured = capsys.readouterr()
     assert "failed: Åbo Logistik (A003): RuntimeError: planted failure for A003" in captured.err

@@ -20,8 +20,8 @@ from .worker import ReportWorker
 _WORKER: ReportWorker | None = None
 # Imported once by the fork server, so each worker process starts warm: what a worker uses, and nothing else
 # (the store, pandas and the progress bar stay in the parent), since the workers wait for these imports.
-_PRELOAD = ["helpers.batch._startup", "helpers.batch.worker", "nbformat", "nbclient", "nbconvert", "jupyter_client", "nh3",
-            "papermill"]
+_PRELOAD = ["helpers.batch._startup", "helpers.batch.worker", "nbformat", "nbclient", "nbconvert", "jupyter_client",
+            "nh3", "papermill"]
 
 
 def _mp_context() -> Any:
