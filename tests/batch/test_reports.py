@@ -469,6 +469,49 @@ def test_outputs_identical_for_any_number_of_jobs_and_nothing_leaks(sample_store
         assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", Path(r.ipynb).read_text(encoding="utf-8"))
 
 
+def _kernels_of(marker: str, *, within: float = 0.0) -> list[int]:
+    """Kernel processes whose environment has FLAMEKIT_TEST_BATCH=marker, after waiting up to ``within`` s for none."""
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+            if b"ipykernel_launcher" in cmdline and f"FLAMEKIT_TEST_BATCH={marker}".encode() in environ:
+                found.append(int(pid))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to find the kernels")
+def test_the_batch_leaves_no_kernel_behind(sample_store, tmp_path, monkeypatch):
+    # Kernels inherit the batch's environment: a marker finds this test's kernels, whoever else runs some.
+    marker = f"{os.getpid()}-{tmp_path.name}"
+    monkeypatch.setenv("FLAMEKIT_TEST_BATCH", marker)
+    ok = _batch(sample_store, tmp_path / "ok", ["A001"], jobs=2, extra_notebooks={"overview": OVERVIEW})
+    assert ok.exit_code == 0
+    assert _kernels_of(marker, within=10) == []
+    # a misspelt parameter stops the batch after its workers started their kernels
+    with pytest.raises(batch_errors.ParameterError, match="min_grup_size"):
+        _batch(sample_store, tmp_path / "bad", ["A001", "A002"], jobs=2, parameters={"min_grup_size": 3})
+    assert _kernels_of(marker, within=10) == []
+
+    def interrupted(self, tasks, **_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pool._Pool, "render", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _batch(sample_store, tmp_path / "stop", ["A001", "A002"], jobs=2)
+    assert _kernels_of(marker, within=10) == []
+
+
 @pytest.mark.slow
 def test_kernel_readiness_wait_connects_iopub_and_names_a_dead_kernel(tmp_path):
     import asyncio
