@@ -5,8 +5,8 @@ report of
 
 * the batch (:func:`helpers.batch.run_batch`) with 1 and with 2 jobs — the
   wall time of the call in a fresh process, so including the fork server,
-  the kernel template, the worker processes and their kernels (the process's
-  own imports are not counted, as for plain Python);
+  the worker processes and their kernels (the process's own imports are not
+  counted, as for plain Python);
 * a naive loop: the ``papermill`` CLI and then ``jupyter nbconvert --to html
   --no-input`` per account (a new kernel and a new Python per report);
 * plain Python, the notebook's cells: the same calls as the account_report
@@ -54,8 +54,7 @@ t0 = time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from helpers import plots
-from helpers.report.account import account_report_data
+from helpers.report import account as ar
 store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 t_import = time.perf_counter() - t0
 
@@ -78,13 +77,13 @@ def frames(obj, name=""):
 
 t1 = time.perf_counter()
 for account_id in ids:
-    d = account_report_data(account_id, wave, store=store, language="en")
+    d = ar.account_report_data(account_id, wave, store=store, language="en")
     view, gaps, trend = d["view_360"], d["gaps"], d["trend"]
     parts = [f"<h1>{html.escape(d['name'])} ({account_id}) {wave}</h1>",
              f"<p>{html.escape(str(d['headline'].get('summary', '')))}</p>",
-             png(plots.flame_chart(view, language="en")), png(plots.dot_plot(view, language="en")),
-             png(plots.gap_plot(gaps, language="en")),
-             png(plots.trend_plot(trend["dimensions"], nps=trend["nps"], language="en"))]
+             png(ar.flame_chart(view, language="en")), png(ar.dot_plot(view, language="en")),
+             png(ar.gap_plot(gaps, language="en")),
+             png(ar.trend_plot(trend["dimensions"], nps=trend["nps"], language="en"))]
     for name, frame in frames(d):
         parts.append(f"<h2>{html.escape(name)}</h2>" + frame.to_html(escape=True))
     parts += [f"<p>{html.escape(str(n))}</p>" for n in d["notes"]]
@@ -100,7 +99,7 @@ t0 = time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
-from helpers import account_report as ar, plots
+from helpers.report import account as ar
 store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 t_import = time.perf_counter() - t0
 language, k, k_comments = "en", 5, 10
@@ -134,14 +133,14 @@ for account_id in ids:
     parts.append(render(ar.headline_markdown(headline, language=language)))
     parts.append(render(ar.headline_json(headline)))
     view = ar.view_360(account)
-    parts.append(render(ar.figure(plots.flame_chart(view, language=language, min_group_size=k), "flame", language)))
-    parts.append(render(ar.figure(plots.dot_plot(view, language=language, min_group_size=k), "dots", language)))
+    parts.append(render(ar.figure(ar.flame_chart(view, language=language, min_group_size=k), "flame", language)))
+    parts.append(render(ar.figure(ar.dot_plot(view, language=language, min_group_size=k), "dots", language)))
     parts.append(render(ar.view_table(view, language=language)))
     parts.append(render(ar.groups_table(ar.client_groups(account), language=language)))
-    parts.append(render(ar.figure(plots.gap_plot(gaps, language=language, min_group_size=k), "gaps", language)))
+    parts.append(render(ar.figure(ar.gap_plot(gaps, language=language, min_group_size=k), "gaps", language)))
     parts.append(render(ar.gaps_table(gaps, language=language)))
     trend = ar.trend_section(account)
-    parts.append(render(ar.figure(plots.trend_plot(trend["dimensions"], nps=trend["nps"], language=language),
+    parts.append(render(ar.figure(ar.trend_plot(trend["dimensions"], nps=trend["nps"], language=language),
                                   "trend", language)))
     parts.append(render(ar.nps_table(trend["nps"], language=language)))
     bench = ar.benchmark_section(account)
@@ -248,59 +247,15 @@ def main() -> int:
         build_sample_store(store, out=tmp / "exports")
         ids = query("SELECT DISTINCT account_id FROM responses WHERE wave = ? ORDER BY account_id", [WAVE],
                     store=store)["account_id"].tolist()[: args.accounts]
-        n = len(ids)
-        print(f"{n} accounts of the sample store, wave {WAVE}; {os.cpu_count()} CPUs; "
+        print(f"{len(ids)} accounts of the sample store, wave {WAVE}; {os.cpu_count()} CPUs; "
               f"load average before: {os.getloadavg()[0]:.2f}")
-
-        rounds: list[dict[str, float]] = []
-        out_dirs: dict[int, Path] = {}
-        steady: dict[int, float] = {}
-        imports: list[float] = []
-        for k in range(args.rounds):
-            t: dict[str, float] = {}
-            for jobs in (1, 2):
-                res = batch(ids, store, tmp / f"round{k}" / f"jobs{jobs}", jobs)
-                if res["failed"]:
-                    print(f"  {jobs} job(s): {len(res['failed'])} failed: {res['failed'][:3]}")
-                t[f"batch_{jobs}"] = res["seconds"]
-                out_dirs[jobs] = Path(res["out_dir"])
-                steady[jobs] = min(steady.get(jobs, float("inf")), res["worker_s"] / n)
-            same_cells = plain_python(ids, store, tmp / f"round{k}" / "same", SAME_CELLS)
-            t["same"] = same_cells["loop_s"]
-            imports.append(same_cells["import_s"])
-            t["plain"] = plain_python(ids, store, tmp / f"round{k}" / "plain")["loop_s"]
-            rounds.append(t)
-            print(f"  round {k + 1}: " + ", ".join(f"{key} {v:.1f} s" for key, v in t.items())
-                  + f"; per report per core, 2 jobs vs the notebook's cells: {t['batch_2'] * 2 / t['same']:.2f}×")
-        timings = {key: min(r[key] for r in rounds) for key in rounds[0]}
+        runs = alternating_rounds(ids, store, tmp, rounds=args.rounds)
+        timings = {key: min(r[key] for r in runs["rounds"]) for key in runs["rounds"][0]}
         timings["naive"] = naive_loop(ids, store, tmp / "naive")
-
-        per = {k: v / n for k, v in timings.items()}
+        report_timings(timings, n=len(ids), rounds=args.rounds, steady=runs["steady"], imports=runs["imports"])
+        same, notes = compare(runs["out_dirs"][1], runs["out_dirs"][2])
         print()
-        print(f"best of {args.rounds} round(s){'':12s}{'total s':>9s}{'s/report':>10s}")
-        rows = [("batch, 1 job (warm kernel)", "batch_1"), ("batch, 2 jobs", "batch_2"),
-                ("naive papermill + nbconvert CLI", "naive"),
-                ("plain Python, the notebook's cells", "same"), ("plain Python, data + raw tables", "plain")]
-        for label, key in rows:
-            print(f"{label:34s}{timings[key]:9.1f}{per[key]:10.2f}")
-        print(f"  (worker time per report, no start-up: 1 job {steady[1]:.2f} s, 2 jobs {steady[2]:.2f} s; "
-              f"plain Python import {min(imports):.1f} s not counted; \"data + raw tables\" computes "
-              "the same sections but writes DataFrame.to_html instead of the report's formatted tables and texts)")
-        throughput = per["naive"] / per["batch_2"]
-        per_core = per["batch_2"] * 2 / per["same"]
-        print()
-        print(f"throughput, batch 2 jobs vs naive loop: {throughput:.1f}×   (target ≥ 8×)")
-        print(f"per report per core, batch 2 jobs vs plain Python (the notebook's cells): {per_core:.2f}×   "
-              "(target ≤ 1.5×)")
-        print(f"  same with 1 job: {per['batch_1'] / per['same']:.2f}×; without start-up (2 jobs): "
-              f"{steady[2] / per['same']:.2f}×; with plain Python's import counted: "
-              f"{per['batch_2'] * 2 / ((timings['same'] + min(imports)) / n):.2f}×; against data + raw tables: "
-              f"{per['batch_2'] * 2 / per['plain']:.2f}×; 2 jobs speed-up over 1 job: "
-              f"{per['batch_1'] / per['batch_2']:.2f}×")
-        same, notes = compare(out_dirs[1], out_dirs[2])
-        total = same + len(notes)
-        print()
-        print(f"identical files, 1 vs 2 jobs: {same} of {total}")
+        print(f"identical files, 1 vs 2 jobs: {same} of {same + len(notes)}")
         for note in notes[:10]:
             print(f"  differs: {note}")
         if args.keep:
@@ -309,6 +264,61 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def alternating_rounds(ids: list[str], store: Path, tmp: Path, *, rounds: int) -> dict:
+    """Batches with 1 and 2 jobs and both plain-Python variants, in turn, ``rounds`` times.
+
+    Returns the seconds of each round, the 1- and 2-job output folders of the
+    last round, the best worker time per report (no start-up) per number of
+    jobs, and plain Python's import times.
+    """
+    n = len(ids)
+    out = {"rounds": [], "out_dirs": {}, "steady": {}, "imports": []}
+    for k in range(rounds):
+        t: dict[str, float] = {}
+        for jobs in (1, 2):
+            res = batch(ids, store, tmp / f"round{k}" / f"jobs{jobs}", jobs)
+            if res["failed"]:
+                print(f"  {jobs} job(s): {len(res['failed'])} failed: {res['failed'][:3]}")
+            t[f"batch_{jobs}"] = res["seconds"]
+            out["out_dirs"][jobs] = Path(res["out_dir"])
+            out["steady"][jobs] = min(out["steady"].get(jobs, float("inf")), res["worker_s"] / n)
+        same_cells = plain_python(ids, store, tmp / f"round{k}" / "same", SAME_CELLS)
+        t["same"] = same_cells["loop_s"]
+        out["imports"].append(same_cells["import_s"])
+        t["plain"] = plain_python(ids, store, tmp / f"round{k}" / "plain")["loop_s"]
+        out["rounds"].append(t)
+        print(f"  round {k + 1}: " + ", ".join(f"{key} {v:.1f} s" for key, v in t.items())
+              + f"; per report per core, 2 jobs vs the notebook's cells: {t['batch_2'] * 2 / t['same']:.2f}×")
+    return out
+
+
+def report_timings(timings: dict[str, float], *, n: int, rounds: int, steady: dict[int, float],
+                   imports: list[float]) -> None:
+    """Print the best round's seconds per report and the ratios the targets are about."""
+    per = {k: v / n for k, v in timings.items()}
+    print()
+    print(f"best of {rounds} round(s){'':12s}{'total s':>9s}{'s/report':>10s}")
+    rows = [("batch, 1 job (warm kernel)", "batch_1"), ("batch, 2 jobs", "batch_2"),
+            ("naive papermill + nbconvert CLI", "naive"),
+            ("plain Python, the notebook's cells", "same"), ("plain Python, data + raw tables", "plain")]
+    for label, key in rows:
+        print(f"{label:34s}{timings[key]:9.1f}{per[key]:10.2f}")
+    print(f"  (worker time per report, no start-up: 1 job {steady[1]:.2f} s, 2 jobs {steady[2]:.2f} s; "
+          f"plain Python import {min(imports):.1f} s not counted; \"data + raw tables\" computes "
+          "the same sections but writes DataFrame.to_html instead of the report's formatted tables and texts)")
+    throughput = per["naive"] / per["batch_2"]
+    per_core = per["batch_2"] * 2 / per["same"]
+    print()
+    print(f"throughput, batch 2 jobs vs naive loop: {throughput:.1f}×   (target ≥ 8×)")
+    print(f"per report per core, batch 2 jobs vs plain Python (the notebook's cells): {per_core:.2f}×   "
+          "(target ≤ 1.5×)")
+    print(f"  same with 1 job: {per['batch_1'] / per['same']:.2f}×; without start-up (2 jobs): "
+          f"{steady[2] / per['same']:.2f}×; with plain Python's import counted: "
+          f"{per['batch_2'] * 2 / ((timings['same'] + min(imports)) / n):.2f}×; against data + raw tables: "
+          f"{per['batch_2'] * 2 / per['plain']:.2f}×; 2 jobs speed-up over 1 job: "
+          f"{per['batch_1'] / per['batch_2']:.2f}×")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Batch: notebooks in, HTML reports out.
 
-Takes the notebooks in ``notebooks/`` and a wave; checks and injects each
-notebook's parameters (:mod:`.parameters`), executes it in a warm kernel
-(:mod:`.worker`, :mod:`.pool`), exports sanitised HTML (:mod:`.html`) and
+Takes the notebooks in ``notebooks/`` and a wave; plans one task per report
+(:mod:`.plan`), checks and injects each notebook's parameters
+(:mod:`.parameters`), executes it in a warm kernel (:mod:`.worker`,
+:mod:`.pool`, :mod:`.kernel`), exports sanitised HTML (:mod:`.html`) and
 writes ``reports/<wave>/`` with an index and a manifest (:mod:`.run`,
 :mod:`.index`, :mod:`.results`).
 """

@@ -93,58 +93,77 @@ def _fmt_nps(head: Mapping[str, Any] | None, language: str) -> str:
 
 def _index_html(reports: Sequence[ReportResult], *, wave: str, language: str, data_hash: str) -> str:
     """The wave's index page: self-contained, every value escaped, links percent-encoded."""
-    from helpers.data.privacy import escape_text as e
-
     t = TEXT[language]
     current = [r for r in reports if r.action != "kept"]
     n_failed = sum(r.status == "failed" for r in current)
     ok = sum(r.status == "ok" for r in reports)
-
-    def link(r: ReportResult) -> str:
-        label = e(r.name if r.kind == "account" else (r.title or r.name))
-        if r.status == "ok":
-            return f'<a href="{e(quote(r.slug + ".html"))}">{label}</a>'
-        return label
-
-    def status(r: ReportResult) -> str:
-        if r.status == "ok":
-            return (f'<span class="ok">{e(t["ok"])}</span> · '
-                    f'<a class="nb" href="{e(quote(r.slug + ".ipynb"))}">{e(t["notebook"])}</a>')
-        partial = (f' · <a class="nb" href="{e(quote(r.slug + ".failed.ipynb"))}">{e(t["partial"])}</a>'
-                   if r.failed_ipynb else "")
-        return f'<span class="failed">{e(t["failed"])}</span>: <span class="error">{e(r.error)}</span>{partial}'
-
     overviews = [r for r in reports if r.kind != "account"]
     accounts = [r for r in reports if r.kind == "account"]
     parts = []
     if overviews:
-        rows = "\n".join(f"<tr><td>{link(r)}</td><td>{status(r)}</td></tr>" for r in overviews)
-        parts.append(f'<h2>{e(t["overview"])}</h2>\n<table>\n<thead><tr><th>{e(t["report"])}</th>'
-                     f'<th>{e(t["status"])}</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>')
+        parts.append(_overviews_table(overviews, t))
     if accounts:
-        rows = []
-        for r in accounts:
-            h = r.headline or {}
-            n_client = "–" if h.get("n_client") is None else str(int(h["n_client"]))
-            n_staff = "–" if h.get("n_staff") is None else str(int(h["n_staff"]))
-            rows.append(f'<tr class="{e(r.status)}"><td>{e(r.account_id)}</td><td>{link(r)}</td>'
-                        f'<td class="num">{n_client}</td><td class="num">{n_staff}</td>'
-                        f'<td class="num">{e(_fmt_nps(h, language))}</td><td>{status(r)}</td></tr>')
-        parts.append(
-            f'<h2>{e(t["accounts"])}</h2>\n<table>\n<thead><tr><th>id</th><th>{e(t["account"])}</th>'
-            f'<th>{e(t["n_client"])}</th><th>{e(t["n_staff"])}</th><th>{e(t["nps"])}</th>'
-            f'<th>{e(t["status"])}</th></tr></thead>\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>\n"
-            f'<p class="note">{e(t["nps_note"])}</p>')
+        parts.append(_accounts_table(accounts, t, language))
     title = t["index_title"].format(wave=wave)
     intro = t["index_intro"].format(wave=wave, data_hash=data_hash, ok=ok, total=len(reports),
                                     failed=t["failed_note"].format(n=n_failed) if n_failed else "")
-    body = "\n".join(parts)
-    return f"""<!DOCTYPE html>
-<html lang="{e(language)}">
+    return _INDEX_PAGE.format(language=_e(language), title=_e(title), intro=_e(intro), body="\n".join(parts))
+
+
+def _overviews_table(overviews: Sequence[ReportResult], t: Mapping[str, str]) -> str:
+    """The overviews (portfolio, drivers, …): a link and a status each."""
+    rows = "\n".join(f"<tr><td>{_link(r)}</td><td>{_status(r, t)}</td></tr>" for r in overviews)
+    return (f'<h2>{_e(t["overview"])}</h2>\n<table>\n<thead><tr><th>{_e(t["report"])}</th>'
+            f'<th>{_e(t["status"])}</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>')
+
+
+def _accounts_table(accounts: Sequence[ReportResult], t: Mapping[str, str], language: str) -> str:
+    """The accounts: id, link, answers per side, client NPS with its interval, and status; a note on NPS."""
+    rows = []
+    for r in accounts:
+        h = r.headline or {}
+        n_client = "–" if h.get("n_client") is None else str(int(h["n_client"]))
+        n_staff = "–" if h.get("n_staff") is None else str(int(h["n_staff"]))
+        rows.append(f'<tr class="{_e(r.status)}"><td>{_e(r.account_id)}</td><td>{_link(r)}</td>'
+                    f'<td class="num">{n_client}</td><td class="num">{n_staff}</td>'
+                    f'<td class="num">{_e(_fmt_nps(h, language))}</td><td>{_status(r, t)}</td></tr>')
+    return (f'<h2>{_e(t["accounts"])}</h2>\n<table>\n<thead><tr><th>id</th><th>{_e(t["account"])}</th>'
+            f'<th>{_e(t["n_client"])}</th><th>{_e(t["n_staff"])}</th><th>{_e(t["nps"])}</th>'
+            f'<th>{_e(t["status"])}</th></tr></thead>\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>\n"
+            f'<p class="note">{_e(t["nps_note"])}</p>')
+
+
+def _link(r: ReportResult) -> str:
+    """The report's name, linked to its page when it rendered."""
+    label = _e(r.name if r.kind == "account" else (r.title or r.name))
+    if r.status == "ok":
+        return f'<a href="{_e(quote(r.slug + ".html"))}">{label}</a>'
+    return label
+
+
+def _status(r: ReportResult, t: Mapping[str, str]) -> str:
+    """ok with a link to the executed notebook, or failed with the error and the partial notebook."""
+    if r.status == "ok":
+        return (f'<span class="ok">{_e(t["ok"])}</span> · '
+                f'<a class="nb" href="{_e(quote(r.slug + ".ipynb"))}">{_e(t["notebook"])}</a>')
+    partial = (f' · <a class="nb" href="{_e(quote(r.slug + ".failed.ipynb"))}">{_e(t["partial"])}</a>'
+               if r.failed_ipynb else "")
+    return f'<span class="failed">{_e(t["failed"])}</span>: <span class="error">{_e(r.error)}</span>{partial}'
+
+
+def _e(value: Any) -> str:
+    """``value`` escaped for HTML text and attributes (:func:`helpers.data.privacy.escape_text`)."""
+    from helpers.data.privacy import escape_text  # here: importing the batch must not import pandas
+
+    return escape_text(value)
+
+
+_INDEX_PAGE = """<!DOCTYPE html>
+<html lang="{language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)}</title>
+<title>{title}</title>
 <style>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
   max-width: 72rem; padding: 0 1rem; color: #212529; }}
@@ -158,8 +177,8 @@ span.ok {{ color: #2b8a3e; }} a.nb {{ color: #868e96; font-size: .9em; }} .error
 </style>
 </head>
 <body>
-<h1>{e(title)}</h1>
-<p>{e(intro)}</p>
+<h1>{title}</h1>
+<p>{intro}</p>
 {body}
 </body>
 </html>

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
 import json
@@ -177,15 +176,6 @@ def _ensure_cell_ids(nb: Any) -> None:
                 new += "x"
             c["id"] = new
             used.add(new)
-
-
-def _imports_of(notebooks: Iterable[str | Path]) -> list[str]:
-    """:func:`_notebook_imports` of the notebook files that exist (a missing or unreadable one is reported later)."""
-    sources = []
-    for path in notebooks:
-        with contextlib.suppress(OSError, ValueError):
-            sources.append(Path(path).read_text(encoding="utf-8"))
-    return _notebook_imports(sources)
 
 
 def _notebooks_parameters(paths: Sequence[str | Path]) -> list[dict[str, dict[str, Any]]]:

@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .kernel import _kernel_cwd, _kernel_env
 from .parameters import _notebooks_parameters
 from .worker import ReportWorker
 
@@ -21,8 +20,8 @@ from .worker import ReportWorker
 _WORKER: ReportWorker | None = None
 # Imported once by the fork server, so each worker process starts warm: what a worker uses, and nothing else
 # (the store, pandas and the progress bar stay in the parent), since the workers wait for these imports.
-_PRELOAD = ["helpers.batch._startup", "helpers.batch.worker", "nbformat", "nbclient", "nbconvert", "jupyter_client", "nh3",
-            "papermill"]
+_PRELOAD = ["helpers.batch._startup", "helpers.batch.worker", "nbformat", "nbclient", "nbconvert", "jupyter_client",
+            "nh3", "papermill"]
 
 
 def _mp_context() -> Any:
@@ -50,21 +49,6 @@ def _start_fork_server() -> None:
 
         with contextlib.suppress(Exception):  # the pool starts it itself if this fails
             forkserver.ensure_running()
-
-
-# Imported by every report's first styled table and first PNG: in the template, once, not once per kernel.
-_KERNEL_PRELOAD = ("import pandas.io.formats.style", "import PIL.PngImagePlugin")
-
-
-def _start_kernel_template(kernel_name: str, imports: Sequence[str]) -> Any:
-    """A :class:`helpers.batch.kernels.KernelTemplate` for the batch's kernels, given the notebooks' ``imports``
-    (``None`` where it cannot run)."""
-    from .kernels import KernelTemplate
-
-    template = KernelTemplate.start(env=_kernel_env(), cwd=_kernel_cwd(), kernel_name=kernel_name)
-    if template is not None:
-        template.preload([*imports, *_KERNEL_PRELOAD])
-    return template
 
 
 def _inspect_notebooks(paths: Sequence[str | Path]) -> list[dict[str, dict[str, Any]]]:

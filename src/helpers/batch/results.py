@@ -42,9 +42,6 @@ class ReportResult:
     action : str
         "rendered", "unchanged" (inputs as last time, files kept) or "kept"
         (not part of this run; listed from the previous manifest).
-    kernel : str
-        How the kernel that ran it started: "forked" from the batch's kernel
-        template (:mod:`helpers.batch.kernels`) or "launched" as a new process.
     """
 
     name: str
@@ -70,7 +67,6 @@ class ReportResult:
     seconds_export: float | None = None
     worker_pid: int | None = None
     kernel_starts: int | None = None
-    kernel: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,37 +1,34 @@
 """Render one notebook, or every account of a wave with the overviews, an index and a manifest.
+
+:func:`run_batch` works in three steps: :func:`helpers.batch.plan.plan_batch`
+checks the input and gives every report its task and key (and finds those
+unchanged since the last run), :func:`render_plan` renders the others in warm
+workers, and :func:`finish_batch` lists earlier reports still there and writes
+the index and the manifest.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import platform
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from helpers.data.instrument import LANGUAGES
 
-from .errors import ParameterError, RenderError, ReportError
-from .files import (
-    ACCOUNT_NOTEBOOK,
-    EXTRA_NOTEBOOKS,
-    _read_notebook,
-    account_slugs,
-    atomic_write,
-    code_hash,
-    slugify,
-    wave_folder,
-)
+from .errors import RenderError, ReportError
+from .files import _read_notebook, atomic_write
 from .index import INDEX, _index_html, _store_headlines
 from .kernel import DEFAULT_TIMEOUT, KERNEL_NAME
-from .parameters import BATCH_PARAMETERS, _imports_of, check_parameters
-from .pool import _inspect_notebooks, _Pool, _start_fork_server, _start_kernel_template
-from .results import MANIFEST, BatchResult, ReportResult, _load_manifest, _task_key, _versions
+from .parameters import check_parameters
+from .plan import BatchPlan, assign_parameters, plan_batch
+from .pool import _Pool, _start_fork_server
+from .results import MANIFEST, BatchResult, ReportResult, _versions
 from .worker import ReportWorker
 
 __all__ = [
@@ -126,21 +123,6 @@ def _check_options(*, language: str, timeout: float, jobs: int = 1) -> None:
         raise ReportError(f"jobs must be at least 1, not {jobs}.")
 
 
-def _resolve_extras(extra_notebooks: Mapping[str, str | Path] | None) -> dict[str, Path]:
-    if extra_notebooks is None:
-        return {k: p for k, p in EXTRA_NOTEBOOKS.items() if p.is_file()}
-    out = {}
-    for name, p in extra_notebooks.items():
-        p = Path(p)
-        if not p.is_file():
-            raise ReportError(f"No notebook at {p} (overview '{name}').")
-        if not slugify(name) or name == "account":
-            raise ReportError(f"Overview name {name!r} cannot be used (it needs letters or digits, "
-                              "and 'account' is taken).")
-        out[str(name)] = p
-    return out
-
-
 def run_batch(
     wave: str,
     *,
@@ -180,7 +162,7 @@ def run_batch(
     store : path, optional
         The store (default :func:`helpers.data.store.default_store`).
     out_root : path
-        Reports go to ``<out_root>/<wave>/`` (the folder named by :func:`wave_folder`).
+        Reports go to ``<out_root>/<wave>/`` (the folder named by :func:`helpers.batch.files.wave_folder`).
     timeout : float
         Seconds one cell may run before its report fails.
     notebook : path, optional
@@ -219,7 +201,7 @@ def run_batch(
     parameters cell declares — ids always as strings.
 
     Files in ``<out_root>/<wave>/``: ``<slug>.html`` and ``<slug>.ipynb`` per
-    report (slugs from :func:`account_slugs`), ``<slug>.failed.ipynb`` for a
+    report (slugs from :func:`helpers.batch.files.account_slugs`), ``<slug>.failed.ipynb`` for a
     failed one (no HTML then), ``index.html`` (every report with its headline
     figures — from the notebook's cell tagged ``headline`` whose output is
     ``application/json``, else counted from the store — and links) and
@@ -238,196 +220,177 @@ def run_batch(
     >>> result.index                                   # doctest: +SKIP
     PosixPath('reports/2026Q3/index.html')
     """
-    t_start = time.perf_counter()
-    started = datetime.now(timezone.utc)
     _check_options(language=language, timeout=timeout, jobs=jobs)
+    run = BatchRun(jobs=int(jobs), timeout=timeout, kernel_name=kernel_name, progress=progress)
     _start_fork_server()  # first: its imports run beside this process's import of the store (DuckDB)
-    template = None
+    plan = plan_batch(wave, accounts=accounts, store=store, out_root=out_root, notebook=notebook,
+                      extra_notebooks=extra_notebooks, parameters=parameters, language=language,
+                      with_code=with_code, force=force)
+    results = render_plan(plan, run=run)
+    return finish_batch(plan, results, run=run)
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """How a batch runs its plan, and when it started.
+
+    Attributes
+    ----------
+    jobs : int
+        Worker processes at most.
+    timeout : float
+        Seconds one cell may run.
+    kernel_name : str
+        Jupyter kernel.
+    progress : bool
+        Show a progress bar on stderr.
+    t_start, started
+        ``time.perf_counter()`` and the UTC time when the batch started.
+    """
+
+    jobs: int
+    timeout: float
+    kernel_name: str
+    progress: bool
+    t_start: float = field(default_factory=time.perf_counter)
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+# ---------------------------------------------------------------------------
+# Rendering the plan
+# ---------------------------------------------------------------------------
+def render_plan(plan: BatchPlan, *, run: BatchRun) -> dict[str, ReportResult]:
+    """Render the reports of a plan that are not unchanged, in warm workers.
+
+    Parameters
+    ----------
+    plan : BatchPlan
+        From :func:`helpers.batch.plan.plan_batch`; its tasks get their
+        parameters here.
+    run : BatchRun
+        Jobs, timeout, kernel and progress bar.
+
+    Returns
+    -------
+    dict
+        slug → :class:`ReportResult` of every report of the plan: the unchanged
+        ones and the rendered (or failed) ones.
+
+    Notes
+    -----
+    The workers start warming their kernels at once, while the notebooks'
+    parameters are checked (:func:`helpers.batch.plan.assign_parameters`); a
+    bad parameter stops them before any report ran.  Ctrl-C drops the reports
+    not yet started and lets the running ones finish, so no file is left
+    half-written.
+    """
+    results = dict(plan.unchanged)
+    to_run = plan.to_run
+    pool = _start_pool(plan, len(to_run), run=run) if to_run else None
     try:
-        # The notebooks' imports warm every kernel up: done once in a template process that forks each
-        # worker's kernel (helpers.batch.kernels), or by each kernel when the template cannot serve it.
-        extras_given = EXTRA_NOTEBOOKS if extra_notebooks is None else extra_notebooks
-        warmup = _imports_of([notebook or ACCOUNT_NOTEBOOK, *extras_given.values()])
-        template = _start_kernel_template(kernel_name, warmup)
-        from helpers.data.store import data_hash as store_data_hash
-        from helpers.data.store import default_store, load_accounts, query
-        from helpers.data.store import waves as store_waves
-
-        wave = str(wave)
-        store_path = Path(store) if store else default_store()
-        store_path = store_path.resolve()
-        all_waves = store_waves(store=store_path)
-        if wave not in all_waves:
-            raise ReportError(f"No survey answers for wave {wave!r} in {store_path}. "
-                              f"Waves in the store: {', '.join(all_waves) or 'none (ingest exports first)'}.")
-        folder = wave_folder(wave)
-        acc = load_accounts(store=store_path)
-        names = {str(a): str(n) for a, n in zip(acc["account_id"], acc["name"])}
-        in_wave = [str(a) for a in query("SELECT DISTINCT account_id FROM responses WHERE wave = ? ORDER BY account_id",
-                                          [wave], store=store_path)["account_id"]]
-        if accounts is None:
-            ids = in_wave
-        else:
-            ids = list(dict.fromkeys(str(a) for a in accounts))
-            unknown = [a for a in ids if a not in names]
-            if unknown:
-                hints = []
-                folded = {k.casefold().strip(): k for k in names}
-                for a in unknown:
-                    same = folded.get(a.casefold().strip())
-                    close = [same] if same else difflib.get_close_matches(a, list(names), n=1)
-                    hints.append(f"{a!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-                raise ReportError(f"Unknown account id(s): {', '.join(hints)}. "
-                                  f"The store has {len(names)} accounts, e.g. {', '.join(list(names)[:3])}.")
-            quiet = [a for a in ids if a not in set(in_wave)]
-            if quiet:
-                raise ReportError(f"No answers in wave {wave} for account(s) {', '.join(quiet)}; "
-                                  "there is nothing to report on.")
-        if not ids:
-            raise ReportError(f"No accounts to report on in wave {wave}.")
-
-        nb_path = Path(notebook) if notebook else ACCOUNT_NOTEBOOK
-        if not nb_path.is_file():
-            raise ReportError(f"No account report notebook at {nb_path}.")
-        extras = _resolve_extras(extra_notebooks)
-        extra_params = dict(parameters or {})
-        for key in extra_params:
-            if key in BATCH_PARAMETERS:
-                raise ParameterError(f"Parameter '{key}' is set by the batch itself; use run_batch's own argument.")
-        offered = {"wave": wave, "waves": ",".join(all_waves[: all_waves.index(wave) + 1]), "store": str(store_path),
-                   "language": language}
-        out_dir = Path(out_root) / folder
-        dhash = store_data_hash(store=store_path)
-        chash = code_hash()
-        slugs = account_slugs(acc)
-        previous = {e.get("slug"): e for e in _load_manifest(out_dir / MANIFEST).get("reports", [])}
-
-        # One task per report.  The key hashes every value the batch offers (each notebook takes the ones it
-        # declares, a function of the notebook whose hash is in the key too), so it is known before the
-        # notebooks' parameters are inspected and the workers can start warming up at once.
-        tasks: list[dict[str, Any]] = []
-        for name, path in extras.items():
-            tasks.append({"name": name, "kind": name, "account_id": None, "slug": slugify(name), "notebook": path})
-        for account_id in sorted(ids, key=lambda a: (names[a].casefold(), a)):
-            tasks.append({"name": names[account_id], "kind": "account", "account_id": account_id,
-                          "slug": slugs[account_id], "notebook": nb_path})
-        sources: dict[str, tuple[str, str]] = {}  # notebook path → (text, sha256): each file read once
-        for t in tasks:
-            t["notebook"] = str(Path(t["notebook"]).resolve())
-            if t["notebook"] not in sources:
-                sources[t["notebook"]] = _read_notebook(t["notebook"])
-            source, sha = sources[t["notebook"]]
-            key_values = {**offered, "account_id": t["account_id"], **extra_params}
-            t.update(source=source, notebook_sha256=sha, key=_task_key(sha, key_values, dhash, chash, with_code),
-                     data_hash=dhash, out_dir=str(out_dir), with_code=with_code, language=language, wave=wave)
-        results: dict[str, ReportResult] = {}
-        to_run = []
-        for t in tasks:
-            prev = previous.get(t["slug"])
-            if (not force and prev and prev.get("status") == "ok" and prev.get("key") == t["key"]
-                    and (out_dir / f"{t['slug']}.html").is_file() and (out_dir / f"{t['slug']}.ipynb").is_file()):
-                kept = {**prev, **{k: v for k, v in t.items() if k != "out_dir"}}
-                kept.update(action="unchanged", seconds=0.0, seconds_execute=None, seconds_export=None,
-                            html=str(out_dir / f"{t['slug']}.html"), ipynb=str(out_dir / f"{t['slug']}.ipynb"))
-                results[t["slug"]] = ReportResult.from_dict(kept)
-            else:
-                to_run.append(t)
-
-        pool = None
-        if to_run:
-            workers = max(1, min(int(jobs), len(to_run)))
-            worker_kwargs = {"kernel_name": kernel_name, "timeout": timeout, "exporter": (with_code, language),
-                             "threads": max(1, (os.cpu_count() or 1) // workers),
-                             "warmup": warmup,
-                             "kernel_template": template.address if template is not None else None,
-                             "env": dict(os.environ)}  # the workers' own may be the fork server's, older
-            pool = _Pool(workers, worker_kwargs)
-        try:
-            # Check every notebook's parameters (papermill only warns about unknown names) before anything runs.
-            found = _inspect_notebooks([nb_path, *extras.values()])
-            declared = dict(zip(["account", *extras], found))
-            for need in ("account_id", "wave", "store"):
-                if need not in declared["account"]:
-                    raise ReportError(f"{nb_path.name} has no '{need}' parameter; the batch needs it to pass "
-                                      f"the {need.replace('_', ' ')} of each report.")
-            for name, decl in declared.items():
-                if name != "account" and ("store" not in decl or not ({"wave", "waves"} & set(decl))):
-                    raise ReportError(f"{extras[name].name} needs 'store' and 'wave' (or 'waves') parameters.")
-            known = list(dict.fromkeys(k for d in declared.values() for k in d))
-            for key in extra_params:
-                if key not in known:
-                    close = difflib.get_close_matches(key, known, n=1)
-                    nb_list = ", ".join([nb_path.name, *(p.name for p in extras.values())])
-                    raise ParameterError(
-                        f"Unknown parameter '{key}': no notebook of the batch ({nb_list}) declares it."
-                        + (f" Did you mean '{close[0]}'?" if close else "")
-                        + f" Their parameters are: {', '.join(known)}.")
-            for t in tasks:
-                decl = declared[t["kind"]]
-                values = dict(offered, account_id=t["account_id"])
-                p = {k: values[k] for k in BATCH_PARAMETERS if k in decl and values.get(k) is not None}
-                p.update({k: v for k, v in extra_params.items() if k in decl})
-                t["parameters"] = check_parameters(t["notebook"], p, declared=decl)
-                if t["slug"] in results:
-                    results[t["slug"]].parameters = t["parameters"]
-            out_dir.mkdir(parents=True, exist_ok=True)
-            if pool is not None:
-                for res in pool.render(to_run, progress=progress, desc=f"reports {wave}"):
-                    results[res["slug"]] = ReportResult.from_dict({**res, "action": "rendered"})
-        except ReportError:
-            if pool is not None:
-                pool.close(terminate=True)  # nothing has run yet
-            raise
-        except BaseException:
-            if pool is not None:
-                pool.close(cancel=True)
-            raise
+        assign_parameters(plan)
+        plan.out_dir.mkdir(parents=True, exist_ok=True)
         if pool is not None:
-            pool.close()
+            for res in pool.render(to_run, progress=run.progress, desc=f"reports {plan.wave}"):
+                results[res["slug"]] = ReportResult.from_dict({**res, "action": "rendered"})
+    except ReportError:
+        if pool is not None:
+            pool.close(terminate=True)  # nothing has run yet
+        raise
+    except BaseException:
+        if pool is not None:
+            pool.close(cancel=True)
+        raise
+    if pool is not None:
+        pool.close()
+    return results
 
-        # Reports of earlier runs that this run did not touch stay listed while their files exist.
-        for slug, prev in previous.items():
-            if slug and slug not in results and prev.get("status") == "ok" and (out_dir / f"{slug}.html").is_file():
-                results[slug] = ReportResult.from_dict({**prev, "action": "kept"})
 
-        missing = [r for r in results.values()
-                   if r.kind == "account" and r.account_id and not r.headline and r.action != "kept"]
-        if missing:  # counted from the store only for reports whose notebook gave no headline (e.g. failed ones)
-            fallback = _store_headlines(store_path, wave, [r.account_id for r in missing])
-            for r in missing:
-                r.headline = fallback.get(r.account_id)
-        order = {t["slug"]: i for i, t in enumerate(tasks)}
-        reports = sorted(results.values(), key=lambda r: (r.kind == "account", order.get(r.slug, len(order)),
-                                                          (r.name or "").casefold(), r.slug))
-        seconds = time.perf_counter() - t_start
-        index_path = atomic_write(out_dir / INDEX, _index_html(reports, wave=wave, language=language,
-                                                               data_hash=dhash))
-        manifest = {
-            "wave": wave,
-            "created_at": started.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "parameters": {"wave": wave, "accounts": None if accounts is None else ids, "jobs": int(jobs),
-                           "language": language, "with_code": with_code, "force": force, "store": str(store_path),
-                           "out_root": str(out_root), "timeout": timeout, "kernel_name": kernel_name,
-                           "notebook": str(nb_path.resolve()), "extra_notebooks": {k: str(v.resolve()) for k, v in
-                                                                                    extras.items()},
-                           "parameters": extra_params},
-            "data_hash": dhash,
-            "code_hash": chash,
-            "notebooks": {path: sha for path, (_, sha) in sources.items()},
-            "versions": _versions(),
-            "platform": platform.platform(),
-            "timings": {"seconds": round(seconds, 3), "rendered": sum(r.action == "rendered" for r in reports),
-                        "unchanged": sum(r.action == "unchanged" for r in reports),
-                        "failed": sum(r.status == "failed" and r.action != "kept" for r in reports),
-                        "seconds_per_rendered_report": round(seconds / max(1, len(to_run)), 3)},
-            "reports": [asdict(r) for r in reports],
-        }
-        manifest_path = atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False,
-                                                                    default=str) + "\n")
-        return BatchResult(wave=wave, out_dir=out_dir, index=index_path, manifest=manifest_path, reports=reports,
-                           seconds=seconds)
+def _start_pool(plan: BatchPlan, n_reports: int, *, run: BatchRun) -> _Pool:
+    """Worker processes for ``n_reports`` reports, at most ``run.jobs``, each with its share of the cores."""
+    workers = max(1, min(run.jobs, n_reports))
+    return _Pool(workers, {"kernel_name": run.kernel_name, "timeout": run.timeout,
+                           "exporter": (plan.with_code, plan.language),
+                           "threads": max(1, (os.cpu_count() or 1) // workers), "warmup": plan.warmup,
+                           "env": dict(os.environ)})  # the workers' own may be the fork server's, older
 
-    finally:
-        if template is not None:
-            template.close()
+
+# ---------------------------------------------------------------------------
+# Finishing: index and manifest
+# ---------------------------------------------------------------------------
+def finish_batch(plan: BatchPlan, results: dict[str, ReportResult], *, run: BatchRun) -> BatchResult:
+    """List earlier reports still there, fill in missing headlines, write the index and the manifest.
+
+    Parameters
+    ----------
+    plan : BatchPlan
+        The batch's plan.
+    results : dict
+        slug → :class:`ReportResult` from :func:`render_plan`; earlier reports
+        this run did not touch are added (``action="kept"``).
+    run : BatchRun
+        How the batch ran, and when it started.
+
+    Returns
+    -------
+    BatchResult
+        Overviews first, then accounts by name, then the kept reports.
+    """
+    _keep_earlier_reports(plan, results)
+    _fill_headlines_from_store(plan, results.values())
+    order = {t["slug"]: i for i, t in enumerate(plan.tasks)}
+    reports = sorted(results.values(), key=lambda r: (r.kind == "account", order.get(r.slug, len(order)),
+                                                      (r.name or "").casefold(), r.slug))
+    seconds = time.perf_counter() - run.t_start
+    index = atomic_write(plan.out_dir / INDEX, _index_html(reports, wave=plan.wave, language=plan.language,
+                                                           data_hash=plan.data_hash))
+    manifest = _manifest(plan, reports, run=run, seconds=seconds)
+    manifest_path = atomic_write(plan.out_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                                     default=str) + "\n")
+    return BatchResult(wave=plan.wave, out_dir=plan.out_dir, index=index, manifest=manifest_path,
+                       reports=reports, seconds=seconds)
+
+
+def _keep_earlier_reports(plan: BatchPlan, results: dict[str, ReportResult]) -> None:
+    """Reports of earlier runs that this run did not touch stay listed while their files exist."""
+    for slug, prev in plan.previous.items():
+        if (slug and slug not in results and prev.get("status") == "ok"
+                and (plan.out_dir / f"{slug}.html").is_file()):
+            results[slug] = ReportResult.from_dict({**prev, "action": "kept"})
+
+
+def _fill_headlines_from_store(plan: BatchPlan, results: Iterable[ReportResult]) -> None:
+    """Count the headline figures from the store for account reports of this run whose notebook gave none
+    (e.g. failed ones)."""
+    missing = [r for r in results if r.kind == "account" and r.account_id and not r.headline and r.action != "kept"]
+    if missing:
+        fallback = _store_headlines(plan.store, plan.wave, [r.account_id for r in missing])
+        for r in missing:
+            r.headline = fallback.get(r.account_id)
+
+
+def _manifest(plan: BatchPlan, reports: list[ReportResult], *, run: BatchRun, seconds: float) -> dict[str, Any]:
+    """What ``manifest.json`` records: the batch's settings, the hashes and versions, timings, every report."""
+    settings = {"wave": plan.wave, "accounts": plan.accounts, "jobs": run.jobs, "language": plan.language,
+                "with_code": plan.with_code, "force": plan.force, "store": str(plan.store),
+                "out_root": str(plan.out_root), "timeout": run.timeout, "kernel_name": run.kernel_name,
+                "notebook": str(plan.notebook.resolve()),
+                "extra_notebooks": {k: str(v.resolve()) for k, v in plan.extras.items()},
+                "parameters": plan.parameters}
+    timings = {"seconds": round(seconds, 3), "rendered": sum(r.action == "rendered" for r in reports),
+               "unchanged": sum(r.action == "unchanged" for r in reports),
+               "failed": sum(r.status == "failed" and r.action != "kept" for r in reports),
+               "seconds_per_rendered_report": round(seconds / max(1, len(plan.to_run)), 3)}
+    return {
+        "wave": plan.wave,
+        "created_at": run.started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parameters": settings,
+        "data_hash": plan.data_hash,
+        "code_hash": plan.code_hash,
+        "notebooks": {path: sha for path, (_, sha) in plan.sources.items()},
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "timings": timings,
+        "reports": [asdict(r) for r in reports],
+    }

@@ -52,18 +52,15 @@ class ReportWorker:
         DuckDB threads per connection in the kernel (``$FLAMEKIT_DUCKDB_THREADS``);
         the batch gives each worker its share of the cores.  BLAS libraries
         always get one thread per kernel.
-    kernel_template : str, optional
-        Socket of a :class:`helpers.batch.kernels.KernelTemplate`: new kernels are
-        forked from it, with the imports done (else, or when it cannot serve,
-        launched as usual).
     env : mapping, optional
         Environment the kernels start from (default: this process's); the
-        batch passes its own, which its kernel template has too.
+        batch passes its own, since a worker forked from the fork server has
+        the environment the fork server started with.
 
     Notes
     -----
     Use as a context manager, or call :meth:`close`.  Between notebooks the
-    kernel is reset (see the module notes); after any failure it is replaced by
+    kernel is reset (see :mod:`.kernel`); after any failure it is replaced by
     a fresh one before the next notebook.
 
     Examples
@@ -75,10 +72,9 @@ class ReportWorker:
 
     def __init__(self, *, kernel_name: str = KERNEL_NAME, timeout: float = DEFAULT_TIMEOUT,
                  startup_timeout: float = 60, warmup: Sequence[str] = (), threads: int | None = None,
-                 kernel_template: str | None = None, env: Mapping[str, str] | None = None):
+                 env: Mapping[str, str] | None = None):
         self.kernel_name = kernel_name
         self.threads = threads
-        self.kernel_template = kernel_template
         self.env = None if env is None else dict(env)
         self.warmup = list(warmup)
         self.timeout = timeout
@@ -149,14 +145,8 @@ class ReportWorker:
         # IPC sockets in a private folder: local only, and no "running over TCP without encryption" warning.
         if self._ipc_dir is None:
             self._ipc_dir = tempfile.mkdtemp(prefix="flamekit-kernel-")
-        ip = os.path.join(self._ipc_dir, f"k{self.kernel_starts}")
-        if self.kernel_template:
-            from .kernels import ForkingKernelManager
-
-            km = ForkingKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip,
-                                      template_address=self.kernel_template)
-        else:
-            km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip)
+        km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                ip=os.path.join(self._ipc_dir, f"k{self.kernel_starts}"))
         await km.start_kernel(env=_kernel_env(self.threads, self.env),
                               extra_arguments=["--HistoryManager.enabled=False"], cwd=_kernel_cwd())
         kc = km.client()
@@ -305,8 +295,6 @@ class ReportWorker:
                     result["failed_ipynb"] = str(failed_path)
         result["seconds"] = round(time.perf_counter() - t0, 3)
         result["kernel_starts"] = self.kernel_starts
-        if self.km is not None:
-            result["kernel"] = "forked" if getattr(self.km, "forked", False) else "launched"
         return result
 
 

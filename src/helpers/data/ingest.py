@@ -224,109 +224,178 @@ def ingest(
 
 def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems, result: IngestResult,
                   *, kind: str, wave: str | None, now: datetime) -> None:
+    """Client or team answers: every rule checked, the new answers written to ``responses`` and ``answers``."""
     items = inst.item_ids
     df, header_of, seen = _parse_common(raw, resolved, mp, problems, numeric=[*items, "nps", "duration_min"],
                                         dates=["submitted_at"], instrument=inst)
     _validate(df, _survey_schema(inst), problems, header_of, seen, raw)
-    # side and wave
+    _check_side(df, problems, header_of, kind=kind)
+    _check_wave(df, problems, header_of, wave=wave)
+    _flag_previews(df, problems, header_of)
+    _flag_unknown_accounts(con, df, problems, header_of)
+    answered = df[items].notna().sum(axis=1)
+    problems.add((answered == 0) & df["nps"].isna() & _blank(df.get("comment")), "", None,
+                 "response has no answers")
+    dup = _flag_repeated_response_ids(df, problems, header_of, raw)
+    if "respondent_id" in df:
+        _flag_resubmissions_in_file(df, df[~dup], problems, header_of, raw)
+    good = df.drop(index=problems.bad_rows())
+    fp_cols = ["account_id", "side", "wave", "nps", "comment", *items]
+    good = good.assign(fingerprint=_fingerprint(good.reindex(columns=fp_cols), fp_cols))
+    good = _drop_answers_in_store(con, df, good, problems, header_of, result)
+    good, supersede = _resubmissions_across_files(con, df, good, problems, header_of, kind=kind)
+    straight = _straightlining(good, items)
+    result.flagged_straightlining = int(straight.sum())
+    resp = _responses_frame(good, straightlining=straight, kind=kind, source_file=raw.file, now=now)
+    long = good.melt(id_vars=["response_id", "account_id"], value_vars=items, var_name="item", value_name="value")
+    _insert_responses(con, resp)
+    _insert_answers(con, long[["response_id", "account_id", "item", "value"]])
+    for new_id, old_id in supersede.itertuples(index=False):
+        con.execute("UPDATE responses SET superseded_by = ? WHERE response_id = ?", [new_id, old_id])
+    result.superseded_in_store = len(supersede)
+    result.rows_stored = len(resp)
+
+
+def _check_side(df: pd.DataFrame, problems: _Problems, header_of: dict, *, kind: str) -> None:
+    """A side column must agree with ``--kind``; every row then gets the kind as its side."""
     if "side" in df:
         side = df["side"].map(lambda v: SIDE_VALUES.get(normalise_header(v)) if isinstance(v, str) else None)
         problems.add(side.notna() & (side != kind) | df["side"].notna() & side.isna(), header_of["side"],
                      df["side"], f"does not match --kind {kind}")
     df["side"] = kind
-    if "wave" in df:
-        w = df["wave"].astype("object")
-        if wave is not None:
-            problems.add(w.notna() & (w != wave), header_of["wave"], w, f"differs from --wave {wave}")
-        else:
-            problems.add(w.isna(), header_of["wave"], w, "is required but empty")
-        bad_label = w.notna() & ~w.map(lambda v: isinstance(v, str) and bool(WAVE_LABEL.fullmatch(v)))
-        problems.add(bad_label, header_of["wave"], w,
-                     "is not a wave label (letters, digits, spaces, '.', '-' or '_'; at most 40)")
-        df["wave"] = w.where(w.notna(), wave) if wave is None else wave
-    else:
+
+
+def _check_wave(df: pd.DataFrame, problems: _Problems, header_of: dict, *, wave: str | None) -> None:
+    """A wave column must agree with ``--wave`` (or, without it, be filled in) and hold wave labels."""
+    if "wave" not in df:
         df["wave"] = wave
-    # preview and test rows
+        return
+    w = df["wave"].astype("object")
+    if wave is not None:
+        problems.add(w.notna() & (w != wave), header_of["wave"], w, f"differs from --wave {wave}")
+    else:
+        problems.add(w.isna(), header_of["wave"], w, "is required but empty")
+    bad_label = w.notna() & ~w.map(lambda v: isinstance(v, str) and bool(WAVE_LABEL.fullmatch(v)))
+    problems.add(bad_label, header_of["wave"], w,
+                 "is not a wave label (letters, digits, spaces, '.', '-' or '_'; at most 40)")
+    df["wave"] = w.where(w.notna(), wave) if wave is None else wave
+
+
+def _flag_previews(df: pd.DataFrame, problems: _Problems, header_of: dict) -> None:
+    """Rows a survey tool marks as preview or test responses."""
     for col in ("status", "channel"):
         if col in df:
             prev = df[col].map(lambda v: isinstance(v, str) and normalise_header(v) in PREVIEW_VALUES)
             problems.add(prev, header_of[col], df[col], "marks a preview or test response")
-    # unknown accounts
+
+
+def _flag_unknown_accounts(con, df: pd.DataFrame, problems: _Problems, header_of: dict) -> None:
+    """Rows whose account is not in the store's accounts table."""
     known = _known_accounts(con)
-    unknown = df["account_id"].notna() & ~df["account_id"].isin(known)
-    problems.add(unknown, header_of["account_id"], df["account_id"],
-                 "is not a known account (ingest the accounts file first, or fix the id)")
-    # no answers at all
-    answered = df[items].notna().sum(axis=1)
-    empty = (answered == 0) & df["nps"].isna() & _blank(df.get("comment"))
-    problems.add(empty, "", None, "response has no answers")
-    # duplicated response ids in the file: first kept
+    problems.add(df["account_id"].notna() & ~df["account_id"].isin(known), header_of["account_id"],
+                 df["account_id"], "is not a known account (ingest the accounts file first, or fix the id)")
+
+
+def _flag_repeated_response_ids(df: pd.DataFrame, problems: _Problems, header_of: dict,
+                                raw: RawExport) -> pd.Series:
+    """Rows that repeat a response id of an earlier row of the file (the first is kept); the mask of them."""
     dup = df["response_id"].notna() & df["response_id"].duplicated(keep="first")
     first_row = df.reset_index().groupby("response_id")["index"].first()
-    problems.add(dup, header_of["response_id"], df["response_id"],
-                 df.loc[dup, "response_id"].map(lambda r: f"duplicates response id on row {raw.row_number(first_row[r])}"))
-    # resubmissions: same respondent, account and wave; latest kept
-    if "respondent_id" in df:
-        base = df[~dup]
-        order = base.assign(_t=base.get("submitted_at"), _i=base.index).sort_values(["_t", "_i"], na_position="first")
-        key = ["respondent_id", "account_id", "wave"]
-        has = order["respondent_id"].notna()
-        latest = order[has].groupby(key)["_i"].last()
-        keep_i = order[has].set_index(key).index.map(lambda k: latest.get(k))
-        sup = pd.Series(False, index=df.index)
-        later = pd.Series(None, index=df.index, dtype=object)
-        for i, k in zip(order[has]["_i"], keep_i):
-            if i != k:
-                sup.loc[i] = True
-                later.loc[i] = f"is superseded by a resubmission from the same respondent (row {raw.row_number(k)})"
-        problems.add(sup, header_of["respondent_id"], df["respondent_id"], later)
-    bad = problems.bad_rows()
-    good = df.drop(index=bad)
-    fp_cols = ["account_id", "side", "wave", "nps", "comment", *items]
-    good = good.assign(fingerprint=_fingerprint(good.reindex(columns=fp_cols), fp_cols))
-    # already in store?
-    if len(good):
-        con.register("incoming", good[["response_id", "fingerprint"]])
-        existing = con.execute(
-            "SELECT i.response_id, r.fingerprint = i.fingerprint AS same, r.source_file FROM incoming i "
-            "JOIN responses r USING (response_id)").df()
-        con.unregister("incoming")
-    else:
-        existing = pd.DataFrame(columns=["response_id", "same", "source_file"])
-    if len(existing):
-        same = set(existing.loc[existing["same"].astype(bool), "response_id"])
-        differ = existing.loc[~existing["same"].astype(bool)].set_index("response_id")["source_file"]
-        is_diff = good["response_id"].isin(differ.index)
-        problems.add(is_diff.reindex(df.index, fill_value=False), header_of["response_id"], df["response_id"],
-                     df["response_id"].map(lambda r: f"is already in the store with different answers (from {differ.get(r)})"))
-        result.rows_already_stored = int(good["response_id"].isin(same).sum())
-        good = good[~good["response_id"].isin(set(existing["response_id"]))]
-    # resubmissions across files: the same respondent already answered this wave
-    supersede = pd.DataFrame(columns=["new_id", "old_id"])
-    if "respondent_id" in good and good["respondent_id"].notna().any():
-        cand = good.loc[good["respondent_id"].notna(), ["response_id", "respondent_id", "account_id", "wave"]]
-        cand = cand.assign(submitted_at=good["submitted_at"] if "submitted_at" in good else pd.NaT)
-        con.register("resub", cand)
-        prior = con.execute(
-            "SELECT c.response_id AS new_id, r.response_id AS old_id, r.submitted_at AS old_at, "
-            "CAST(c.submitted_at AS TIMESTAMP) AS new_at FROM resub c JOIN responses r "
-            "ON r.respondent_id = c.respondent_id AND r.account_id = c.account_id AND r.wave = c.wave "
-            "AND r.side = ? AND r.response_id <> c.response_id AND r.superseded_by IS NULL", [kind]).df()
-        con.unregister("resub")
-        if len(prior):
-            older_new = prior["new_at"].notna() & prior["old_at"].notna() & (prior["new_at"] < prior["old_at"])
-            stale = prior[older_new].drop_duplicates("new_id").set_index("new_id")["old_id"]
-            mask = pd.Series(df["response_id"].isin(stale.index) & df.index.isin(good.index), index=df.index)
-            problems.add(mask, header_of["respondent_id"], df["respondent_id"],
-                         df.loc[mask, "response_id"].map(
-                             lambda r: f"is older than this respondent's answer already in the store ({stale[r]})"))
-            good = good[~good["response_id"].isin(stale.index)]
-            supersede = prior.loc[~older_new, ["new_id", "old_id"]]
-    # straight-lining: the same answer to every item (flag, keep)
+    problems.add(dup, header_of["response_id"], df["response_id"], df.loc[dup, "response_id"].map(
+        lambda r: f"duplicates response id on row {raw.row_number(first_row[r])}"))
+    return dup
+
+
+def _flag_resubmissions_in_file(df: pd.DataFrame, base: pd.DataFrame, problems: _Problems, header_of: dict,
+                                raw: RawExport) -> None:
+    """Earlier answers of a respondent who answered again in the file (same account and wave): the latest is kept.
+
+    ``base`` is ``df`` without repeated response ids; answers are ordered by
+    submission time, then by row.
+    """
+    order = base.assign(_t=base.get("submitted_at"), _i=base.index).sort_values(["_t", "_i"], na_position="first")
+    key = ["respondent_id", "account_id", "wave"]
+    has = order["respondent_id"].notna()
+    latest = order[has].groupby(key)["_i"].last()
+    keep_i = order[has].set_index(key).index.map(lambda k: latest.get(k))
+    sup = pd.Series(False, index=df.index)
+    later = pd.Series(None, index=df.index, dtype=object)
+    for i, k in zip(order[has]["_i"], keep_i):
+        if i != k:
+            sup.loc[i] = True
+            later.loc[i] = f"is superseded by a resubmission from the same respondent (row {raw.row_number(k)})"
+    problems.add(sup, header_of["respondent_id"], df["respondent_id"], later)
+
+
+def _drop_answers_in_store(con, df: pd.DataFrame, good: pd.DataFrame, problems: _Problems, header_of: dict,
+                           result: IngestResult) -> pd.DataFrame:
+    """``good`` without responses already in the store: the same ones are counted, others quarantined."""
+    if not len(good):
+        return good
+    con.register("incoming", good[["response_id", "fingerprint"]])
+    existing = con.execute(
+        "SELECT i.response_id, r.fingerprint = i.fingerprint AS same, r.source_file FROM incoming i "
+        "JOIN responses r USING (response_id)").df()
+    con.unregister("incoming")
+    if not len(existing):
+        return good
+    same = set(existing.loc[existing["same"].astype(bool), "response_id"])
+    differ = existing.loc[~existing["same"].astype(bool)].set_index("response_id")["source_file"]
+    is_diff = good["response_id"].isin(differ.index)
+    problems.add(is_diff.reindex(df.index, fill_value=False), header_of["response_id"], df["response_id"],
+                 df["response_id"].map(
+                     lambda r: f"is already in the store with different answers (from {differ.get(r)})"))
+    result.rows_already_stored = int(good["response_id"].isin(same).sum())
+    return good[~good["response_id"].isin(set(existing["response_id"]))]
+
+
+def _resubmissions_across_files(con, df: pd.DataFrame, good: pd.DataFrame, problems: _Problems, header_of: dict,
+                                *, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Answers from respondents who already answered this wave in an earlier file: the later answer counts.
+
+    An incoming answer older than the stored one is quarantined; a newer one
+    supersedes it.  Returns ``good`` without the older ones, and the pairs
+    ``new_id``, ``old_id`` to mark in the store.
+    """
+    prior = _stored_answers_of_respondents(con, good, kind=kind)
+    if not len(prior):
+        return good, pd.DataFrame(columns=["new_id", "old_id"])
+    older_new = prior["new_at"].notna() & prior["old_at"].notna() & (prior["new_at"] < prior["old_at"])
+    stale = prior[older_new].drop_duplicates("new_id").set_index("new_id")["old_id"]
+    mask = pd.Series(df["response_id"].isin(stale.index) & df.index.isin(good.index), index=df.index)
+    problems.add(mask, header_of["respondent_id"], df["respondent_id"],
+                 df.loc[mask, "response_id"].map(
+                     lambda r: f"is older than this respondent's answer already in the store ({stale[r]})"))
+    return good[~good["response_id"].isin(stale.index)], prior.loc[~older_new, ["new_id", "old_id"]]
+
+
+def _stored_answers_of_respondents(con, good: pd.DataFrame, *, kind: str) -> pd.DataFrame:
+    """Current stored answers of the incoming answers' respondents (same account, wave and side):
+    new_id, old_id, old_at, new_at."""
+    if "respondent_id" not in good or not good["respondent_id"].notna().any():
+        return pd.DataFrame()
+    cand = good.loc[good["respondent_id"].notna(), ["response_id", "respondent_id", "account_id", "wave"]]
+    cand = cand.assign(submitted_at=good["submitted_at"] if "submitted_at" in good else pd.NaT)
+    con.register("resub", cand)
+    prior = con.execute(
+        "SELECT c.response_id AS new_id, r.response_id AS old_id, r.submitted_at AS old_at, "
+        "CAST(c.submitted_at AS TIMESTAMP) AS new_at FROM resub c JOIN responses r "
+        "ON r.respondent_id = c.respondent_id AND r.account_id = c.account_id AND r.wave = c.wave "
+        "AND r.side = ? AND r.response_id <> c.response_id AND r.superseded_by IS NULL", [kind]).df()
+    con.unregister("resub")
+    return prior
+
+
+def _straightlining(good: pd.DataFrame, items: list[str]) -> pd.Series:
+    """Responses with the same answer to every item (at least ``STRAIGHTLINE_MIN_ITEMS`` answered): flagged, kept."""
     vals = good[items]
     n_ans = vals.notna().sum(axis=1)
-    straight = (n_ans >= min(STRAIGHTLINE_MIN_ITEMS, len(items))) & (vals.nunique(axis=1) == 1)
-    result.flagged_straightlining = int(straight.sum())
+    return (n_ans >= min(STRAIGHTLINE_MIN_ITEMS, len(items))) & (vals.nunique(axis=1) == 1)
+
+
+def _responses_frame(good: pd.DataFrame, *, straightlining: pd.Series, kind: str, source_file: str,
+                     now: datetime) -> pd.DataFrame:
+    """The rows for the ``responses`` table, missing optional columns as NULL."""
     resp = pd.DataFrame({
         "response_id": good["response_id"].astype(str),
         "account_id": good["account_id"].astype(str),
@@ -339,23 +408,17 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
         "nps": good["nps"].astype("Int64"),
         "comment": good.get("comment"),
         "duration_min": good.get("duration_min"),
-        "straightlining": straight.astype(bool),
+        "straightlining": straightlining.astype(bool),
         "fingerprint": good["fingerprint"],
         "superseded_by": None,
-        "source_file": raw.file,
+        "source_file": source_file,
         "ingested_at": now,
     })
     for col in ("respondent_id", "role", "team", "comment"):
         resp[col] = resp[col].astype("object").where(resp[col].notna(), None) if col in good else None
     if "duration_min" not in good:
         resp["duration_min"] = np.nan
-    long = good.melt(id_vars=["response_id", "account_id"], value_vars=items, var_name="item", value_name="value")
-    _insert_responses(con, resp)
-    _insert_answers(con, long[["response_id", "account_id", "item", "value"]])
-    for new_id, old_id in supersede.itertuples(index=False):
-        con.execute("UPDATE responses SET superseded_by = ? WHERE response_id = ?", [new_id, old_id])
-    result.superseded_in_store = len(supersede)
-    result.rows_stored = len(resp)
+    return resp
 
 
 def _blank(s: pd.Series | None) -> pd.Series | bool:
@@ -426,9 +489,7 @@ def _build_touchpoints(con, raw, resolved, mp, inst: Instrument, problems: _Prob
     df, header_of, seen = _parse_common(raw, resolved, mp, problems, numeric=["score"],
                                         dates=["visit_at", "answered_at"], instrument=inst)
     _validate(df, _touchpoint_schema(inst), problems, header_of, seen, raw)
-    known = _known_accounts(con)
-    problems.add(df["account_id"].notna() & ~df["account_id"].isin(known), header_of["account_id"],
-                 df["account_id"], "is not a known account (ingest the accounts file first, or fix the id)")
+    _flag_unknown_accounts(con, df, problems, header_of)
     if "visit_at" in df:
         problems.add(df["visit_at"].notna() & df["answered_at"].notna() & (df["answered_at"] < df["visit_at"]),
                      header_of["answered_at"], raw.frame[header_of["answered_at"]], "is before the visit")

@@ -127,14 +127,78 @@ def simulate(
     Returns
     -------
     Simulation
+
+    Notes
+    -----
+    Every draw comes from one generator in a fixed order — accounts, then
+    wave by wave each account's client and team answers, then renewal
+    outcomes, account master data and touchpoints — so the same seed gives
+    the same data, bit for bit.
     """
-    inst = load_instrument(instrument)
+    scale = _Scale.of(load_instrument(instrument))
     rng = np.random.default_rng(seed)
-    dims = inst.dimension_ids
-    lo, hi = inst.scale_min, inst.scale_max
-    stretch = (hi - lo) / 4  # flamekit means are written for a 1–5 scale
-    base = np.array([lo + (BASE_MEANS.get(d, 3.5) - 1) * stretch for d in dims])
-    # accounts
+    portfolio = _draw_portfolio(rng, n_accounts=n_accounts, waves=waves, n_dims=len(scale.dims))
+    survey = _draw_survey_waves(rng, scale, portfolio, waves=waves, client_range=client_range,
+                                staff_range=staff_range)
+    responses = pd.DataFrame(survey.rows)
+    p_churn, decided, status = _draw_renewal_outcomes(rng, scale, portfolio, survey)
+    accounts = _accounts_frame(rng, portfolio, status)
+    touchpoints = _draw_touchpoints(rng, scale, portfolio, survey.client_last, waves=waves,
+                                    per_month=touchpoints_per_month)
+    truth = {
+        "nps_intercept": NPS_INTERCEPT, "nps_coefs": {d: NPS_COEFS.get(d, 0.0) for d in scale.dims},
+        "nps_centres": dict(zip(scale.dims, scale.base.tolist())), "nps_account_sd": NPS_ACCOUNT_SD,
+        "nps_noise_sd": NPS_NOISE_SD, "churn_intercept": CHURN_INTERCEPT,
+        "churn_coef_client_care": CHURN_COEF_CLIENT_CARE, "churn_coef_care_gap": CHURN_COEF_CARE_GAP,
+        "staff_self_bias": STAFF_SELF_BIAS,
+        "blind_spot_accounts": [a for a, blind in zip(portfolio.ids, portfolio.blind) if blind],
+        "p_churn": dict(zip(portfolio.ids, p_churn.round(4).tolist())),
+        "outcome_wave": {a: w for a, w, d in zip(portfolio.ids, survey.decision_wave, decided) if d}, "seed": seed,
+    }
+    return Simulation(accounts=accounts, responses=responses, touchpoints=touchpoints,
+                      latent=pd.DataFrame(survey.latent), truth=truth)
+
+
+@dataclass
+class _Scale:
+    """The instrument's dimensions and answer scale, and where the planted means sit on it."""
+
+    inst: Instrument
+    dims: list[str]
+    lo: int
+    hi: int
+    stretch: float  # flamekit means are written for a 1–5 scale: one point there is this much here
+    base: np.ndarray  # each dimension's portfolio mean on this scale
+
+    @classmethod
+    def of(cls, inst: Instrument) -> _Scale:
+        """The scale of ``inst``, with ``BASE_MEANS`` moved onto it (3.5 for other dimensions)."""
+        dims = inst.dimension_ids
+        lo, hi = inst.scale_min, inst.scale_max
+        stretch = (hi - lo) / 4
+        base = np.array([lo + (BASE_MEANS.get(d, 3.5) - 1) * stretch for d in dims])
+        return cls(inst=inst, dims=dims, lo=lo, hi=hi, stretch=stretch, base=base)
+
+    def index(self, dimension: str) -> int | None:
+        """Position of a dimension, or None when the instrument has no such dimension."""
+        return self.dims.index(dimension) if dimension in self.dims else None
+
+
+@dataclass
+class _Portfolio:
+    """The accounts and what each brings to every wave: its own effect, blind spot and NPS level."""
+
+    ids: list[str]
+    names: list[str]
+    start: pd.DatetimeIndex
+    renewal: pd.DatetimeIndex
+    effect: np.ndarray  # account × dimension, in points of the 1–5 scale
+    blind: np.ndarray  # accounts whose team overrates Care by 0.8 more
+    nps_u: np.ndarray  # account random intercept of client NPS
+
+
+def _draw_portfolio(rng: np.random.Generator, *, n_accounts: int, waves: tuple[str, ...], n_dims: int) -> _Portfolio:
+    """Account ids and names, contract starts, renewal dates and the accounts' planted effects."""
     ids = [f"A{i:03d}" for i in range(1, n_accounts + 1)]
     names = []
     for i in range(n_accounts):
@@ -148,119 +212,156 @@ def simulate(
     renewal_offset = rng.integers(0, 730, n_accounts) * RENEWAL_WINDOW_DAYS // 730
     renewal = first_end + pd.Timedelta(days=1) + pd.to_timedelta(renewal_offset, unit="D")
     shared = rng.normal(0, 0.3, n_accounts)
-    acct_eff = shared[:, None] + rng.normal(0, 0.35, (n_accounts, len(dims)))
+    effect = shared[:, None] + rng.normal(0, 0.35, (n_accounts, n_dims))
     blind = rng.random(n_accounts) < BLIND_SPOT_SHARE
     nps_u = rng.normal(0, NPS_ACCOUNT_SD, n_accounts)
-    resp_rows, latent_rows = [], []
-    tp_frames = []
-    client_lat_last = np.zeros((n_accounts, len(dims)))
-    staff_lat_last = np.zeros((n_accounts, len(dims)))
-    # true means of the last wave answered before each account's renewal date (the one its outcome depends on)
-    client_lat_decision = np.zeros((n_accounts, len(dims)))
-    staff_lat_decision = np.zeros((n_accounts, len(dims)))
-    decision_wave = [waves[0]] * n_accounts
-    drift = np.zeros((n_accounts, len(dims)))
-    care = dims.index("care") if "care" in dims else None
+    return _Portfolio(ids=ids, names=names, start=start, renewal=renewal, effect=effect, blind=blind, nps_u=nps_u)
+
+
+@dataclass
+class _Survey:
+    """The answers of every wave, the true means behind them, and the means each renewal was decided on."""
+
+    rows: list[dict]
+    latent: list[dict]
+    client_last: np.ndarray  # account × dimension true client means in the last wave
+    client_decision: np.ndarray  # … in the last wave answered before the renewal date
+    staff_decision: np.ndarray
+    decision_wave: list[str]
+
+
+def _draw_survey_waves(rng: np.random.Generator, scale: _Scale, portfolio: _Portfolio, *, waves: tuple[str, ...],
+                       client_range: tuple[int, int], staff_range: tuple[int, int]) -> _Survey:
+    """Wave by wave, each account's true client and team means (drifting) and its respondents' answers."""
+    n_accounts, shape = len(portfolio.ids), (len(portfolio.ids), len(scale.dims))
+    survey = _Survey(rows=[], latent=[], client_last=np.zeros(shape), client_decision=np.zeros(shape),
+                     staff_decision=np.zeros(shape), decision_wave=[waves[0]] * n_accounts)
+    drift = np.zeros(shape)
+    care = scale.index("care")
     for w_i, wave in enumerate(waves):
         drift = drift + rng.normal(0, 0.08, drift.shape)
         year, q = int(wave[:4]), int(wave[-1])
         wave_end = pd.Period(f"{year}Q{q}", freq="Q").end_time.normalize()
-        for a in range(n_accounts):
-            client_lat = base + (acct_eff[a] + drift[a]) * stretch
-            staff_lat = client_lat + STAFF_SELF_BIAS * stretch
-            if blind[a] and care is not None:
-                staff_lat[care] += 0.8 * stretch
-            client_lat_last[a], staff_lat_last[a] = client_lat, staff_lat
-            if w_i == 0 or wave_end < renewal[a]:
-                client_lat_decision[a], staff_lat_decision[a] = client_lat, staff_lat
-                decision_wave[a] = wave
-            for side, lat, (nlo, nhi) in (("client", client_lat, client_range), ("staff", staff_lat, staff_range)):
-                n = int(np.exp(rng.uniform(np.log(nlo), np.log(nhi + 1))))
-                n = max(nlo, min(nhi, n))
-                for d_i, d in enumerate(dims):
-                    latent_rows.append({"account_id": ids[a], "wave": wave, "side": side, "dimension": d,
-                                        "true_mean": lat[d_i]})
-                person = lat + rng.normal(0, 0.5 * stretch, (n, len(dims)))
-                for r in range(n):
-                    row = {"response_id": f"{side[0].upper()}-{wave}-{ids[a]}-{r + 1:03d}",
-                           "account_id": ids[a], "side": side, "wave": wave,
-                           "submitted_at": wave_end - pd.Timedelta(days=int(rng.integers(1, 28)),
-                                                                   minutes=int(rng.integers(0, 600)))}
-                    obs = []
-                    for d_i, d in enumerate(dims):
-                        its = inst.dimension(d).items
-                        vals = _round_scale(person[r, d_i] + rng.normal(0, 0.55 * stretch, len(its)), lo, hi)
-                        dk = rng.random(len(its)) < 0.03
-                        vals = np.where(dk, np.nan, vals)
-                        for it, v in zip(its, vals):
-                            row[it.id] = v
-                        obs.append(np.nanmean(vals) if (~np.isnan(vals)).sum() else np.nan)
-                    obs = np.array(obs)
-                    if side == "client":
-                        centred = np.nan_to_num(obs - base, nan=0.0) / stretch
-                        lin = NPS_INTERCEPT + sum(NPS_COEFS.get(d, 0.0) * centred[i] for i, d in enumerate(dims))
-                        lin += nps_u[a] + rng.normal(0, NPS_NOISE_SD)
-                        row["role"] = "decision-maker" if rng.random() < 0.25 else "user"
-                        row["team"] = CLIENT_UNITS[int(rng.integers(len(CLIENT_UNITS)))]
-                        row["respondent_id"] = f"P-{ids[a]}-{r + 1:03d}"
-                    else:
-                        centred = np.nan_to_num(obs - base, nan=0.0) / stretch
-                        lin = 8.0 + 0.8 * centred[0] + rng.normal(0, 1.2)
-                        row["role"] = STAFF_ROLES[int(rng.integers(len(STAFF_ROLES)))]
-                        row["team"] = STAFF_TEAMS[a % len(STAFF_TEAMS)]
-                        row["respondent_id"] = None
-                    row["nps"] = float(np.clip(np.rint(lin), 0, 10))
-                    row["comment"] = _comment(rng, side, row["nps"])
-                    resp_rows.append(row)
-    responses = pd.DataFrame(resp_rows)
-    # retention outcome from the true account means of the last wave before the renewal date
+        for a, account_id in enumerate(portfolio.ids):
+            client_lat = scale.base + (portfolio.effect[a] + drift[a]) * scale.stretch
+            staff_lat = client_lat + STAFF_SELF_BIAS * scale.stretch
+            if portfolio.blind[a] and care is not None:
+                staff_lat[care] += 0.8 * scale.stretch
+            survey.client_last[a] = client_lat
+            if w_i == 0 or wave_end < portfolio.renewal[a]:
+                survey.client_decision[a], survey.staff_decision[a] = client_lat, staff_lat
+                survey.decision_wave[a] = wave
+            for side, lat, n_range in (("client", client_lat, client_range), ("staff", staff_lat, staff_range)):
+                survey.latent += [{"account_id": account_id, "wave": wave, "side": side, "dimension": d,
+                                   "true_mean": lat[d_i]} for d_i, d in enumerate(scale.dims)]
+                survey.rows += _draw_respondents(rng, scale, portfolio, a, side=side, lat=lat, n_range=n_range,
+                                                 wave=wave, wave_end=wave_end)
+    return survey
+
+
+def _draw_respondents(rng: np.random.Generator, scale: _Scale, portfolio: _Portfolio, a: int, *, side: str,
+                      lat: np.ndarray, n_range: tuple[int, int], wave: str, wave_end: pd.Timestamp) -> list[dict]:
+    """One account's respondents on one side in one wave: when they answered, their items, NPS and comment."""
+    account_id = portfolio.ids[a]
+    nlo, nhi = n_range
+    n = int(np.exp(rng.uniform(np.log(nlo), np.log(nhi + 1))))
+    n = max(nlo, min(nhi, n))
+    person = lat + rng.normal(0, 0.5 * scale.stretch, (n, len(scale.dims)))
+    rows = []
+    for r in range(n):
+        row = {"response_id": f"{side[0].upper()}-{wave}-{account_id}-{r + 1:03d}",
+               "account_id": account_id, "side": side, "wave": wave,
+               "submitted_at": wave_end - pd.Timedelta(days=int(rng.integers(1, 28)),
+                                                       minutes=int(rng.integers(0, 600)))}
+        obs = _draw_item_answers(rng, scale, person[r], row)
+        centred = np.nan_to_num(obs - scale.base, nan=0.0) / scale.stretch
+        if side == "client":
+            lin = NPS_INTERCEPT + sum(NPS_COEFS.get(d, 0.0) * centred[i] for i, d in enumerate(scale.dims))
+            lin += portfolio.nps_u[a] + rng.normal(0, NPS_NOISE_SD)
+            row["role"] = "decision-maker" if rng.random() < 0.25 else "user"
+            row["team"] = CLIENT_UNITS[int(rng.integers(len(CLIENT_UNITS)))]
+            row["respondent_id"] = f"P-{account_id}-{r + 1:03d}"
+        else:
+            lin = 8.0 + 0.8 * centred[0] + rng.normal(0, 1.2)
+            row["role"] = STAFF_ROLES[int(rng.integers(len(STAFF_ROLES)))]
+            row["team"] = STAFF_TEAMS[a % len(STAFF_TEAMS)]
+            row["respondent_id"] = None
+        row["nps"] = float(np.clip(np.rint(lin), 0, 10))
+        row["comment"] = _comment(rng, side, row["nps"])
+        rows.append(row)
+    return rows
+
+
+def _draw_item_answers(rng: np.random.Generator, scale: _Scale, person: np.ndarray, row: dict) -> np.ndarray:
+    """One respondent's item answers into ``row`` (3% "don't know"); their observed mean per dimension."""
+    obs = []
+    for d_i, d in enumerate(scale.dims):
+        its = scale.inst.dimension(d).items
+        vals = _round_scale(person[d_i] + rng.normal(0, 0.55 * scale.stretch, len(its)), scale.lo, scale.hi)
+        dk = rng.random(len(its)) < 0.03
+        vals = np.where(dk, np.nan, vals)
+        for it, v in zip(its, vals):
+            row[it.id] = v
+        obs.append(np.nanmean(vals) if (~np.isnan(vals)).sum() else np.nan)
+    return np.array(obs)
+
+
+def _draw_renewal_outcomes(rng: np.random.Generator, scale: _Scale, portfolio: _Portfolio,
+                           survey: _Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Churn probability from the true means of the last wave before renewal; whether decided; the status."""
+    n_accounts = len(portfolio.ids)
+    care = scale.index("care")
     gap = np.zeros(n_accounts) if care is None else \
-        (staff_lat_decision[:, care] - client_lat_decision[:, care]) / stretch
-    client_care = np.zeros(n_accounts) if care is None else (client_lat_decision[:, care] - base[care]) / stretch
+        (survey.staff_decision[:, care] - survey.client_decision[:, care]) / scale.stretch
+    client_care = (np.zeros(n_accounts) if care is None
+                   else (survey.client_decision[:, care] - scale.base[care]) / scale.stretch)
     logit = CHURN_INTERCEPT + CHURN_COEF_CLIENT_CARE * client_care + CHURN_COEF_CARE_GAP * (gap - STAFF_SELF_BIAS)
     p_churn = 1 / (1 + np.exp(-logit))
     churned = rng.random(n_accounts) < p_churn
-    decided = renewal <= OUTCOME_CUTOFF
+    decided = portfolio.renewal <= OUTCOME_CUTOFF
     status = np.where(~decided, "active", np.where(churned, "churned", "renewed"))
-    accounts = pd.DataFrame({
-        "account_id": ids, "name": names,
+    return p_churn, decided, status
+
+
+def _accounts_frame(rng: np.random.Generator, portfolio: _Portfolio, status: np.ndarray) -> pd.DataFrame:
+    """The CRM's account table: segment, owner, contract dates, status and annual value."""
+    n_accounts = len(portfolio.ids)
+    return pd.DataFrame({
+        "account_id": portfolio.ids, "name": portfolio.names,
         "segment": [SEGMENTS[i % len(SEGMENTS)] for i in range(n_accounts)],
         "owner": [OWNERS[int(i)] for i in rng.integers(0, len(OWNERS), n_accounts)],
-        "contract_start": start.date, "renewal_date": renewal.date, "status": status,
+        "contract_start": portfolio.start.date, "renewal_date": portfolio.renewal.date, "status": status,
         "annual_value": np.round(np.exp(rng.uniform(np.log(20_000), np.log(800_000), n_accounts)), -2),
     })
-    # touchpoints: monthly transactional NPS after service visits
-    months = pd.period_range(pd.Period(waves[0], freq="Q").start_time, pd.Period(waves[-1], freq="Q").end_time, freq="M")
-    prof = dims.index("professionalism") if "professionalism" in dims else 0
-    for a in range(n_accounts):
-        k = rng.poisson(touchpoints_per_month, len(months))
+
+
+def _draw_touchpoints(rng: np.random.Generator, scale: _Scale, portfolio: _Portfolio, client_last: np.ndarray, *,
+                      waves: tuple[str, ...], per_month: float) -> pd.DataFrame:
+    """Monthly transactional NPS after service visits, driven by the last wave's Professionalism and Care."""
+    months = pd.period_range(pd.Period(waves[0], freq="Q").start_time, pd.Period(waves[-1], freq="Q").end_time,
+                             freq="M")
+    prof, care = scale.index("professionalism"), scale.index("care")
+    prof = 0 if prof is None else prof  # the first dimension stands in for Professionalism
+    frames = []
+    for a, account_id in enumerate(portfolio.ids):
+        k = rng.poisson(per_month, len(months))
         total = int(k.sum())
         if not total:
             continue
         month_start = np.repeat(months.start_time.values, k)
         visit = pd.to_datetime(month_start) + pd.to_timedelta(rng.uniform(0, 27 * 24 * 60, total), unit="min")
-        q_lat = client_lat_last[a]
-        lin = 7.4 + 1.2 * (q_lat[prof] - base[prof]) / stretch + rng.normal(0, 1.6, total)
+        q_lat = client_last[a]
+        lin = 7.4 + 1.2 * (q_lat[prof] - scale.base[prof]) / scale.stretch + rng.normal(0, 1.6, total)
         if care is not None:
-            lin += 0.8 * (q_lat[care] - base[care]) / stretch
-        tp_frames.append(pd.DataFrame({
-            "account_id": ids[a], "visit_at": visit,
+            lin += 0.8 * (q_lat[care] - scale.base[care]) / scale.stretch
+        frames.append(pd.DataFrame({
+            "account_id": account_id, "visit_at": visit,
             "answered_at": visit + pd.to_timedelta(120 + rng.integers(0, 240, total), unit="min"),
             "score": np.clip(np.rint(lin), 0, 10).astype(int),
         }))
-    touchpoints = pd.concat(tp_frames, ignore_index=True) if tp_frames else pd.DataFrame(
-        columns=["account_id", "visit_at", "answered_at", "score"])
-    truth = {
-        "nps_intercept": NPS_INTERCEPT, "nps_coefs": {d: NPS_COEFS.get(d, 0.0) for d in dims},
-        "nps_centres": dict(zip(dims, base.tolist())), "nps_account_sd": NPS_ACCOUNT_SD, "nps_noise_sd": NPS_NOISE_SD,
-        "churn_intercept": CHURN_INTERCEPT, "churn_coef_client_care": CHURN_COEF_CLIENT_CARE,
-        "churn_coef_care_gap": CHURN_COEF_CARE_GAP, "staff_self_bias": STAFF_SELF_BIAS,
-        "blind_spot_accounts": [ids[a] for a in range(n_accounts) if blind[a]],
-        "p_churn": dict(zip(ids, p_churn.round(4).tolist())),
-        "outcome_wave": {ids[a]: decision_wave[a] for a in range(n_accounts) if decided[a]}, "seed": seed,
-    }
-    return Simulation(accounts=accounts, responses=responses, touchpoints=touchpoints,
-                      latent=pd.DataFrame(latent_rows), truth=truth)
+    if not frames:
+        return pd.DataFrame(columns=["account_id", "visit_at", "answered_at", "score"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _comment(rng: np.random.Generator, side: str, score: float) -> str | None:
@@ -296,86 +397,19 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sim = simulate(seed=seed, n_accounts=n_accounts, instrument=inst)
-    rng = np.random.default_rng(seed + 1)
-    files: dict[str, list[Path]] = {"accounts": [], "client": [], "staff": [], "touchpoints": [], "mapping": []}
+    rng = np.random.default_rng(seed + 1)  # answer durations, apart from the survey's own stream
     waves = sorted(sim.responses["wave"].unique())
-    # accounts (CRM export, comma CSV, UTF-8)
-    p = out / "accounts.csv"
+    p = out / "accounts.csv"  # CRM export: comma CSV, UTF-8
     sim.accounts.to_csv(p, index=False, encoding="utf-8")
-    files["accounts"].append(p)
-    # client: Finnish Webropol-style CSV
-    fi_items = {it.id: it.text["client"]["fi"] for it in inst.items}
-    nps_fi = inst.texts["nps"]["text"]["client"]["fi"]
-    comment_fi = inst.texts["comment"]["text"]["client"]["fi"]
+    files = {"accounts": [p], "client": [], "staff": [], "touchpoints": [], "mapping": []}
     for w_i, wave in enumerate(waves):
-        c = sim.responses[(sim.responses["side"] == "client") & (sim.responses["wave"] == wave)].copy()
-        frame = pd.DataFrame({
-            "Vastaustunnus": c["response_id"],
-            "Asiakasyritys (tunnus)": c["account_id"],
-            "Lähetetty": pd.to_datetime(c["submitted_at"]).dt.strftime("%-d.%-m.%Y %H.%M"),
-            "Vastaajatunnus": c["respondent_id"],
-            "Vastaajan asema": c["role"].map(CLIENT_ROLES_FI),
-            "Yksikkö": c["team"],
-        })
-        for item, text in fi_items.items():
-            frame[text] = c[item].map(lambda v: "En osaa sanoa" if pd.isna(v) else _fi_number(v))
-        frame[nps_fi] = c["nps"].map(_fi_number)
-        frame[comment_fi] = c["comment"]
-        frame["Vastauksen kesto (min)"] = [_fi_number(round(float(x), 1)) for x in rng.gamma(4, 1.2, len(frame))]
-        frame = frame.reset_index(drop=True)
-        if w_i == len(waves) - 1:
-            frame = _plant_client_errors(frame, fi_items, nps_fi)
-        p = out / f"client_{wave}.csv"
         # One wave comes from an older Excel that saves Windows-1252; the others are UTF-8 with BOM.
-        encoding = "cp1252" if w_i == 1 else "utf-8-sig"
-        frame.to_csv(p, sep=";", index=False, encoding=encoding)
-        files["client"].append(p)
-    mapping = {
-        "columns": {"Asiakasyritys (tunnus)": "account_id", "Vastaajan asema": "role", "Lähetetty": "submitted_at",
-                    "Vastaajatunnus": "respondent_id", "Yksikkö": "team", "Vastauksen kesto (min)": "duration_min"},
-        "values": {"role": {"Päättäjä": "decision-maker", "Käyttäjä": "user"}},
-    }
-    p = out / "mapping_client_fi.yml"
-    p.write_text("# Webropol client export (Finnish) → flamekit fields.\n"
-                 + yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    files["mapping"].append(p)
-    # staff: Qualtrics-style English CSV with three header rows
-    en_items = {it.id: it.text["staff"]["en"] for it in inst.items}
-    for w_i, wave in enumerate(waves):
-        s = sim.responses[(sim.responses["side"] == "staff") & (sim.responses["wave"] == wave)].reset_index(drop=True)
-        qids = [f"Q{i + 1}" for i in range(len(en_items))]
-        frame = pd.DataFrame({
-            "StartDate": pd.to_datetime(s["submitted_at"]) - pd.Timedelta(minutes=6),
-            "EndDate": pd.to_datetime(s["submitted_at"]),
-            "Status": "IP Address",
-            "IPAddress": "10.0.0.1",
-            "Progress": 100,
-            "RecordedDate": pd.to_datetime(s["submitted_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
-            "ResponseId": s["response_id"],
-            "account": s["account_id"],
-            "role": s["role"],
-            "team": s["team"],
-        })
-        for qid, item in zip(qids, en_items):
-            frame[qid] = s[item].map(lambda v: "99" if pd.isna(v) else str(int(v)))
-        frame["NPS"] = s["nps"].map(lambda v: str(int(v)))
-        frame["Q_comment"] = s["comment"]
-        # two preview rows from the survey designer testing the link
-        prev = frame.iloc[:2].copy()
-        prev["Status"] = "Survey Preview"
-        prev["ResponseId"] = [f"R_preview_{wave}_{i}" for i in range(len(prev))]
-        frame = pd.concat([prev, frame], ignore_index=True)
-        texts = {c: c for c in frame.columns}
-        texts.update(dict(zip(qids, en_items.values())))
-        texts["NPS"] = inst.texts["nps"]["text"]["staff"]["en"]
-        texts["Q_comment"] = inst.texts["comment"]["text"]["staff"]["en"]
-        texts["account"], texts["role"], texts["team"] = "Account ID", "Your role on this account", "Your team"
-        import_ids = {c: json.dumps({"ImportId": f"QID{i}"}) for i, c in enumerate(frame.columns)}
-        header = pd.DataFrame([texts, import_ids])
-        p = out / f"staff_{wave}.csv"
-        pd.concat([header, frame.astype(object)], ignore_index=True).to_csv(p, index=False, encoding="utf-8")
-        files["staff"].append(p)
-    # touchpoints
+        files["client"].append(_write_webropol_client_wave(
+            out, sim, inst, rng, wave=wave, encoding="cp1252" if w_i == 1 else "utf-8-sig",
+            broken_rows=w_i == len(waves) - 1))
+    files["mapping"].append(_write_webropol_mapping(out))
+    for wave in waves:
+        files["staff"].append(_write_qualtrics_staff_wave(out, sim, inst, wave=wave))
     tp = sim.touchpoints.copy()
     tp["visit_at"] = tp["visit_at"].dt.strftime("%Y-%m-%d %H:%M")
     tp["answered_at"] = tp["answered_at"].dt.strftime("%Y-%m-%d %H:%M")
@@ -385,6 +419,90 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     (out / "waves.txt").write_text("\n".join(waves) + "\n", encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(sim.truth, indent=2, ensure_ascii=False), encoding="utf-8")
     return files
+
+
+def _write_webropol_client_wave(out: Path, sim: Simulation, inst: Instrument, rng: np.random.Generator, *,
+                                wave: str, encoding: str, broken_rows: bool) -> Path:
+    """One wave's client answers as a Finnish Webropol export: semicolons, decimal commas, Finnish dates."""
+    fi_items = {it.id: it.text["client"]["fi"] for it in inst.items}
+    nps_fi = inst.texts["nps"]["text"]["client"]["fi"]
+    comment_fi = inst.texts["comment"]["text"]["client"]["fi"]
+    c = sim.responses[(sim.responses["side"] == "client") & (sim.responses["wave"] == wave)].copy()
+    frame = pd.DataFrame({
+        "Vastaustunnus": c["response_id"],
+        "Asiakasyritys (tunnus)": c["account_id"],
+        "Lähetetty": pd.to_datetime(c["submitted_at"]).dt.strftime("%-d.%-m.%Y %H.%M"),
+        "Vastaajatunnus": c["respondent_id"],
+        "Vastaajan asema": c["role"].map(CLIENT_ROLES_FI),
+        "Yksikkö": c["team"],
+    })
+    for item, text in fi_items.items():
+        frame[text] = c[item].map(lambda v: "En osaa sanoa" if pd.isna(v) else _fi_number(v))
+    frame[nps_fi] = c["nps"].map(_fi_number)
+    frame[comment_fi] = c["comment"]
+    frame["Vastauksen kesto (min)"] = [_fi_number(round(float(x), 1)) for x in rng.gamma(4, 1.2, len(frame))]
+    frame = frame.reset_index(drop=True)
+    if broken_rows:
+        frame = _plant_client_errors(frame, fi_items, nps_fi)
+    p = out / f"client_{wave}.csv"
+    frame.to_csv(p, sep=";", index=False, encoding=encoding)
+    return p
+
+
+def _write_webropol_mapping(out: Path) -> Path:
+    """The mapping file that names the Webropol export's Finnish headers for the kit."""
+    mapping = {
+        "columns": {"Asiakasyritys (tunnus)": "account_id", "Vastaajan asema": "role", "Lähetetty": "submitted_at",
+                    "Vastaajatunnus": "respondent_id", "Yksikkö": "team", "Vastauksen kesto (min)": "duration_min"},
+        "values": {"role": {"Päättäjä": "decision-maker", "Käyttäjä": "user"}},
+    }
+    p = out / "mapping_client_fi.yml"
+    p.write_text("# Webropol client export (Finnish) → flamekit fields.\n"
+                 + yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return p
+
+
+def _write_qualtrics_staff_wave(out: Path, sim: Simulation, inst: Instrument, *, wave: str) -> Path:
+    """One wave's team answers as an English Qualtrics export: three header rows and two preview rows."""
+    en_items = {it.id: it.text["staff"]["en"] for it in inst.items}
+    s = sim.responses[(sim.responses["side"] == "staff") & (sim.responses["wave"] == wave)].reset_index(drop=True)
+    qids = [f"Q{i + 1}" for i in range(len(en_items))]
+    frame = pd.DataFrame({
+        "StartDate": pd.to_datetime(s["submitted_at"]) - pd.Timedelta(minutes=6),
+        "EndDate": pd.to_datetime(s["submitted_at"]),
+        "Status": "IP Address",
+        "IPAddress": "10.0.0.1",
+        "Progress": 100,
+        "RecordedDate": pd.to_datetime(s["submitted_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "ResponseId": s["response_id"],
+        "account": s["account_id"],
+        "role": s["role"],
+        "team": s["team"],
+    })
+    for qid, item in zip(qids, en_items):
+        frame[qid] = s[item].map(lambda v: "99" if pd.isna(v) else str(int(v)))
+    frame["NPS"] = s["nps"].map(lambda v: str(int(v)))
+    frame["Q_comment"] = s["comment"]
+    # two preview rows from the survey designer testing the link
+    prev = frame.iloc[:2].copy()
+    prev["Status"] = "Survey Preview"
+    prev["ResponseId"] = [f"R_preview_{wave}_{i}" for i in range(len(prev))]
+    frame = pd.concat([prev, frame], ignore_index=True)
+    p = out / f"staff_{wave}.csv"
+    header = _qualtrics_header_rows(frame, inst, dict(zip(qids, en_items.values())))
+    pd.concat([header, frame.astype(object)], ignore_index=True).to_csv(p, index=False, encoding="utf-8")
+    return p
+
+
+def _qualtrics_header_rows(frame: pd.DataFrame, inst: Instrument, questions: dict[str, str]) -> pd.DataFrame:
+    """Qualtrics' second and third header rows: each column's question text and its import id."""
+    texts = {c: c for c in frame.columns}
+    texts.update(questions)
+    texts["NPS"] = inst.texts["nps"]["text"]["staff"]["en"]
+    texts["Q_comment"] = inst.texts["comment"]["text"]["staff"]["en"]
+    texts["account"], texts["role"], texts["team"] = "Account ID", "Your role on this account", "Your team"
+    import_ids = {c: json.dumps({"ImportId": f"QID{i}"}) for i, c in enumerate(frame.columns)}
+    return pd.DataFrame([texts, import_ids])
 
 
 def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: str) -> pd.DataFrame:

@@ -282,6 +282,16 @@ def _where(filters: dict[str, list[str] | None], alias: str = "") -> tuple[str, 
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _current_responses(*, account: str | Iterable[str] | None, wave: str | Iterable[str] | None,
+                       side: str | Iterable[str] | None, alias: str = "") -> tuple[str, list]:
+    """WHERE clause and parameters for the responses of these accounts, waves and sides that no later
+    resubmission superseded."""
+    where, params = _where({"account_id": _as_list(account), "wave": _as_list(wave), "side": _as_list(side)},
+                           alias)
+    current = f"{alias}.superseded_by IS NULL" if alias else "superseded_by IS NULL"
+    return (f"{where} AND {current}" if where else f" WHERE {current}"), params
+
+
 def query(sql: str, params: list | None = None, *, store: str | Path | None = None) -> pd.DataFrame:
     """Run a read-only SQL query against the store and return a DataFrame."""
     with connect(store) as con:
@@ -320,11 +330,10 @@ def load_responses(
         team, nps, comment, duration_min, straightlining.  Responses superseded by
         a later resubmission of the same respondent stay in the store but are left out.
     """
-    where, params = _where({"account_id": _as_list(account), "wave": _as_list(wave), "side": _as_list(side)})
+    where, params = _current_responses(account=account, wave=wave, side=side)
     return query(
         "SELECT response_id, account_id, side, wave, submitted_at, respondent_id, role, team, "
         f"nps, comment, duration_min, straightlining FROM responses{where} "
-        + (" AND " if where else " WHERE ") + "superseded_by IS NULL "
         "ORDER BY account_id, wave, side, response_id",
         params,
         store=store,
@@ -346,13 +355,10 @@ def load_answers(
         response_id, account_id, side, wave, role, team, item, value
         (``value`` is NaN for "don't know").
     """
-    where, params = _where(
-        {"r.account_id": _as_list(account), "r.wave": _as_list(wave), "r.side": _as_list(side)}
-    )
+    where, params = _current_responses(account=account, wave=wave, side=side, alias="r")
     return query(
         "SELECT a.response_id, r.account_id, r.side, r.wave, r.role, r.team, a.item, a.value "
         f"FROM answers a JOIN responses r USING (response_id){where} "
-        + (" AND " if where else " WHERE ") + "r.superseded_by IS NULL "
         "ORDER BY r.account_id, r.wave, r.side, a.response_id, a.item",
         params,
         store=store,
