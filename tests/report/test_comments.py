@@ -7,6 +7,7 @@ import pytest
 from nbconvert.filters import markdown2html
 
 from helpers.data import store as st
+from helpers.data.disclosure import complementary_suppression
 from helpers.report import comments as cm
 
 ATTACKS = [
@@ -173,7 +174,7 @@ def test_roles_are_shown_only_for_groups_of_min_group_size(counts, shown):
     ({}, set()),
 ])
 def test_secondary_suppression_by_hand(counts, hidden):
-    assert cm.secondary_suppression(pd.Series(counts, dtype="int64"), min_group_size=5) == hidden
+    assert complementary_suppression(pd.Series(counts, dtype="int64"), min_group_size=5) == hidden
 
 
 def test_hidden_roles_show_a_dash_in_both_languages():

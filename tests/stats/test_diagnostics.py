@@ -177,9 +177,9 @@ def test_collected_warnings_and_quiet_fits():
 
     with warnings.catch_warnings(record=True) as escaped:
         warnings.simplefilter("always")
-        res, caught = diagnostics._collect_warnings(fit)
+        res, caught = diagnostics.collect_warnings(fit)
         assert caught == ["a sentence for the page"]
-        assert diagnostics._fit_with_warnings(fit).attrs["warnings"] == ["its own", "a sentence for the page"]
+        assert diagnostics.fit_with_warnings(fit).attrs["warnings"] == ["its own", "a sentence for the page"]
         assert _quiet_fit(fit)[1] is True
         assert _quiet_fit(lambda: 1) == (1, False)
     assert not [w for w in escaped if issubclass(w.category, diagnostics.ModelWarning)]

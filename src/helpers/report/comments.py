@@ -39,12 +39,12 @@ import re
 import numpy as np
 import pandas as pd
 
+from helpers.data.disclosure import complementary_suppression
 from helpers.data.privacy import (
     MIN_COMMENT_GROUP_SIZE,
     MIN_GROUP_SIZE,
     escape_text,
     scrub_contacts,
-    secondary_suppression,
 )
 from helpers.report.formatting import check_language
 from helpers.report.tables import escaped_styler
@@ -223,7 +223,7 @@ def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SI
     answers, the smallest shown roles are hidden too until they do (or all
     are): with two roles, hiding only the small one would let "–" stand for
     it.  A missing role counts as one more group.  The rule is
-    :func:`helpers.data.privacy.secondary_suppression`, as in
+    :func:`helpers.data.disclosure.complementary_suppression`, as in
     :func:`helpers.report.account.sections.client_groups`.
 
     Examples
@@ -241,7 +241,7 @@ def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SI
     client = client.assign(_role=role)
     groups = client.groupby(keys, dropna=False, sort=False) if keys else [((), client)]
     for _, g in groups:
-        hidden = secondary_suppression(g["_role"].value_counts(), min_group_size=min_group_size)
+        hidden = complementary_suppression(g["_role"].value_counts(), min_group_size=min_group_size)
         show.loc[g.index[g["_role"].isin(hidden)]] = False
     return show
 

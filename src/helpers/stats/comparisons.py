@@ -47,7 +47,7 @@ def _wave_order(data: pd.DataFrame, wave: str = "wave") -> list[str]:
     return sort_waves(labels, dated=dated)
 
 
-def _require_waves(responses: pd.DataFrame, *waves: str | None) -> list[str]:
+def require_waves(responses: pd.DataFrame, *waves: str | None) -> list[str]:
     """The waves of ``responses`` oldest first; a ValueError naming them when a given wave is not among them."""
     have = _wave_order(responses)
     unknown = [w for w in waves if w is not None and w not in have]
@@ -587,7 +587,7 @@ def score_change(
     return _sort_dimensions(out, [account, "dimension"], inst).reset_index(drop=True)
 
 
-def _nps_change_tests(responses: pd.DataFrame, *, wave_from: str, wave_to: str, account: str, score: str,
+def nps_change_tests(responses: pd.DataFrame, *, wave_from: str, wave_to: str, account: str, score: str,
                       side: str | None, ci: float, alpha: float) -> pd.DataFrame:
     """NPS change of each account from ``wave_from`` to ``wave_to``, tested as in :func:`nps_vs_portfolio`."""
     data = _keep_side(responses, side)

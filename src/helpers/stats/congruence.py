@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 
-from .diagnostics import _collect_warnings, _emit, _with_warnings
+from .diagnostics import collect_warnings, _emit, _with_warnings
 from .fitting import _check_messages, _term_frame, _unsaid, _wald_rows
 from .retention import _fit_binary
 
@@ -40,19 +40,19 @@ _MEANING = {
     "a3": "slope along the line of disagreement (X = −Y)",
     "a4": "curvature along the line of disagreement (X = −Y)",
 }
-_TERMS = ["b0", "b1", "b2", "b3", "b4", "b5", "a1", "a2", "a3", "a4"]
+SURFACE_TERMS = ["b0", "b1", "b2", "b3", "b4", "b5", "a1", "a2", "a3", "a4"]
 # a = C b over (b1..b5)
 _A = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, -1, 0, 0, 0], [0, 0, 1, -1, 1]], dtype=float)
 
 
-def _design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def surface_design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The surface's design matrix: 1, X, Y, X², X·Y, Y² (X, Y already centred)."""
     return np.column_stack([np.ones(len(x)), x, y, x**2, x * y, y**2])
 
 
 def _surface(model: str, rows: list[dict], messages: list[str], **common) -> pd.DataFrame:
     """The ten terms of a surface with their estimates from ``rows`` (NaN without one) and ``common``; warns."""
-    out = _term_frame(_TERMS, rows, model=model, dimension="", **common)
+    out = _term_frame(SURFACE_TERMS, rows, model=model, dimension="", **common)
     out["meaning"] = out["term"].map(_MEANING)
     return _with_warnings(out, SURFACE_COLUMNS, messages, stacklevel=4)
 
@@ -137,7 +137,7 @@ def response_surface(
     family = _surface_family(family, zv)
     model = "response surface" if family == "linear" else "response surface, logistic"
     common = {"n": n, "n_dropped": n_dropped, "n_events": int(zv.sum()) if family == "logistic" and n else np.nan}
-    design = _design(complete[x].to_numpy(dtype=float) - centre, complete[y].to_numpy(dtype=float) - centre)
+    design = surface_design(complete[x].to_numpy(dtype=float) - centre, complete[y].to_numpy(dtype=float) - centre)
     problem = _why_not_estimable(design, family, common["n_events"])
     if problem:
         return _surface(model, [], [*messages, problem], **common, estimator="none")
@@ -145,7 +145,7 @@ def response_surface(
         _fit_linear_surface(design, zv, robust)
     rows = _surface_rows(fit["coef"], fit["cov"], ci, df=fit["df"])
     out = _surface(model, rows, messages + fit["messages"], **common, estimator=fit["estimator"])
-    out.attrs["cov"] = pd.DataFrame(fit["cov"], index=_TERMS[:6], columns=_TERMS[:6]).to_dict()
+    out.attrs["cov"] = pd.DataFrame(fit["cov"], index=SURFACE_TERMS[:6], columns=SURFACE_TERMS[:6]).to_dict()
     out.attrs["centre"] = centre
     out.attrs["family"] = family
     return out
@@ -209,7 +209,7 @@ def _surface_rows(b: np.ndarray, cov: np.ndarray, ci: float, *, df: int | None) 
     """Wald rows of b0…b5 and of a1…a4 = C·b, each a with SE √(c'Vc)."""
     a = _A @ b[1:]
     a_se = np.sqrt(np.einsum("ij,jk,ik->i", _A, cov[1:, 1:], _A))
-    return _wald_rows(_TERMS, np.concatenate([b, a]), np.concatenate([np.sqrt(np.diag(cov)), a_se]), ci, df=df)
+    return _wald_rows(SURFACE_TERMS, np.concatenate([b, a]), np.concatenate([np.sqrt(np.diag(cov)), a_se]), ci, df=df)
 
 
 def congruence(
@@ -269,7 +269,7 @@ def congruence(
     parts = []
     present = [d for d in dims if f"client_{d}" in data and f"staff_{d}" in data]
     for d in present:
-        res, caught = _collect_warnings(partial(response_surface, data, x=f"client_{d}", y=f"staff_{d}",
+        res, caught = collect_warnings(partial(response_surface, data, x=f"client_{d}", y=f"staff_{d}",
                                                 outcome=outcome, family=family, centre=centre, method=method, ci=ci,
                                                 instrument=instrument), category=Warning)
         _emit([f"{d}: {m}" for m in caught], stacklevel=2)

@@ -71,7 +71,7 @@ def _with_warnings(out: pd.DataFrame, columns: Sequence[str], messages: Sequence
     return out
 
 
-def _collect_warnings(fit, category: type[Warning] = ModelWarning):
+def collect_warnings(fit, category: type[Warning] = ModelWarning):
     """Run ``fit()``; return its result and the messages of the warnings of ``category`` it raised.
 
     They are collected as a list of str, not raised again: by default the
@@ -84,9 +84,9 @@ def _collect_warnings(fit, category: type[Warning] = ModelWarning):
     return res, [str(c.message) for c in caught if issubclass(c.category, category)]
 
 
-def _fit_with_warnings(fit) -> pd.DataFrame:
+def fit_with_warnings(fit) -> pd.DataFrame:
     """``fit()``'s result, with the ModelWarnings it raised added to its own ``attrs["warnings"]``."""
-    res, caught = _collect_warnings(fit)
+    res, caught = collect_warnings(fit)
     res.attrs["warnings"] = list(dict.fromkeys([*res.attrs.get("warnings", []), *caught]))
     return res
 

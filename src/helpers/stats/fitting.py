@@ -15,7 +15,7 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 
-from .diagnostics import _collect_warnings, _constant_message, _with_warnings, trust_checks
+from .diagnostics import collect_warnings, _constant_message, _with_warnings, trust_checks
 from .scores import normal_p_value, t_p_value, t_value, z_value
 
 __all__ = [
@@ -100,7 +100,7 @@ def _unsaid(messages: Sequence[str], said: Sequence[str]) -> list[str]:
 
 def _quiet_fit(fit):
     """Run ``fit()`` with its warnings held back: the result, and whether one said it did not converge."""
-    res, caught = _collect_warnings(fit, category=Warning)
+    res, caught = collect_warnings(fit, category=Warning)
     return res, any("converge" in m.lower() for m in caught)
 
 

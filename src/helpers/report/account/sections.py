@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.instrument import Instrument, tag_frame
-from helpers.data.privacy import assert_single_account, secondary_suppression, suppress_small_groups
+from helpers.data.disclosure import complementary_suppression
+from helpers.data.privacy import assert_single_account, suppress_small_groups
 from helpers.report import comments as cm
 from helpers.stats import benchmark as bm
 from helpers.stats import gaps as gp
@@ -109,7 +110,7 @@ def client_groups(account: AccountData, *, by: str = "role") -> pd.DataFrame:
     client total is shown, one hidden group could be worked out from the total
     and the other groups; so when the hidden groups of a dimension add up to
     fewer than ``min_group_size`` answers, the smallest shown groups are
-    hidden too until they do (:func:`helpers.data.privacy.secondary_suppression`,
+    hidden too until they do (:func:`helpers.data.disclosure.complementary_suppression`,
     the rule of the comment tables' roles).
     """
     sc = account.in_wave(account.scores)
@@ -121,7 +122,7 @@ def client_groups(account: AccountData, *, by: str = "role") -> pd.DataFrame:
     s = summarise(sc.assign(**{by: sc[by].fillna("–")}), by=[by, "dimension"], ci=CI)
     s = suppress_small_groups(s, min_group_size=k, columns=values)
     for _, g in s.groupby("dimension"):  # and the groups that would give a hidden one away
-        hide = g.index[g[by].isin(secondary_suppression(g.set_index(by)["n"], min_group_size=k))]
+        hide = g.index[g[by].isin(complementary_suppression(g.set_index(by)["n"], min_group_size=k))]
         s.loc[hide, values] = np.nan
         s.loc[hide, "suppressed"] = True
     s = s.assign(account_id=account.account_id, wave=account.wave)

@@ -161,7 +161,7 @@ METHODS: dict[str, list[str]] = {
         "least {margin_1} points below the account's median dimension; a strength, one with a clear hidden "
         "strength or at least {margin_1} points above it. Tied dimensions are named together, never every "
         "dimension is named, and nothing is ranked from fewer than {k} client answers.",
-        "**Comments**: contacts removed; classified with cue words and the NPS group (see helpers.comments).",
+        "**Comments**: contacts removed; classified with cue words and the NPS group (see helpers.report.comments).",
         "**Privacy**: team results from fewer than {k} answers are hidden; client sub-groups under {k} are "
         "hidden; team comments are shown only from {kc} team answers. A client's role is shown next to their "
         "comment and score only when at least {k} clients answered in that role.",
@@ -198,7 +198,7 @@ METHODS: dict[str, list[str]] = {
         "olevat ulottuvuudet nimetään yhdessä, kaikkia ulottuvuuksia ei nimetä koskaan, eikä mitään nimetä "
         "alle {k} asiakasvastauksesta.",
         "**Kommentit**: yhteystiedot poistetaan; luokittelu vihjesanoilla ja NPS-ryhmällä "
-        "(ks. helpers.comments).",
+        "(ks. helpers.report.comments).",
         "**Tietosuoja**: tiimin tulokset alle {k} vastauksesta piilotetaan; samoin asiakkaiden alaryhmät alle "
         "{k} vastauksesta; tiimin kommentit näytetään vasta vähintään {kc} tiimin vastauksesta. Asiakkaan "
         "rooli näytetään kommentin ja pisteiden vieressä vain, jos roolissa vastasi vähintään {k} "

@@ -16,7 +16,7 @@ from scipy import special, stats
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.report.portfolio.plots import _message_axes
-from helpers.stats.congruence import _TERMS, _design
+from helpers.stats.congruence import SURFACE_TERMS, surface_design
 from helpers.stats.diagnostics import influence_table
 from helpers.stats.fitting import term_label
 
@@ -332,10 +332,10 @@ def plot_response_surface(
 def _surface_grid(surface: pd.DataFrame, *, scale: tuple[float, float],
                   centre: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The fitted surface on a 60 × 60 grid over ``scale``: X, Y and the prediction (a probability if logistic)."""
-    b = surface.set_index("term").loc[_TERMS[:6], "coef"].to_numpy(dtype=float)
+    b = surface.set_index("term").loc[SURFACE_TERMS[:6], "coef"].to_numpy(dtype=float)
     grid = np.linspace(scale[0], scale[1], 60)
     gx, gy = np.meshgrid(grid, grid)
-    z = _design((gx - centre).ravel(), (gy - centre).ravel()) @ b
+    z = surface_design((gx - centre).ravel(), (gy - centre).ravel()) @ b
     if surface["model"].iloc[0].endswith("logistic"):
         z = special.expit(z)
     return gx, gy, z.reshape(gx.shape)

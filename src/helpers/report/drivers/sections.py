@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
-from helpers.stats.diagnostics import _fit_with_warnings
+from helpers.stats.diagnostics import fit_with_warnings
 from helpers.stats.fitting import term_label
 from helpers.stats.gaps import benjamini_hochberg as fdr_bh
 
@@ -82,7 +82,7 @@ def driver_models(setup: DriverSetup, *, ci: float = 0.95) -> dict[str, pd.DataF
     else:
         fits = {"logistic": lambda: retention.retention_logit(setup.table, predictors=setup.predictors, ci=ci),
                 "Cox": lambda: retention.retention_cox(setup.table, predictors=setup.predictors, ci=ci)}
-    return {name: _fit_with_warnings(fit) for name, fit in fits.items()}
+    return {name: fit_with_warnings(fit) for name, fit in fits.items()}
 
 
 def driver_importance(setup: DriverSetup, *, method: str = "dominance", n_boot: int = 200, seed: int = 0,
@@ -116,7 +116,7 @@ def driver_importance(setup: DriverSetup, *, method: str = "dominance", n_boot: 
     """
     from helpers.stats import drivers
 
-    return _fit_with_warnings(lambda: drivers.key_drivers(
+    return fit_with_warnings(lambda: drivers.key_drivers(
         setup.data, method=method, outcome=setup.outcome, predictors=setup.predictors, cluster=setup.cluster,
         n_boot=n_boot, seed=seed, ci=ci))
 
@@ -244,7 +244,7 @@ def baseline_comparison(setup: DriverSetup, *, repeats: int = 20, seed: int = 0,
         out = pd.DataFrame(columns=["model", "metric", "estimate", "ci_low", "ci_high", "n", "n_events"])
         out.attrs.update(warnings=[], not_applicable=True)
         return out
-    return _fit_with_warnings(lambda: validation.retention_cv(setup.table, predictors=setup.predictors,
+    return fit_with_warnings(lambda: validation.retention_cv(setup.table, predictors=setup.predictors,
                                                           repeats=repeats, seed=seed, ci=ci))
 
 

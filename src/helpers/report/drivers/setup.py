@@ -9,7 +9,7 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
-from helpers.stats.diagnostics import _collect_warnings
+from helpers.stats.diagnostics import collect_warnings
 
 __all__ = [
     "OUTCOMES",
@@ -114,7 +114,7 @@ def driver_setup(
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, not {side!r}")
     inst = load_instrument(instrument)
-    table, notes = _collect_warnings(lambda: model_data.account_table(answers, responses, accounts,
+    table, notes = collect_warnings(lambda: model_data.account_table(answers, responses, accounts,
                                                                   min_group_size=min_group_size, instrument=inst))
     n_waves = responses["wave"].nunique()
     if outcome == "nps":

@@ -10,8 +10,8 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.stats.comparisons import (
-    _nps_change_tests,
-    _require_waves,
+    nps_change_tests,
+    require_waves,
     dimension_heatmap,
     nps_vs_portfolio,
     score_change,
@@ -98,7 +98,7 @@ def celebrate(
     """
     inst = load_instrument(instrument)
     labels = inst.labels(language)
-    waves = _require_waves(responses, wave, previous)
+    waves = require_waves(responses, wave, previous)
     if previous is None:
         earlier = waves[:waves.index(wave)]
         previous = earlier[-1] if earlier else None
@@ -126,7 +126,7 @@ KINDS = ("NPS up", "score up", "NPS above portfolio", "score above portfolio")
 def _nps_up(responses: pd.DataFrame, *, wave: str, previous: str, account: str, alpha: float, ci: float,
             min_n: int) -> list[dict]:
     """Account NPS clearly up from ``previous`` to ``wave``."""
-    ch = _nps_change_tests(responses, wave_from=previous, wave_to=wave, account=account, score="nps",
+    ch = nps_change_tests(responses, wave_from=previous, wave_to=wave, account=account, score="nps",
                            side="client", ci=ci, alpha=alpha)
     return _evidence(_clear_rise(ch, min_n), account=account, kind="NPS up", estimate="change", n="n_to",
                      detail=lambda r: f"NPS {r.nps_from:+.0f} → {r.nps_to:+.0f} ({previous} → {wave}); change "

@@ -10,7 +10,7 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
-from helpers.stats.diagnostics import _fit_with_warnings
+from helpers.stats.diagnostics import fit_with_warnings
 
 __all__ = [
     "PortfolioWarning",
@@ -181,7 +181,7 @@ def accounts_at_risk(
     messages = [*_training_caveats(n_known=n_known, n_events=n_events, n_active=n_active), *_data_caveats(table)]
     for m in messages:
         _w.warn(m, PortfolioWarning, stacklevel=2)
-    risk = _fit_with_warnings(lambda: _churn_model(table, predictors=predictors, method=method, ci=ci, top=top,
+    risk = fit_with_warnings(lambda: _churn_model(table, predictors=predictors, method=method, ci=ci, top=top,
                                                    language=language, instrument=instrument))
     out = _risk_list(table[is_active], risk, signals)
     estimator = str(risk["estimator"].iloc[0]) if len(risk) else "none"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.data.privacy import MIN_GROUP_SIZE
-from helpers.stats.comparisons import _require_waves, nps_trend
+from helpers.stats.comparisons import require_waves, nps_trend
 
 __all__ = [
     "headline",
@@ -70,7 +70,7 @@ def headline(
     >>> headline(r, acc, wave="2026Q3", n_boot=0).set_index("measure").loc["client NPS (−100…100)", "value"]
     np.float64(25.0)
     """
-    _require_waves(responses, wave)
+    require_waves(responses, wave)
     r = responses[responses["wave"] == wave]
     client, staff = r[r["side"] == "client"], r[r["side"] == "staff"]
     status = accounts["status"].fillna("unknown").value_counts()
