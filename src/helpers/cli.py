@@ -93,7 +93,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     ans = load_answers(store=args.store, wave=args.wave)
     scores = respondent_scores(ans, instrument=inst)
     # Portfolio level: every respondent counts once per dimension.
-    dim = summarise(scores, by=["wave", "side", "dimension"])
+    dim = summarise(scores, by=["wave", "side", "dimension"], scale=(inst.scale_min, inst.scale_max))
     dim["dimension"] = dim["dimension"].map(inst.labels("en"))
     table = dim.assign(cell=dim.apply(lambda r: f"{r['mean']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]", axis=1))
     wide = table.pivot_table(index=["wave", "side"], columns="dimension", values="cell", aggfunc="first")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from helpers.data import disclosure
-from helpers.data.disclosure import (BELOW_THRESHOLD, COMPLEMENT, DIFFERENCE, Audit, Thresholds,
-                                     apply_publishable, complementary_suppression, differencing_suppression,
-                                     publishable, thresholds_from)
+from helpers.data.disclosure import (BELOW_THRESHOLD, COMPLEMENT, DIFFERENCE, TOO_FEW_FOR_A_FIGURE, Audit,
+                                     Thresholds, apply_publishable, complementary_suppression, contributors,
+                                     differencing_suppression, publishable, thresholds_from)
 
 
 def test_docstring_examples_run():
@@ -33,6 +33,7 @@ def test_a_team_of_five_then_six_does_not_expose_the_newcomer():
     ([5, 6], [True, False]),            # one more person
     ([5, 10], [True, True]),            # five more: no smaller group revealed
     ([8, 8, 9, 13], [True, True, False, True]),   # 9 differs from 8 by one; 13 from 8 by five
+    ([12, 14, 9], [True, True, False]),  # 12 and 14 are large enough; 9 is small and differs from 12 by 3
     ([4, 6, 7], [False, True, False]),  # below the threshold first, then 6 is the reference
     ([6, 5], [True, False]),            # one person left: as revealing as one joining
 ])
@@ -42,11 +43,15 @@ def test_differencing_without_ids_uses_the_sizes(sizes, shown):
 
 
 def test_differencing_with_respondent_ids_counts_the_people_who_differ():
-    same = frozenset(f"P{i}" for i in range(12))
-    two_new = same | {"P12", "P13"}
+    same = frozenset(f"P{i}" for i in range(7))
+    two_new = same | {"P7", "P8"}
     turnover = (same - {"P0", "P1", "P2"}) | {"X0", "X1", "X2"}  # three left, three joined: six differ
-    out = differencing_suppression([("W1", 12, same), ("W2", 14, two_new), ("W3", 12, turnover)], min_group_size=5)
+    out = differencing_suppression([("W1", 7, same), ("W2", 9, two_new), ("W3", 7, turnover)], min_group_size=5)
     assert out == {"W1": None, "W2": DIFFERENCE, "W3": None}
+    # two waves of at least twice the threshold are not compared: one person's step is blurred there
+    big = frozenset(f"P{i}" for i in range(12))
+    assert differencing_suppression([("W1", 12, big), ("W2", 14, big | {"N1", "N2"})],
+                                    min_group_size=5) == {"W1": None, "W2": None}
     # by counts alone W3 (12) would look like W1 (12): equal sizes are never held back
     assert differencing_suppression([("W1", 12, None), ("W3", 12, None)], min_group_size=5) == {"W1": None,
                                                                                                   "W3": None}
@@ -58,7 +63,7 @@ def test_publishable_per_measure_and_side_threshold():
         rows += [{"account_id": "A", "side": "client", "wave": wave, "measure": "care", "respondent_id": f"P{i}"}
                  for i in range(n)]
     rows += [{"account_id": "A", "side": "staff", "wave": "W2", "measure": "care", "respondent_id": np.nan}] * 3
-    dec = publishable(pd.DataFrame(rows), thresholds=Thresholds(client=4, team=3), waves=["W1", "W2"])
+    dec = publishable(pd.DataFrame(rows), thresholds=Thresholds(client=4, team=3, reliable=3), waves=["W1", "W2"])
     got = dec.set_index(["side", "wave"])
     assert got.loc[("client", "W1"), ["n", "shown"]].tolist() == [4, True]
     assert pd.isna(got.loc[("client", "W1"), "reason"])
@@ -66,6 +71,27 @@ def test_publishable_per_measure_and_side_threshold():
     assert got.loc[("staff", "W2"), ["n", "shown"]].tolist() == [3, True]
     with pytest.raises(ValueError, match="not in the wave order"):
         publishable(pd.DataFrame(rows), thresholds=Thresholds(), waves=["W1"])
+
+
+def test_a_figure_needs_the_reliable_minimum_even_when_privacy_allows_fewer():
+    rows = pd.DataFrame({"account_id": "A", "side": "client", "measure": "nps", "wave": ["W1"] * 3 + ["W2"] * 9,
+                         "respondent_id": [f"P{i}" for i in range(3)] + [f"P{i}" for i in range(9)]})
+    dec = publishable(rows, thresholds=Thresholds(client=1), waves=["W1", "W2"]).set_index("wave")
+    assert dec.loc["W1", "reason"] == TOO_FEW_FOR_A_FIGURE and not dec.loc["W1", "shown"]
+    # a wave that was not shown is no reference: W2's six new people against W1's three does not matter
+    assert dec.loc["W2", "shown"]
+    assert differencing_suppression([("W1", 4, None)], min_group_size=5, min_n=5) == {"W1": BELOW_THRESHOLD}
+
+
+def test_contributors_of_nps_and_dimensions():
+    responses = pd.DataFrame({"response_id": ["R1", "R2", "R3"], "account_id": "A", "side": ["client", "client", "staff"],
+                              "wave": "W1", "nps": [9, np.nan, 7], "respondent_id": ["P1", "P2", np.nan]})
+    scores = pd.DataFrame({"response_id": ["R1", "R2"], "account_id": "A", "side": "client", "wave": "W1",
+                           "dimension": ["care", "care"], "score": [4.0, 3.0]})
+    c = contributors(responses, scores)
+    assert sorted(c.loc[c["measure"] == "nps", "respondent_id"].dropna()) == ["P1"]
+    assert sorted(c.loc[c["measure"] == "care", "respondent_id"]) == ["P1", "P2"]
+    assert c.loc[(c["side"] == "staff"), "respondent_id"].isna().all()
 
 
 def test_apply_publishable_blanks_results_keeps_n_and_records_the_audit():
@@ -100,7 +126,7 @@ def test_bad_thresholds_name_the_setting(kw, message):
 
 def test_thresholds_from_notebook_parameters():
     t = thresholds_from({"min_group_size": 6, "min_client_group_size": 1})
-    assert (t.team, t.client, t.comments) == (6, 1, 10)
+    assert (t.team, t.client, t.comments, t.reliable) == (6, 1, 10, 5)
     assert Thresholds().for_side("client") == 5 and BELOW_THRESHOLD and COMPLEMENT
     with pytest.raises(ValueError, match="side"):
         Thresholds().for_side("team")

@@ -116,8 +116,8 @@ def gaps_frame() -> pd.DataFrame:
         "n_staff": [8, 8, 8, 8, 8],
         "gap": [0.6, 0.1, np.nan, -0.2, -0.9], "ci_low": [0.2, -0.3, np.nan, -0.7, -1.3],
         "ci_high": [1.0, 0.5, np.nan, 0.3, -0.5],
-        "label": ["hidden strength", "aligned weak", None, "aligned strong", "blind spot"],
-        "evidence": ["clear", "unclear", "suppressed", "tentative", "clear"],
+        "label": ["hidden strength", "no clear gap", None, "aligned strong", "blind spot"],
+        "evidence": ["clear", "unclear", "suppressed", "clear", "clear"],
         "suppressed": [False, False, True, False, False],
     })
 
@@ -133,8 +133,21 @@ def test_gap_plot_bars_colours_and_hidden_dimension():
     assert by_width[0.1] == plots.NEUTRAL
     t = texts(ax)
     assert "hidden" in t and "blind spot" in t and "hidden strength" in t
-    assert any("Team view not shown" in x for x in t)
+    assert any("not shown where the client's or the team's view is hidden" in x for x in t)
     assert [x.get_text() for x in ax.get_yticklabels()] == [INST.label(d) for d in DIMS]
+
+
+def test_gap_plot_possible_gap_lighter_and_untested_gap_said_so():
+    g = gaps_frame()
+    g.loc[1, ["label", "evidence", "gap", "ci_low", "ci_high"]] = ["possible blind spot", "possible", -0.5, -0.9, -0.1]
+    g.loc[3, ["label", "evidence", "ci_low", "ci_high"]] = [None, "no test", np.nan, np.nan]
+    ax = plots.gap_plot(g)
+    bars = {round(p.get_width(), 3): p for p in ax.patches}
+    assert to_hex(bars[-0.5].get_facecolor()) == plots.LABEL_COLORS["blind spot"]
+    assert bars[-0.5].get_alpha() < bars[-0.9].get_alpha()  # possible: the same colour, lighter
+    assert to_hex(bars[-0.2].get_facecolor()) == plots.NEUTRAL
+    t = texts(ax)
+    assert "possible blind spot" in t and "no test: answers all the same" in t
 
 
 def test_gap_plot_never_draws_a_suppressed_value():
@@ -162,7 +175,7 @@ def test_trend_plot_lines_per_dimension_and_nps_panel():
     fig = plots.trend_plot(dims, nps=net, language="fi")
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
     ax, ax2 = fig.axes
-    assert len(ax.lines) == len(DIMS)
+    assert len(ax.containers) == len(DIMS)  # one line with its intervals per dimension
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [INST.label(d, "fi") for d in DIMS]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2025Q4", "2026Q1", "2026Q2"]
     assert len(ax2.containers) == 1
@@ -173,10 +186,20 @@ def test_trend_plot_blanks_suppressed_waves_of_the_team():
     dims, _ = trend_frames()
     fig = plots.trend_plot(dims, side="staff")
     ax = fig.axes[0]
-    assert len(fig.axes) == 1 and len(ax.lines) == len(DIMS)
-    for line in ax.lines:
-        y = np.asarray(line.get_ydata(), dtype=float)
+    assert len(fig.axes) == 1 and len(ax.containers) == len(DIMS)
+    for container in ax.containers:
+        y = np.asarray(container.lines[0].get_ydata(), dtype=float)
         assert np.isnan(y[1]) and np.isfinite(y[[0, 2]]).all()
+
+
+def test_trend_plot_draws_each_waves_interval():
+    dims, _ = trend_frames()
+    dims = dims.assign(ci_low=dims["mean"] - 0.3, ci_high=dims["mean"] + 0.3)
+    ax = plots.trend_plot(dims).axes[0]
+    first = ax.containers[0]
+    assert first.has_yerr
+    segments = first.lines[2][0].get_segments()  # one vertical interval per wave
+    assert len(segments) == 3 and all(abs(seg[1][1] - seg[0][1] - 0.6) < 1e-9 for seg in segments)
 
 
 def test_trend_plot_on_given_axes():
@@ -191,7 +214,7 @@ def test_trend_plot_orders_waves_naturally_not_by_text():
     tr = pd.DataFrame({"wave": ["W10", "W9", "W11"], "side": "client", "dimension": DIMS[0], "mean": [3.0, 2.5, 3.5]})
     ax = plots.trend_plot(tr).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["W9", "W10", "W11"]
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), [2.5, 3.0, 3.5])
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [2.5, 3.0, 3.5])
 
 
 # --- embedding ---------------------------------------------------------------------------

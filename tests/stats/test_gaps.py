@@ -135,11 +135,12 @@ def test_aligned_strong_and_weak_with_equivalence():
 def test_wide_interval_without_gap_is_unclear():
     sc = frame({"care": [2, 5, 3, 4, 5, 2]}, {"care": [5, 2, 4, 3, 2, 5]})
     g = gp.perception_gaps(sc, by=())
-    assert g["label"].iloc[0] in (gp.ALIGNED_WEAK, gp.ALIGNED_STRONG)
+    # no gap shown, but the interval is too wide to call the views aligned
+    assert g["label"].iloc[0] == gp.NO_CLEAR_GAP
     assert g["evidence"].iloc[0] == gp.UNCLEAR
 
 
-def test_gap_not_confirmed_after_bh_is_tentative():
+def test_gap_not_confirmed_after_bh_is_a_possible_gap():
     # one dimension with p ≈ 0.02 among five tests; the others show nothing: 5·p > 0.05 after BH.
     client = {d: [3.0, 3.5, 4.0, 3.5, 3.0, 4.0, 3.5, 3.5] for d in DIMS}
     staff = {d: [3.0, 3.5, 4.0, 3.5, 3.0, 4.0, 3.5, 3.5] for d in DIMS}
@@ -148,7 +149,8 @@ def test_gap_not_confirmed_after_bh_is_tentative():
     care = g.loc["care"]
     assert care["p_val"] < 0.05 <= care["p_fdr"]
     assert care["ci_high"] < 0  # the unadjusted CI excludes 0 ...
-    assert care["label"] == gp.ALIGNED_WEAK and care["evidence"] == gp.TENTATIVE  # ... but no label is claimed
+    # ... so the label says "possible blind spot", never "aligned" beside an interval that excludes 0
+    assert care["label"] == gp.POSSIBLE_BLIND_SPOT and care["evidence"] == gp.POSSIBLE
     # the same test alone (a family of one) is a clear blind spot
     alone = gp.perception_gaps(frame({"care": client["care"]}, {"care": staff["care"]}), by=())
     assert alone["label"].iloc[0] == gp.BLIND_SPOT
@@ -183,14 +185,27 @@ def test_small_team_is_suppressed_and_blanked():
     assert g["client_mean"] == pytest.approx(3.0)  # the client side stays
 
 
-def test_small_client_group_is_not_labelled():
+def test_small_client_group_is_hidden_and_not_labelled():
     sc = frame({"care": [2.0, 2.3, 2.0]}, {"care": HIGH})
     g = gp.perception_gaps(sc, by=()).iloc[0]
-    assert g["p_val"] < 0.05  # a big gap even with three clients …
-    assert g["label"] is None and g["evidence"] == gp.TOO_FEW  # … is not over-claimed
-    assert not g["suppressed"] and np.isfinite(g["gap"])
-    lone = gp.perception_gaps(frame({"care": [3.0]}, {"care": HIGH}), by=()).iloc[0]
-    assert lone["evidence"] == gp.TOO_FEW and np.isnan(lone["p_val"])
+    # a big gap even with three clients is not over-claimed: below the client threshold it is hidden
+    assert g["label"] is None and g["evidence"] == gp.SUPPRESSED and bool(g["suppressed"])
+    assert np.isnan(g["client_mean"]) and np.isnan(g["gap"]) and np.isnan(g["p_val"]) and g["n_client"] == 3
+    # with a client threshold of 1 (clients who agreed to be identified) it is tested, and one answer is too few
+    shown = gp.perception_gaps(sc, by=(), min_client_group_size=1).iloc[0]
+    assert shown["p_val"] < 0.05 and shown["label"] == gp.BLIND_SPOT
+    lone = gp.perception_gaps(frame({"care": [3.0]}, {"care": HIGH}), by=(), min_client_group_size=1).iloc[0]
+    assert lone["evidence"] == gp.TOO_FEW and np.isnan(lone["p_val"]) and lone["label"] is None
+
+
+def test_no_test_when_one_side_gives_the_same_answer_every_time():
+    """Four clients all answering 3 against a varied team: Welch would claim p < 0.001 from a zero variance."""
+    sc = frame({"care": [3.0] * 6}, {"care": HIGH})
+    g = gp.perception_gaps(sc, by=()).iloc[0]
+    assert g["evidence"] == gp.NO_TEST and g["label"] is None
+    assert np.isnan(g["p_val"]) and np.isnan(g["ci_low"]) and np.isfinite(g["gap"])
+    # a real spread on both sides is tested as usual
+    assert np.isfinite(gp.perception_gaps(frame({"care": LOW}, {"care": HIGH}), by=())["p_val"].iloc[0])
 
 
 def test_min_group_size_is_a_parameter():

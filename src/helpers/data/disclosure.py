@@ -12,14 +12,19 @@ people.  Three rules, applied in this order:
    the threshold; otherwise the smallest shown sub-groups are hidden too, so a
    hidden group cannot be worked out as the total minus the shown ones
    (:func:`complementary_suppression`).
-3. **Differencing across waves** — the same group's results in two waves are
-   both published only when the people behind them differ by none or by at
-   least the threshold (:func:`differencing_suppression`).  Where respondents
-   are identified (a ``respondent_id``), the differing people are counted
-   exactly (the respondents in one wave but not the other); where they are not
-   (the team answers anonymously), the kit assumes the same people answered
-   both waves as far as the counts allow, so the difference in size counts.
-   Waves are taken oldest first, so what an earlier report published stays the
+3. **Differencing across waves** — while a group is small (fewer than twice
+   the threshold in either wave: 10 answers by default), its results in two
+   waves are both published only when the people behind them differ by none
+   or by at least the threshold (:func:`differencing_suppression`): a team of
+   5 that becomes 6 would otherwise show the newcomer's answer as the step
+   between the two figures.  In larger groups one person moves a figure by a
+   small step that the changing answers of everyone who answered both waves
+   blur, so their waves are not held back.  Where respondents are identified
+   (a ``respondent_id``), the differing people are counted exactly (the
+   respondents in one wave but not the other); where they are not (the team
+   answers anonymously), the kit assumes the same people answered both waves
+   as far as the counts allow, so the difference in size counts.  Waves are
+   taken oldest first, so what an earlier report published stays the
    reference and a later wave is the one held back.
 
 Every rule works on the data — values become NaN and a ``suppressed`` flag
@@ -44,9 +49,10 @@ import pandas as pd
 
 #: Why a result was held back (the ``reason`` column and the audit).
 BELOW_THRESHOLD = "fewer answers than the threshold"
+TOO_FEW_FOR_A_FIGURE = "too few answers for a reliable figure"
 COMPLEMENT = "would let a hidden group be worked out from the total"
 DIFFERENCE = "differs from another published wave by fewer people than the threshold"
-REASONS = (BELOW_THRESHOLD, COMPLEMENT, DIFFERENCE)
+REASONS = (BELOW_THRESHOLD, TOO_FEW_FOR_A_FIGURE, COMPLEMENT, DIFFERENCE)
 
 
 def _whole_at_least_one(value: Any, name: str) -> int:
@@ -74,19 +80,27 @@ class Thresholds:
     comments : int
         Team answers needed before any team comment is shown (default 10, at
         least ``team``).
+    reliable : int
+        Answers needed before an estimate (a mean, an NPS, a percentile, a
+        test) is shown as a figure at all, whatever the privacy thresholds
+        (default 5): below it a page says "too few answers for a reliable
+        figure" with the count.  The same number on every page.
 
     Examples
     --------
     >>> Thresholds().for_side("staff"), Thresholds(client=3).for_side("client")
     (5, 3)
+    >>> Thresholds(client=1).figure_min("client")  # clients may be identified, but 1 answer is no figure
+    5
     """
 
     team: int = 5
     client: int = 5
     comments: int = 10
+    reliable: int = 5
 
     def __post_init__(self) -> None:
-        for name in ("team", "client", "comments"):
+        for name in ("team", "client", "comments", "reliable"):
             object.__setattr__(self, name, _whole_at_least_one(getattr(self, name), f"the {name} threshold"))
         if self.comments < self.team:
             raise ValueError(f"The comments threshold ({self.comments}) must be at least the team threshold "
@@ -94,10 +108,14 @@ class Thresholds:
                              "would be shown.")
 
     def for_side(self, side: str) -> int:
-        """The threshold of ``side`` ("client" or "staff")."""
+        """The privacy threshold of ``side`` ("client" or "staff")."""
         if side not in ("client", "staff"):
             raise ValueError(f"side must be 'client' or 'staff', not {side!r}.")
         return self.client if side == "client" else self.team
+
+    def figure_min(self, side: str) -> int:
+        """The fewest answers behind any figure of ``side``: its privacy threshold or the reliable minimum."""
+        return max(self.for_side(side), self.reliable)
 
 
 @dataclass
@@ -132,7 +150,7 @@ class Audit:
         return [{"figure": f, "reason": why, "results": total[(f, why)]} for f, why in keys]
 
 
-def complementary_suppression(counts: pd.Series, *, min_group_size: int) -> set:
+def complementary_suppression(counts: pd.Series, *, min_group_size: int, hidden: Iterable = ()) -> set:
     """Which sub-groups of one shown total to hide so that no group under the threshold can be read or worked out.
 
     Parameters
@@ -143,12 +161,16 @@ def complementary_suppression(counts: pd.Series, *, min_group_size: int) -> set:
         with equal counts are taken in the Series' order.
     min_group_size : int
         Smallest group that may be shown.
+    hidden : iterable, optional
+        Groups already held back for another reason (e.g. differencing across
+        waves), counted with the small ones.
 
     Returns
     -------
     set
-        Every group with fewer than ``min_group_size`` answers and, when these
-        add up to fewer than ``min_group_size``, the smallest shown groups too,
+        Every group with fewer than ``min_group_size`` answers (and those in
+        ``hidden``) and, when these add up to fewer than ``min_group_size``,
+        the smallest shown groups too,
         until the hidden ones do (or all are hidden) — with two groups, hiding
         only the small one would let the total minus the other reveal it.
 
@@ -164,7 +186,7 @@ def complementary_suppression(counts: pd.Series, *, min_group_size: int) -> set:
     ['decision-maker', 'user']
     """
     k = _whole_at_least_one(min_group_size, "min_group_size")
-    small = counts < k
+    small = (counts < k) | counts.index.isin(list(hidden))
     hidden, hidden_n = set(counts.index[small]), int(counts[small].sum())
     for group, n in counts[~small].sort_values(kind="mergesort").items():
         if hidden_n == 0 or hidden_n >= k:
@@ -183,7 +205,7 @@ def _differing_people(a: tuple[int, frozenset | None], b: tuple[int, frozenset |
 
 
 def differencing_suppression(sizes: Sequence[tuple[Hashable, int, frozenset | None]], *,
-                             min_group_size: int) -> dict[Hashable, str | None]:
+                             min_group_size: int, min_n: int | None = None) -> dict[Hashable, str | None]:
     """Which waves of one group to hold back so that no two published waves reveal a smaller group.
 
     Parameters
@@ -193,23 +215,31 @@ def differencing_suppression(sizes: Sequence[tuple[Hashable, int, frozenset | No
         answers behind the result (``n``) and, where respondents are
         identified, the set of respondent ids (else None).
     min_group_size : int
-        The threshold of the group's side.
+        The privacy threshold of the group's side.
+    min_n : int, optional
+        The fewest answers for a figure at all (:attr:`Thresholds.reliable`);
+        a wave between ``min_group_size`` and it is held back as
+        :data:`TOO_FEW_FOR_A_FIGURE` and is not a reference for later waves.
 
     Returns
     -------
     dict
         wave → None when it may be published, else the reason
-        (:data:`BELOW_THRESHOLD` or :data:`DIFFERENCE`).
+        (:data:`BELOW_THRESHOLD`, :data:`TOO_FEW_FOR_A_FIGURE` or :data:`DIFFERENCE`).
 
     Notes
     -----
     A wave is published when it has at least ``min_group_size`` answers and,
-    for every earlier wave already published, the people who answered in one
+    for every earlier wave already published where either of the two has
+    fewer than ``2 × min_group_size`` answers, the people who answered in one
     of the two waves but not in the other number 0 or at least
     ``min_group_size``.  Without ids the difference in size is used, which is
     the fewest people that can differ — the safe assumption for an anonymous
     team that is mostly the same people from wave to wave.  Waves are taken in
-    time order so that an earlier report's figures stay the reference.
+    time order so that an earlier report's figures stay the reference.  Two
+    large waves (both at least twice the threshold) are not compared: one
+    person's answer moves their figures by a small step that the changed
+    answers of those in both waves blur.
 
     Examples
     --------
@@ -220,13 +250,14 @@ def differencing_suppression(sizes: Sequence[tuple[Hashable, int, frozenset | No
     {'2026Q2': None, '2026Q3': 'differs from another published wave by fewer people than the threshold', '2026Q4': None}
     """
     k = _whole_at_least_one(min_group_size, "min_group_size")
+    least = max(k, _whole_at_least_one(min_n, "min_n")) if min_n is not None else k
     published: list[tuple[int, frozenset | None]] = []
     out: dict[Hashable, str | None] = {}
     for wave, n, ids in sizes:
-        if n < k:
-            out[wave] = BELOW_THRESHOLD
+        if n < least:
+            out[wave] = BELOW_THRESHOLD if n < k else TOO_FEW_FOR_A_FIGURE
             continue
-        d = [_differing_people((n, ids), p) for p in published]
+        d = [_differing_people((n, ids), p) for p in published if min(n, p[0]) < 2 * k]
         if any(0 < x < k for x in d):
             out[wave] = DIFFERENCE
             continue
@@ -286,14 +317,15 @@ def publishable(
     for key, g in contributors.groupby([*group, measure], sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         labels = dict(zip([*group, measure], key))
-        k = thresholds.for_side(labels["side"]) if "side" in labels else thresholds.client
+        side = labels.get("side", "client")
         per_wave = sorted(g.groupby("wave", sort=False), key=lambda item: order[item[0]])
         sizes = []
         for wave, w in per_wave:
             ids = w[respondent].dropna() if respondent in w else pd.Series(dtype=object)
             known = len(ids) == len(w) and len(w) > 0
             sizes.append((wave, len(w), frozenset(ids.astype(str)) if known else None))
-        decided = differencing_suppression(sizes, min_group_size=k)
+        decided = differencing_suppression(sizes, min_group_size=thresholds.for_side(side),
+                                           min_n=thresholds.reliable)
         rows += [{**labels, "wave": wave, "n": n, "shown": decided[wave] is None, "reason": decided[wave]}
                  for wave, n, _ in sizes]
     return pd.DataFrame(rows, columns=cols)
@@ -351,7 +383,40 @@ def apply_publishable(
 
 def thresholds_from(values: Mapping[str, Any] | None = None, **kw: Any) -> Thresholds:
     """:class:`Thresholds` from a notebook's parameters (``min_group_size``, ``min_client_group_size``,
-    ``min_comment_group_size``), the defaults for any not given."""
+    ``min_comment_group_size``, ``min_reliable_n``), the defaults for any not given."""
     values = {**(values or {}), **kw}
-    names = {"min_group_size": "team", "min_client_group_size": "client", "min_comment_group_size": "comments"}
+    names = {"min_group_size": "team", "min_client_group_size": "client", "min_comment_group_size": "comments",
+             "min_reliable_n": "reliable"}
     return Thresholds(**{field_: values[name] for name, field_ in names.items() if values.get(name) is not None})
+
+
+def contributors(responses: pd.DataFrame, scores: pd.DataFrame | None = None, *,
+                 respondent: str = "respondent_id") -> pd.DataFrame:
+    """Who stands behind each published measure: one row per answer that enters an NPS or a dimension mean.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per response (:func:`helpers.data.store.load_responses`): response_id, account_id, side, wave,
+        nps and, where known, ``respondent``.
+    scores : DataFrame, optional
+        Respondent dimension scores (:func:`helpers.stats.scores.respondent_scores`), one row per response ×
+        dimension with a score.
+
+    Returns
+    -------
+    DataFrame
+        account_id, side, wave, measure ("nps" or a dimension id), respondent_id — for :func:`publishable`.
+    """
+    cols = ["account_id", "side", "wave", "measure", "respondent_id"]
+    who = responses[[c for c in ("response_id", respondent) if c in responses]].drop_duplicates("response_id")
+    parts = []
+    answered = responses[responses["nps"].notna()] if "nps" in responses else responses.iloc[:0]
+    parts.append(answered.assign(measure="nps").rename(columns={respondent: "respondent_id"}))
+    if scores is not None and len(scores):
+        sc = scores.dropna(subset=["score"]).rename(columns={"dimension": "measure"})
+        if respondent in who and respondent not in sc:
+            sc = sc.merge(who, on="response_id", how="left")
+        parts.append(sc.rename(columns={respondent: "respondent_id"}))
+    out = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
+    return out.astype({"respondent_id": object})

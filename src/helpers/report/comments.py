@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ from helpers.data.privacy import (
     MIN_COMMENT_GROUP_SIZE,
     MIN_GROUP_SIZE,
     escape_text,
-    scrub_contacts,
+    scrub_comment,
 )
 from helpers.report.formatting import check_language
 from helpers.report.tables import escaped_styler
@@ -106,17 +107,21 @@ def _none_for_missing(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def clean_comment(text: object) -> str | None:
-    """Scrub contacts and collapse whitespace; empty or missing → None.
+def clean_comment(text: object, *, names: Sequence[str] = (), ids: Sequence[str] = ()) -> str | None:
+    """Scrub contacts, known people, name patterns and ids, and collapse whitespace; empty or missing → None.
+
+    ``names`` and ``ids`` are passed to :func:`helpers.data.privacy.scrub_comment`.
 
     Examples
     --------
     >>> clean_comment("  Call me:\\n040 123 4567 ")
     'Call me: [phone removed]'
+    >>> clean_comment("Kiitos Mikko Virtanen (R17)", ids=["R17"])
+    'Kiitos [name removed] ([id removed])'
     """
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return None
-    s = re.sub(r"\s+", " ", str(scrub_contacts(str(text)))).strip()
+    s = re.sub(r"\s+", " ", str(scrub_comment(str(text), names=names, ids=ids))).strip()
     return s or None
 
 
@@ -246,16 +251,18 @@ def visible_roles(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SI
     return show
 
 
-def _client_rows(responses: pd.DataFrame, *, min_group_size: int) -> pd.DataFrame:
+def _client_rows(responses: pd.DataFrame, *, min_group_size: int, names: Sequence[str] = (),
+                 ids: Sequence[str] = ()) -> pd.DataFrame:
     """Client rows with comments cleaned and role → None where it may not be shown (``role_hidden``)."""
     visible = visible_roles(responses, min_group_size=min_group_size)
     d = responses[responses["side"] == "client"]
     visible = visible.reindex(d.index, fill_value=False).astype(bool)
     return d.assign(role=d["role"].astype(object).where(visible, None), role_hidden=~visible,
-                    comment=d["comment"].map(clean_comment))
+                    comment=d["comment"].map(lambda c: clean_comment(c, names=names, ids=ids)))
 
 
-def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
+def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE, names: Sequence[str] = (),
+                    ids: Sequence[str] = ()) -> pd.DataFrame:
     """Cleaned, classified client comments.
 
     Parameters
@@ -266,15 +273,17 @@ def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_
         A role is shown only when at least this many clients answered in it
         (:func:`helpers.report.comments.visible_roles`); otherwise ``role`` is None and ``role_hidden``
         True.
+    names, ids : sequence of str
+        People and respondent/response ids to scrub (:func:`clean_comment`).
 
     Returns
     -------
     DataFrame
         role, role_hidden, nps, nps_group, category, basis, comment — client
-        side, non-empty comments only; no names or ids.  Celebrate sorted by
-        score high → low, improve low → high.
+        side, non-empty comments only, contacts, ids and known names removed.
+        Celebrate sorted by score high → low, improve low → high.
     """
-    d = _client_rows(responses, min_group_size=min_group_size)
+    d = _client_rows(responses, min_group_size=min_group_size, names=names, ids=ids)
     d = d[d["comment"].notna()].copy()
     cats = [classify_comment(c, s) for c, s in zip(d["comment"], d["nps"])]
     d["category"] = [c for c, _ in cats]
@@ -287,7 +296,8 @@ def client_comments(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_
     return out.astype({"role_hidden": bool})
 
 
-def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE) -> pd.DataFrame:
+def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE,
+                        names: Sequence[str] = (), ids: Sequence[str] = ()) -> pd.DataFrame:
     """Client detractors (NPS 0–6) to follow up: role, score and cleaned comment.
 
     Parameters
@@ -304,9 +314,9 @@ def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GR
         role (None when hidden or unknown), role_hidden, nps, comment (None
         when they left none), lowest score first (then by the shown role and
         the comment, so the order does not give a hidden role away).  No
-        names, respondent ids or response ids.
+        respondent ids or response ids; contacts and known names scrubbed.
     """
-    d = _client_rows(responses, min_group_size=min_group_size)
+    d = _client_rows(responses, min_group_size=min_group_size, names=names, ids=ids)
     d = d[classify_nps(d["nps"]) == "detractor"]
     d = d.assign(_role=d["role"].fillna(""), _comment=d["comment"].fillna(""))
     d = d.sort_values(["nps", "_role", "_comment"], kind="mergesort")
@@ -315,7 +325,8 @@ def detractor_followups(responses: pd.DataFrame, *, min_group_size: int = MIN_GR
     return out.astype({"role_hidden": bool})
 
 
-def team_comments(responses: pd.DataFrame, *, min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE) -> pd.DataFrame:
+def team_comments(responses: pd.DataFrame, *, min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE,
+                  names: Sequence[str] = (), ids: Sequence[str] = ()) -> pd.DataFrame:
     """Team comments, only when enough team members answered to keep them anonymous.
 
     Parameters
@@ -334,7 +345,7 @@ def team_comments(responses: pd.DataFrame, *, min_comment_group_size: int = MIN_
     staff = responses[responses["side"] == "staff"]
     if len(staff) < min_comment_group_size:
         return pd.DataFrame({"comment": pd.Series([], dtype=object)})
-    c = staff["comment"].map(clean_comment).dropna().sort_values(kind="mergesort")
+    c = staff["comment"].map(lambda t: clean_comment(t, names=names, ids=ids)).dropna().sort_values(kind="mergesort")
     return pd.DataFrame({"comment": c.astype(object).to_list()}, dtype=object)
 
 
@@ -343,6 +354,8 @@ def voice_of_client(
     *,
     min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE,
     min_group_size: int = MIN_GROUP_SIZE,
+    names: Sequence[str] = (),
+    ids: Sequence[str] = (),
 ) -> dict[str, object]:
     """All comment lists of one account and wave.
 
@@ -353,31 +366,50 @@ def voice_of_client(
     min_comment_group_size : int
         Threshold for showing team comments.
     min_group_size : int
-        Threshold for showing a client's role next to their score
-        (:func:`helpers.report.comments.visible_roles`).
+        The client threshold: a client's role is shown next to their score
+        only when at least this many clients answered in that role
+        (:func:`helpers.report.comments.visible_roles`); with fewer client
+        answers in the wave than this, no score, role or grouping is shown at
+        all — only the comments, in alphabetical order (``client_only``).
+    names, ids : sequence of str
+        People (account owners, contacts) and respondent/response ids to
+        scrub from every comment (:func:`clean_comment`).
 
     Returns
     -------
     dict
         ``celebrate`` and ``improve`` (frames as :func:`client_comments`),
-        ``detractors`` (:func:`detractor_followups`), ``team`` (:func:`team_comments`),
-        ``team_shown`` (bool), ``n_staff`` (team responses), ``min_comment_group_size``,
+        ``detractors`` (:func:`detractor_followups`), ``client_only`` (comment
+        texts alone, used instead of the three when scores may not be shown),
+        ``scores_shown`` (bool), ``team`` (:func:`team_comments`), ``team_shown``
+        (bool), ``n_staff``, ``n_client`` (responses), ``min_comment_group_size``,
         ``n_client_comments``, ``roles_hidden`` (bool: some listed client's role
         is hidden), ``min_group_size``.
     """
-    cc = client_comments(responses, min_group_size=min_group_size)
-    detractors = detractor_followups(responses, min_group_size=min_group_size)
     n_staff = int((responses["side"] == "staff").sum())
+    n_client = int((responses["side"] == "client").sum())
+    cc = client_comments(responses, min_group_size=min_group_size, names=names, ids=ids)
+    detractors = detractor_followups(responses, min_group_size=min_group_size, names=names, ids=ids)
+    scores_shown = n_client >= min_group_size
+    roles_hidden = bool(cc["role_hidden"].any() or detractors["role_hidden"].any())
+    only = pd.DataFrame({"comment": sorted(cc["comment"].dropna())}, dtype=object)
+    if not scores_shown:  # too few clients: their comments without score, role or grouping
+        cc, detractors = cc.iloc[:0], detractors.iloc[:0]
+    else:
+        only = only.iloc[:0]
     return {
         "celebrate": cc[cc["category"] == CELEBRATE].reset_index(drop=True),
         "improve": cc[cc["category"] == IMPROVE].reset_index(drop=True),
-        "detractors": detractors,
-        "team": team_comments(responses, min_comment_group_size=min_comment_group_size),
+        "detractors": detractors.reset_index(drop=True),
+        "client_only": only,
+        "scores_shown": scores_shown,
+        "team": team_comments(responses, min_comment_group_size=min_comment_group_size, names=names, ids=ids),
         "team_shown": n_staff >= min_comment_group_size,
         "n_staff": n_staff,
+        "n_client": n_client,
         "min_comment_group_size": int(min_comment_group_size),
-        "n_client_comments": len(cc),
-        "roles_hidden": bool(cc["role_hidden"].any() or detractors["role_hidden"].any()),
+        "n_client_comments": len(cc) + len(only),
+        "roles_hidden": roles_hidden,
         "min_group_size": int(min_group_size),
     }
 

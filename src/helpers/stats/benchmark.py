@@ -77,8 +77,8 @@ def portfolio_aggregates(
     A respondent's dimension score is the mean of their answered items of
     that dimension, kept when at least ``min_items`` are answered — the rule of
     :func:`helpers.stats.scores.respondent_scores`, written in SQL so that only one
-    row per account leaves the database.  Mean CI: x̄ ± t_{(1+ci)/2, n−1}·sd/√n.
-    NPS and its adjusted-Wald CI as :func:`helpers.stats.scores.nps`, from the
+    row per account leaves the database.  Mean CI: x̄ ± t_{(1+ci)/2, n−1}·sd/√n,
+    cut to the answer scale.  NPS and its adjusted-Wald CI as :func:`helpers.stats.scores.nps`, from the
     promoter/passive/detractor counts of each account.  Responses superseded
     by a later resubmission are left out, as in
     :func:`helpers.data.store.load_responses`.
@@ -91,7 +91,8 @@ def portfolio_aggregates(
     # DuckDB sums in parallel, so the last bits of a mean depend on thread timing; rounding far below any
     # shown precision makes equal means compare equal (percentile ties) in every run.
     dims[["value", "sd"]] = dims[["value", "sd"]].astype(float).round(12)
-    dims["ci_low"], dims["ci_high"] = mean_interval(dims["value"], dims["sd"], dims["n"].astype(float), ci=ci)
+    dims["ci_low"], dims["ci_high"] = mean_interval(dims["value"], dims["sd"], dims["n"].astype(float), ci=ci,
+                                                    scale=(inst.scale_min, inst.scale_max))
     net = _nps_from_counts(rows.loc[is_nps, ["account_id", "promoters", "passives", "detractors"]], ci=ci)
     order = {d: i for i, d in enumerate([*inst.dimension_ids, "nps"])}
     out = pd.concat([dims, net[["account_id", "measure", "n", "value", "sd", "ci_low", "ci_high"]]],
@@ -203,7 +204,9 @@ def benchmark(
         contribute to the measure (default 5).
     min_respondents : int
         An account contributes to the reference only with at least this many
-        respondents on the measure (a mean of two people is not a benchmark).
+        respondents on the measure (a mean of two people is not a benchmark),
+        and gets a percentile itself only with as many: below it its own
+        value and percentile are NaN and ``shown`` is False.
     min_accounts_for_quartiles : int
         The reference's quartiles are given only when at least this many other
         accounts contribute (default 10); below it they would be individual
@@ -217,8 +220,8 @@ def benchmark(
         (reference size), percentile, pct_low, pct_high (percentile of the
         account's CI ends), ref_p25, ref_median, ref_p75 (reference
         quartiles, rounded to one decimal for means and whole points for NPS),
-        shown (False when the reference is too small; the percentile and
-        quartiles are then NaN), quartiles_shown (False when fewer than
+        shown (False when the reference is too small or the account has too
+        few answers; the percentile is then NaN), quartiles_shown (False when fewer than
         ``min_accounts_for_quartiles`` accounts contribute; the quartiles are
         then NaN).
 
@@ -260,17 +263,20 @@ def benchmark(
         ref = agg[(agg["measure"] == r["measure"]) & (agg["account_id"] != account_id)
                   & (agg["n"] >= min_respondents)]["value"].to_numpy(dtype=float)
         ref = ref[np.isfinite(ref)]
-        shown = len(ref) >= min_accounts
-        quartiles = shown and len(ref) >= min_accounts_for_quartiles
+        # no percentile (and no own figure) for an account with fewer answers than the reference accounts need
+        own_enough = r["n"] >= min_respondents
+        shown = len(ref) >= min_accounts and own_enough
+        quartiles = len(ref) >= min_accounts and len(ref) >= min_accounts_for_quartiles
         digits = QUARTILE_DECIMALS["nps" if r["measure"] == "nps" else "mean"]
 
         def quartile(q: float) -> float:
             return round(float(np.percentile(ref, q)), digits) if quartiles else np.nan
 
-        lo, hi = r.get("ci_low", np.nan), r.get("ci_high", np.nan)
+        lo, hi = (r.get("ci_low", np.nan), r.get("ci_high", np.nan)) if own_enough else (np.nan, np.nan)
         rows.append({
             "account_id": account_id, "wave": r.get("wave"), "side": r.get("side"), "measure": r["measure"],
-            "n": int(r["n"]), "value": r["value"], "ci_low": lo, "ci_high": hi, "n_accounts": len(ref),
+            "n": int(r["n"]), "value": r["value"] if own_enough else np.nan, "ci_low": lo, "ci_high": hi,
+            "n_accounts": len(ref),
             "percentile": percentile_rank(r["value"], ref) if shown else np.nan,
             "pct_low": percentile_rank(lo, ref) if shown and pd.notna(lo) else np.nan,
             "pct_high": percentile_rank(hi, ref) if shown and pd.notna(hi) else np.nan,

@@ -190,7 +190,8 @@ def dimension_heatmap(
     data = _keep_side(scores, side)
     within = _present(data, within)
     data = data.dropna(subset=[value])
-    cell = summarise(data, value=value, by=[*within, account, "dimension"], ci=ci)
+    cell = summarise(data, value=value, by=[*within, account, "dimension"], ci=ci,
+                     scale=(inst.scale_min, inst.scale_max))
     cell, in_ref = _with_rest_of_portfolio(cell, data, within=within, account=account, value=value,
                                            hidden_below=min_group_size if side == "staff" else None)
     cell["diff"] = cell["mean"] - cell["rest_mean"]

@@ -5,13 +5,21 @@ the client mean minus the staff mean on one dimension:
 
 * **blind spot** — the team rates itself higher than the client does (gap < 0);
 * **hidden strength** — the client rates the team higher than the team does (gap > 0);
-* **aligned strong / aligned weak** — no clear gap; the level is read from the
-  client mean.
+* **aligned strong / aligned weak** — the views agree within a margin; the
+  level is read from the client mean.
+
+Gaps are named in three steps that always agree with the interval drawn
+beside them: a **clear** gap holds after the correction for the several tests
+a report makes; a **possible** gap has an interval that excludes zero but does
+not hold after the correction; otherwise there is **no clear gap** (aligned
+only when the whole interval lies within the margin).
 
 Each gap comes with a Welch interval, a Welch t-test, a Benjamini–Hochberg
-adjustment for the several tests a report makes, Hedges' g and an ``evidence``
-column saying how far the label can be trusted.  Team results from fewer than
-``min_group_size`` answers are blanked (see :mod:`helpers.data.privacy`).
+adjustment, Hedges' g and an ``evidence`` column.  No gap is tested when either
+side has fewer answers than its threshold or when every answer on one side is
+the same (a zero variance would make any test overconfident).  Team results
+from fewer than ``min_group_size`` answers, and client results from fewer than
+``min_client_group_size``, are blanked (see :mod:`helpers.data.disclosure`).
 """
 
 from __future__ import annotations
@@ -28,31 +36,50 @@ from .scores import _sort_dimensions, t_p_value, t_value
 
 BLIND_SPOT = "blind spot"
 HIDDEN_STRENGTH = "hidden strength"
+POSSIBLE_BLIND_SPOT = "possible blind spot"
+POSSIBLE_HIDDEN_STRENGTH = "possible hidden strength"
 ALIGNED_STRONG = "aligned strong"
 ALIGNED_WEAK = "aligned weak"
-LABELS = (BLIND_SPOT, HIDDEN_STRENGTH, ALIGNED_STRONG, ALIGNED_WEAK)
+NO_CLEAR_GAP = "no clear gap"
+LABELS = (BLIND_SPOT, HIDDEN_STRENGTH, POSSIBLE_BLIND_SPOT, POSSIBLE_HIDDEN_STRENGTH, ALIGNED_STRONG, ALIGNED_WEAK,
+          NO_CLEAR_GAP)
+#: Labels that name a gap (clear or possible), by direction.
+BLIND_SPOTS = (BLIND_SPOT, POSSIBLE_BLIND_SPOT)
+HIDDEN_STRENGTHS = (HIDDEN_STRENGTH, POSSIBLE_HIDDEN_STRENGTH)
 
 CLEAR = "clear"
-TENTATIVE = "tentative"
+POSSIBLE = "possible"
 UNCLEAR = "unclear"
 TOO_FEW = "too few answers"
+NO_TEST = "no test"
 SUPPRESSED = "suppressed"
-EVIDENCE = (CLEAR, TENTATIVE, UNCLEAR, TOO_FEW, SUPPRESSED)
+EVIDENCE = (CLEAR, POSSIBLE, UNCLEAR, TOO_FEW, NO_TEST, SUPPRESSED)
+
+#: A side whose scores vary less than this share of the scale range has "no variation": a test of its mean
+#: against another would be overconfident (a sample sd of 0 from a handful of answers is not a population sd of 0).
+NO_VARIATION_SHARE = 0.01
 
 #: Display names of labels, evidence codes and sides, per language.
 LABEL_TEXT = {
     "en": {BLIND_SPOT: "blind spot", HIDDEN_STRENGTH: "hidden strength",
-           ALIGNED_STRONG: "aligned, strong", ALIGNED_WEAK: "aligned, weaker"},
+           POSSIBLE_BLIND_SPOT: "possible blind spot", POSSIBLE_HIDDEN_STRENGTH: "possible hidden strength",
+           ALIGNED_STRONG: "aligned, strong", ALIGNED_WEAK: "aligned, weaker", NO_CLEAR_GAP: "no clear gap"},
     "fi": {BLIND_SPOT: "sokea piste", HIDDEN_STRENGTH: "piilevä vahvuus",
-           ALIGNED_STRONG: "yhteneväinen, vahva", ALIGNED_WEAK: "yhteneväinen, heikompi"},
+           POSSIBLE_BLIND_SPOT: "mahdollinen sokea piste", POSSIBLE_HIDDEN_STRENGTH: "mahdollinen piilevä vahvuus",
+           ALIGNED_STRONG: "yhteneväinen, vahva", ALIGNED_WEAK: "yhteneväinen, heikompi",
+           NO_CLEAR_GAP: "ei selvää eroa"},
 }
 EVIDENCE_TEXT = {
-    "en": {CLEAR: "clear", TENTATIVE: "tentative: not confirmed after correction for several tests",
+    "en": {CLEAR: "clear", POSSIBLE: "possible: the interval excludes zero, but the gap does not hold after "
+                                     "allowing for the several comparisons",
            UNCLEAR: "unclear: no gap shown, but a gap of practical size is not ruled out",
-           TOO_FEW: "too few answers to tell", SUPPRESSED: "team view hidden (too few team answers)"},
-    "fi": {CLEAR: "selvä", TENTATIVE: "alustava: ei vahvistu, kun useat testit huomioidaan",
+           TOO_FEW: "too few answers to tell", NO_TEST: "no test: every answer on one side is the same",
+           SUPPRESSED: "hidden (too few answers to show)"},
+    "fi": {CLEAR: "selvä", POSSIBLE: "mahdollinen: luottamusväli ei sisällä nollaa, mutta ero ei vahvistu, kun "
+                                     "useat vertailut huomioidaan",
            UNCLEAR: "epäselvä: eroa ei näy, mutta käytännössä merkittävää eroa ei voi sulkea pois",
-           TOO_FEW: "liian vähän vastauksia", SUPPRESSED: "tiimin näkemys piilotettu (liian vähän vastauksia)"},
+           TOO_FEW: "liian vähän vastauksia", NO_TEST: "ei testiä: toisen osapuolen kaikki vastaukset ovat samat",
+           SUPPRESSED: "piilotettu (liian vähän vastauksia näytettäväksi)"},
 }
 SIDE_TEXT = {
     "en": {"client": "Client", "staff": "Team"},
@@ -62,8 +89,16 @@ SIDE_TEXT = {
 GAP_COLUMNS = ["dimension", "n_client", "n_staff", "client_mean", "staff_mean", "client_sd", "staff_sd",
                "gap", "se", "df", "t", "ci_low", "ci_high", "p_val", "p_fdr", "effect_size",
                "label", "evidence", "suppressed"]
-_STAFF_DERIVED = ["staff_mean", "staff_sd", "gap", "se", "df", "t", "ci_low", "ci_high", "p_val", "p_fdr",
+#: The columns computed from the team's answers, and from the client's: blank when that side is hidden.
+STAFF_DERIVED = ["staff_mean", "staff_sd", "gap", "se", "df", "t", "ci_low", "ci_high", "p_val", "p_fdr",
                   "effect_size"]
+CLIENT_DERIVED = ["client_mean", "client_sd", *[c for c in STAFF_DERIVED if not c.startswith("staff")]]
+
+
+def no_variation(sd: float | np.ndarray | pd.Series, *, span: float) -> bool | np.ndarray | pd.Series:
+    """Whether a sample's sd is zero or near zero: below :data:`NO_VARIATION_SHARE` of the scale's range."""
+    return np.asarray(sd, dtype=float) < NO_VARIATION_SHARE * span if not isinstance(sd, pd.Series) \
+        else sd.astype(float) < NO_VARIATION_SHARE * span
 
 
 def benjamini_hochberg(p_values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
@@ -194,6 +229,7 @@ def perception_gaps(
     *,
     by: Sequence[str] = ("account_id", "wave"),
     min_group_size: int = MIN_GROUP_SIZE,
+    min_client_group_size: int | None = None,
     ci: float = 0.95,
     fdr: float = 0.05,
     family: str | Sequence[str] = "group",
@@ -213,8 +249,10 @@ def perception_gaps(
     by : sequence of str
         What makes one report (default account × wave).  May be empty.
     min_group_size : int
-        Team results from fewer answers are blanked (``suppressed``), and gaps
-        with fewer client answers than this are not labelled.
+        Team results from fewer answers are blanked (``suppressed``).
+    min_client_group_size : int, optional
+        Client results from fewer answers are blanked too (default: the same
+        as ``min_group_size``).
     ci : float
         Confidence level of the Welch interval.
     fdr : float
@@ -243,7 +281,8 @@ def perception_gaps(
         client_mean, staff_mean, client_sd, staff_sd, gap (client − staff), se,
         df, t, ci_low, ci_high (Welch), p_val (Welch t), p_fdr (BH within the
         family), effect_size (Hedges' g, client − staff), label, evidence,
-        suppressed.  Staff-derived columns are NaN when ``suppressed``.
+        suppressed.  The hidden side's columns, and every gap column, are NaN
+        when ``suppressed``.
 
     Notes
     -----
@@ -255,21 +294,26 @@ def perception_gaps(
 
     **Rule for labels** (evaluated in this order):
 
-    ========================  ==================  ==========================================
-    condition                 label               evidence
-    ========================  ==================  ==========================================
-    n_staff < min_group_size  NA                  ``suppressed`` (team results blanked)
-    n_client < min_group_size NA                  ``too few answers``
-    or no test possible
-    p_fdr < fdr and CI        blind spot (gap<0)  ``clear``
-    excludes 0                hidden strength
-                              (gap>0)
-    CI excludes 0, p_fdr ≥    aligned strong /    ``tentative`` — a possible gap, not
-    fdr                       aligned weak        confirmed after the correction
-    CI inside ±margin         aligned …           ``clear`` — the views agree within margin
-    otherwise                 aligned …           ``unclear`` — no gap shown, alignment
-                                                  not shown either
-    ========================  ==================  ==========================================
+    ==========================  =====================  ==========================================
+    condition                   label                  evidence
+    ==========================  =====================  ==========================================
+    a side below its threshold  NA                     ``suppressed`` (its results blanked)
+    fewer than 2 answers on a   NA                     ``too few answers``
+    side
+    one side's answers all the  NA                     ``no test`` (sd below 1% of the scale
+    same                                               range: a test would be overconfident)
+    p_fdr < fdr and CI          blind spot (gap < 0)   ``clear``
+    excludes 0                  hidden strength (> 0)
+    CI excludes 0, p_fdr ≥ fdr  possible blind spot /  ``possible`` — the interval excludes 0,
+                                possible hidden        the gap does not hold after the
+                                strength               correction
+    CI inside ±margin           aligned strong / weak  ``clear`` — the views agree within margin
+    otherwise                   no clear gap           ``unclear`` — no gap shown, alignment not
+                                                       shown either
+    ==========================  =====================  ==========================================
+
+    So a label never contradicts the interval drawn beside it: a named gap's
+    interval excludes zero, an "aligned" one lies within the margin.
 
     "strong" means client_mean ≥ ``strong_at``; "weak" means below it.  A
     missing gap is not evidence of agreement, hence the equivalence check
@@ -289,11 +333,14 @@ def perception_gaps(
     span = inst.scale_max - inst.scale_min
     strong_at = inst.scale_min + 0.75 * span if strong_at is None else float(strong_at)
     margin = span / 8 if margin is None else float(margin)
+    k_client = min_group_size if min_client_group_size is None else min_client_group_size
     out = _welch_gaps(scores.dropna(subset=[score]), by=by, score=score, ci=ci)
-    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=_STAFF_DERIVED)
+    untested = _without_variation(out, span=span)
+    out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=STAFF_DERIVED)
+    out = suppress_small_groups(out, n="n_client", min_group_size=k_client, columns=CLIENT_DERIVED)
     out["p_fdr"] = _fdr_within(out, _family_columns(family, by=by, have=out.columns))
     out["label"], out["evidence"] = _label_and_evidence(out, strong_at=strong_at, margin=margin, fdr=fdr,
-                                                        min_group_size=min_group_size)
+                                                        untested=untested)
     out = _sort_dimensions(out, [*by, "dimension"], inst)
     return out[[*by, *GAP_COLUMNS]].reset_index(drop=True)
 
@@ -357,23 +404,33 @@ def _fdr_within(out: pd.DataFrame, family: list[str]) -> pd.Series:
     return p_fdr
 
 
-def _label_and_evidence(out: pd.DataFrame, *, strong_at: float, margin: float, fdr: float, min_group_size: int
+def _without_variation(out: pd.DataFrame, *, span: float) -> pd.Series:
+    """Blank the test columns of gaps where one side's answers are (nearly) all the same; the rows blanked."""
+    flat = pd.Series(False, index=out.index)
+    for side in ("client", "staff"):
+        flat |= (out[f"n_{side}"] >= 2) & no_variation(out[f"{side}_sd"].fillna(np.inf), span=span)
+    out.loc[flat, ["se", "df", "t", "ci_low", "ci_high", "p_val"]] = np.nan
+    return flat
+
+
+def _label_and_evidence(out: pd.DataFrame, *, strong_at: float, margin: float, fdr: float, untested: pd.Series
                         ) -> tuple[pd.Series, pd.Series]:
     """Label and evidence of each gap, by the rule in the docstring of :func:`perception_gaps`."""
-    level = np.where(out["client_mean"] >= strong_at, ALIGNED_STRONG, ALIGNED_WEAK)
+    level = pd.Series(np.where(out["client_mean"] >= strong_at, ALIGNED_STRONG, ALIGNED_WEAK), index=out.index)
     excludes0 = (out["ci_low"] > 0) | (out["ci_high"] < 0)
     clear_gap = (out["p_fdr"] < fdr) & excludes0
+    possible = excludes0 & ~clear_gap
     within = (out["ci_low"] >= -margin) & (out["ci_high"] <= margin)
-    untestable = out["p_val"].isna() | (out["n_client"] < min_group_size)
-    label = pd.Series(level, index=out.index, dtype=object)
-    label[clear_gap & (out["gap"] < 0)] = BLIND_SPOT
-    label[clear_gap & (out["gap"] > 0)] = HIDDEN_STRENGTH
+    below, above = out["gap"] < 0, out["gap"] > 0
+    label = pd.Series(NO_CLEAR_GAP, index=out.index, dtype=object)
     evidence = pd.Series(UNCLEAR, index=out.index, dtype=object)
-    evidence[within] = CLEAR
-    evidence[excludes0 & ~clear_gap] = TENTATIVE
+    label[within], evidence[within] = level[within], CLEAR
+    label[possible & below], label[possible & above] = POSSIBLE_BLIND_SPOT, POSSIBLE_HIDDEN_STRENGTH
+    evidence[possible] = POSSIBLE
+    label[clear_gap & below], label[clear_gap & above] = BLIND_SPOT, HIDDEN_STRENGTH
     evidence[clear_gap] = CLEAR
-    label[untestable] = None
-    evidence[untestable] = TOO_FEW
-    label[out["suppressed"]] = None
-    evidence[out["suppressed"]] = SUPPRESSED
+    no_clients = out["n_client"] == 0  # nothing to hide: no client answered
+    for rows, why in ((out["p_val"].isna(), TOO_FEW), (untested, NO_TEST),
+                      (out["suppressed"] & ~no_clients, SUPPRESSED)):
+        label[rows], evidence[rows] = None, why
     return label, evidence

@@ -123,8 +123,9 @@ def summarise(
     value: str = "score",
     by: Sequence[str] = DEFAULT_BY,
     ci: float = 0.95,
+    scale: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """Mean with a t-based confidence interval per group.
+    """Mean with a t-based confidence interval per group, the interval kept inside the answer scale.
 
     Parameters
     ----------
@@ -136,6 +137,9 @@ def summarise(
         Grouping columns (default account × side × wave × dimension).
     ci : float
         Confidence level.
+    scale : (low, high), optional
+        The answer scale (e.g. ``(1, 5)``, :func:`scale_of` an instrument): the
+        interval is cut at its ends.
 
     Returns
     -------
@@ -144,18 +148,27 @@ def summarise(
 
     Notes
     -----
-    CI = mean ± t_{(1+ci)/2, n−1} · sd/√n (Student's t interval).
+    CI = mean ± t_{(1+ci)/2, n−1} · sd/√n (Student's t interval), intersected
+    with the scale: a mean of 1–5 answers cannot lie outside 1–5, so the cut
+    interval covers the true mean at least as often as the uncut one does,
+    and never shows impossible values (3 answers could otherwise give 0.50–3.95).
     """
     by = list(by)
     g = data.dropna(subset=[value]).groupby(by, observed=True, dropna=False)[value]
     out = g.agg(n="count", mean="mean", sd="std").reset_index()
     out["se"] = out["sd"] / np.sqrt(out["n"])
-    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], ci=ci)
+    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], ci=ci, scale=scale)
     return out
 
 
-def mean_interval(mean, sd, n, *, ci: float = 0.95):
-    """Student's t interval of a mean from its summary: mean ± t_{(1+ci)/2, n−1} · sd/√n.
+def scale_of(instrument: str | Instrument | None = None) -> tuple[float, float]:
+    """The answer scale (lowest, highest) of an instrument's items, e.g. (1, 5)."""
+    inst = load_instrument(instrument)
+    return float(inst.scale_min), float(inst.scale_max)
+
+
+def mean_interval(mean, sd, n, *, ci: float = 0.95, scale: tuple[float, float] | None = None):
+    """Student's t interval of a mean from its summary: mean ± t_{(1+ci)/2, n−1} · sd/√n, cut to the scale.
 
     Parameters
     ----------
@@ -163,6 +176,8 @@ def mean_interval(mean, sd, n, *, ci: float = 0.95):
         Sample mean, sample standard deviation (ddof 1) and size, elementwise.
     ci : float
         Confidence level.
+    scale : (low, high), optional
+        The answer scale; the interval is cut at its ends (see :func:`summarise`).
 
     Returns
     -------
@@ -174,13 +189,18 @@ def mean_interval(mean, sd, n, *, ci: float = 0.95):
     >>> low, high = mean_interval(4.0, 1.0, 4)
     >>> round(float(low), 3), round(float(high), 3)
     (2.409, 5.591)
+    >>> [round(float(v), 3) for v in mean_interval(4.0, 1.0, 4, scale=(1, 5))]
+    [2.409, 5.0]
     """
     n_arr = np.asarray(n, dtype=float)
     tcrit = t_value(ci, np.clip(n_arr - 1, 1, None))
     half = np.where(n_arr >= 2, tcrit * np.asarray(sd, dtype=float) / np.sqrt(np.clip(n_arr, 1, None)), np.nan)
     if isinstance(mean, pd.Series):
         half = pd.Series(half, index=mean.index)
-    return mean - half, mean + half
+    low, high = mean - half, mean + half
+    if scale is not None:
+        low, high = np.clip(low, *scale), np.clip(high, *scale)
+    return low, high
 
 
 def dimension_summary(answers: pd.DataFrame, *, instrument=None, min_items: int | None = None,

@@ -41,9 +41,13 @@ def title_markdown(account: AccountData):
 def headline_markdown(head: dict[str, Any], *, language: str = "en"):
     """The headline sentence, the key numbers and the notes, as Markdown."""
     check_language(language)
-    facts = _t("facts", language, n_client=head["n_client"], n_staff=head["n_staff"],
-               nps=_num(head["nps"], language, 0, sign=True), lo=_num(head["nps_ci_low"], language, 0, sign=True),
-               hi=_num(head["nps_ci_high"], language, 0, sign=True))
+    if pd.isna(head["nps"]):
+        facts = _t("facts_hidden", language, n_client=head["n_client"], n_staff=head["n_staff"])
+    else:
+        facts = _t("facts", language, n_client=head["n_client"], n_staff=head["n_staff"],
+                   nps=_num(head["nps"], language, 0, sign=True),
+                   lo=_num(head["nps_ci_low"], language, 0, sign=True),
+                   hi=_num(head["nps_ci_high"], language, 0, sign=True))
     notes = "".join(f"\n\n*{n}*" for n in head["notes"])
     return _markdown(f"**{head['summary']}**\n\n{facts}{notes}")
 
@@ -51,13 +55,14 @@ def headline_markdown(head: dict[str, Any], *, language: str = "en"):
 class HeadlineJSON:
     """Displays the headline numbers as ``application/json`` only (for the batch index).
 
-    Keys: account_id, wave, n_client, n_staff, nps, nps_ci_low, nps_ci_high;
-    NaN becomes null.
+    Keys: account_id, wave, n_client, n_staff, nps, nps_ci_low, nps_ci_high
+    (NaN becomes null) and ``withheld``: what the report held back, figure by
+    figure, as counts and reasons (:meth:`helpers.data.disclosure.Audit.summary`).
     """
 
     KEYS = ("account_id", "wave", "n_client", "n_staff", "nps", "nps_ci_low", "nps_ci_high")
 
-    def __init__(self, head: dict[str, Any]):
+    def __init__(self, head: dict[str, Any], withheld: list[dict[str, Any]] | None = None):
         self.data = {}
         for k in self.KEYS:
             v = head.get(k)
@@ -66,6 +71,7 @@ class HeadlineJSON:
             elif isinstance(v, (np.integer,)):
                 v = int(v)
             self.data[k] = v
+        self.data["withheld"] = list(head.get("withheld", []) if withheld is None else withheld)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -73,9 +79,13 @@ class HeadlineJSON:
         display({"application/json": self.data}, raw=True)
 
 
-def headline_json(head: dict[str, Any]) -> HeadlineJSON:
-    """The headline as an ``application/json`` display (see :class:`HeadlineJSON`)."""
-    return HeadlineJSON(head)
+def headline_json(head: dict[str, Any], account: AccountData | None = None) -> HeadlineJSON:
+    """The headline as an ``application/json`` display (see :class:`HeadlineJSON`).
+
+    Given the ``account``, ``withheld`` is its audit as it stands now: call
+    this last, after every section, so the audit counts all of them.
+    """
+    return HeadlineJSON(head, None if account is None else account.audit.summary())
 
 
 def notes_markdown(notes: list[str]):
@@ -200,6 +210,14 @@ def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wav
     if which == "team" and not voice["team_shown"]:
         return notes_markdown([_t("note_team_comments", language, n=voice["n_staff"],
                                   k=voice["min_comment_group_size"])])
+    if which != "team" and not voice.get("scores_shown", True):
+        if which != "celebrate":  # the comments are listed once, under the first heading
+            return notes_markdown([_t("comments_listed_above", language)])
+        note = [_t("comments_without_scores", language, n=voice["n_client"], k=voice["min_group_size"])]
+        if voice["client_only"].empty:
+            return notes_markdown([*note, _t("empty", language, wave=_md(wave))])
+        return cm.comments_table(voice["client_only"], language=language, uuid="comments_client").set_caption(
+            escape_text(note[0]))
     frame = voice[which]
     if frame.empty:
         return notes_markdown([_t("empty", language, wave=_md(wave))])

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.data import store as st
+from helpers.data.disclosure import Audit, Thresholds, contributors, publishable
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_single_account
 from helpers.report.formatting import check_language
@@ -21,17 +22,6 @@ FDR = 0.05
 #: r_wg from fewer answers than this is unstable (its sampling spread is wide;
 #: Dunlap, Burke & Smith-Crowe 2003): shown from min_group_size, with a note.
 RWG_STABLE_N = 10
-
-
-def _at_least_one(value: Any, name: str) -> int:
-    """A threshold as an int, or a ValueError naming the setting and its value."""
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = None
-    if n is None or n != value or n < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}.")
-    return n
 
 
 # ---------------------------------------------------------------------------
@@ -56,10 +46,34 @@ class AccountData:
     answers: pd.DataFrame = field(repr=False)
     scores: pd.DataFrame = field(repr=False)
     language: str = "en"
-    min_group_size: int = MIN_GROUP_SIZE
-    min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE
+    thresholds: Thresholds = field(default_factory=Thresholds)
     store: Path | None = None
     instrument: Instrument = field(default_factory=load_instrument, repr=False)
+    #: Which side × measure × wave results may be published (:func:`helpers.data.disclosure.publishable`).
+    publication: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: What the report held back, figure by figure (counts and reasons only), for the manifest.
+    audit: Audit = field(default_factory=Audit, repr=False)
+    #: People the data names (the accounts' owners), scrubbed from every comment.
+    people: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def min_group_size(self) -> int:
+        """The team threshold: no team result from fewer answers."""
+        return self.thresholds.team
+
+    @property
+    def min_client_group_size(self) -> int:
+        """The client threshold: no client result from fewer answers."""
+        return self.thresholds.client
+
+    @property
+    def min_comment_group_size(self) -> int:
+        """Team answers needed before any team comment is shown."""
+        return self.thresholds.comments
+
+    def figure_min(self, side: str) -> int:
+        """The fewest answers behind any figure of ``side`` (privacy threshold or the reliable minimum)."""
+        return self.thresholds.figure_min(side)
 
     @property
     def previous_wave(self) -> str | None:
@@ -80,6 +94,8 @@ def load_account(
     language: str = "en",
     min_group_size: int = MIN_GROUP_SIZE,
     min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE,
+    min_client_group_size: int | None = None,
+    min_reliable_n: int | None = None,
     instrument: str | Instrument | None = None,
 ) -> AccountData:
     """Load one account's answers up to ``wave`` (filtered in SQL) and check the request.
@@ -95,9 +111,16 @@ def load_account(
         The store file (default :func:`helpers.data.store.default_store`).
     language : {"en", "fi"}
     min_group_size : int
-        Team results (and client sub-groups) from fewer answers are hidden.
+        Team results from fewer answers are hidden (default 5).
     min_comment_group_size : int
-        Team comments need at least this many team answers.
+        Team comments need at least this many team answers (default 10).
+    min_client_group_size : int, optional
+        Client results (and client sub-groups) from fewer answers are hidden;
+        default 5.  Below it, the report shows counts and comments without
+        scores or roles.
+    min_reliable_n : int, optional
+        The fewest answers behind any figure (default 5), see
+        :class:`helpers.data.disclosure.Thresholds`.
     instrument : path or Instrument, optional
 
     Returns
@@ -114,12 +137,8 @@ def load_account(
     """
     check_language(language)
     account_id, wave = str(account_id), str(wave)
-    min_group_size = _at_least_one(min_group_size, "min_group_size")
-    min_comment_group_size = _at_least_one(min_comment_group_size, "min_comment_group_size")
-    if min_comment_group_size < min_group_size:
-        raise ValueError(f"min_comment_group_size ({min_comment_group_size}) must be at least min_group_size "
-                         f"({min_group_size}): otherwise the comments of a team too small to show its scores "
-                         "would be shown.")
+    thresholds = report_thresholds(min_group_size=min_group_size, min_comment_group_size=min_comment_group_size,
+                                   min_client_group_size=min_client_group_size, min_reliable_n=min_reliable_n)
     inst = load_instrument(instrument)
     path = Path(store) if store not in (None, "") else None
     acc = st.query("SELECT account_id, name, segment FROM accounts WHERE account_id = ?", [account_id], store=path)
@@ -137,11 +156,30 @@ def load_account(
     answers = assert_single_account(st.load_answers(account=account_id, wave=waves, store=path), account_id)
     scores = respondent_scores(answers, instrument=inst) if len(answers) else pd.DataFrame(
         columns=["response_id", "account_id", "side", "wave", "role", "team", "dimension", "score", "n_items"])
+    decisions = publishable(contributors(responses, scores), thresholds=thresholds, waves=list(waves))
+    owners = st.query("SELECT DISTINCT owner FROM accounts WHERE owner IS NOT NULL ORDER BY owner", store=path)
     return AccountData(account_id=account_id, wave=wave, name=str(acc["name"].iloc[0]),
                        segment=None if pd.isna(acc["segment"].iloc[0]) else str(acc["segment"].iloc[0]),
                        waves=waves, responses=responses, answers=answers, scores=scores, language=language,
-                       min_group_size=min_group_size, min_comment_group_size=min_comment_group_size,
-                       store=path, instrument=inst)
+                       thresholds=thresholds, store=path, instrument=inst, publication=decisions,
+                       people=tuple(str(o) for o in owners["owner"]))
+
+
+def report_thresholds(*, min_group_size: Any = MIN_GROUP_SIZE, min_comment_group_size: Any = MIN_COMMENT_GROUP_SIZE,
+                      min_client_group_size: Any = None, min_reliable_n: Any = None) -> Thresholds:
+    """The report's :class:`helpers.data.disclosure.Thresholds` from its settings, with errors naming the setting."""
+    values = {"min_group_size": min_group_size, "min_comment_group_size": min_comment_group_size,
+              "min_client_group_size": min_client_group_size, "min_reliable_n": min_reliable_n}
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}.")
+    if min_comment_group_size < min_group_size:
+        raise ValueError(f"min_comment_group_size ({min_comment_group_size}) must be at least min_group_size "
+                         f"({min_group_size}): otherwise the comments of a team too small to show its scores "
+                         "would be shown.")
+    return Thresholds(team=min_group_size, comments=min_comment_group_size,
+                      client=MIN_GROUP_SIZE if min_client_group_size is None else min_client_group_size,
+                      reliable=Thresholds.reliable if min_reliable_n is None else min_reliable_n)
 
 
 def wave_order(labels: Sequence[str], *, store: str | Path | None = None) -> list[str]:

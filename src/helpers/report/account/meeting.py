@@ -75,13 +75,14 @@ def next_meeting(
         ``focus`` and ``strengths`` (frames: dimension, client_mean, n_client,
         gap, label, evidence, reason — a Markdown sentence in the report's
         language), ``status`` (``"ranked"``, ``"none_stand_out"``,
-        ``"too_few"`` or ``"no_clients"``), ``note`` (a sentence explaining an
+        ``"too_few"``, ``"hidden"`` or ``"no_clients"``), ``note`` (a sentence explaining an
         empty list, else ""), ``median`` (the median client dimension mean),
         ``margin``.
 
     Notes
     -----
-    With fewer than ``min_group_size`` client answers nothing is ranked.
+    With fewer client answers than a figure needs (the client threshold or the
+    reliable minimum), or when the client results are hidden, nothing is ranked.
     Otherwise a dimension is a **focus area** when it has a *clear* blind spot
     (:func:`helpers.stats.gaps.perception_gaps`) or its client mean is at least
     ``margin`` below the median of the account's dimension means; blind spots
@@ -93,20 +94,22 @@ def next_meeting(
     is taken whole when that stays within the limit, else left out) — so a tie
     is never broken by the order of the rows.  The median dimension itself is
     never "low" or "high", so a "ranking" of five nearly equal means names
-    nothing.  A negative gap that is only ``tentative`` is mentioned as not
-    confirmed.
+    nothing.  A possible blind spot (interval below zero, not confirmed after
+    the correction) is mentioned as not confirmed.
     """
-    lang, k = account.language, account.min_group_size
+    lang, k = account.language, account.figure_min("client")
     g = gaps_section(account) if gaps is None else gaps
     mg = equivalence_margin(account.instrument) if margin is None else float(margin)
     empty = pd.DataFrame(columns=_COLUMNS)
-    g = g[g["client_mean"].notna()].copy()
     n_client = int(g["n_client"].max()) if len(g) else 0
+    g = g[g["client_mean"].notna()].copy()
     out = {"focus": empty, "strengths": empty, "median": np.nan, "margin": mg}
-    if g.empty:
+    if n_client == 0:
         return {**out, "status": "no_clients", "note": _t("no_focus", lang)}
     if n_client < k:
         return {**out, "status": "too_few", "note": _t("too_few_rank", lang, n=n_client, k=k)}
+    if g.empty:  # the client results are hidden (e.g. they would give away who joined since an earlier wave)
+        return {**out, "status": "hidden", "note": _t("hidden_rank", lang)}
     g = g[g["n_client"] >= k]
     med = float(g["client_mean"].median())
     cap = len(g) - 1  # never label every dimension
@@ -160,7 +163,7 @@ def _reason(r: pd.Series, kind: str, chosen: pd.DataFrame, *, median: float, lan
     if kind == "focus":
         if r["label"] == gp.BLIND_SPOT:
             return _t("r_blind", language, x=_num(-r["gap"], language))
-        if r["evidence"] == gp.TENTATIVE and r["gap"] < 0:
+        if r["label"] == gp.POSSIBLE_BLIND_SPOT:
             return _t("r_low_tentative", language, m=m, n=n, d=d, med=md, x=_num(-r["gap"], language)) + tied
         return _t("r_low", language, m=m, n=n, d=d, med=md) + tied
     if r["label"] == gp.HIDDEN_STRENGTH:

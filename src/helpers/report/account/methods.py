@@ -49,10 +49,13 @@ def methods_note(account: AccountData) -> dict[str, Any]:
 def _thresholds(account: AccountData) -> dict[str, Any]:
     """Every threshold the report applies, by name."""
     inst, k = account.instrument, account.min_group_size
-    return {"min_group_size": k, "min_comment_group_size": account.min_comment_group_size, "ci": CI, "fdr": FDR,
+    return {"min_group_size": k, "min_comment_group_size": account.min_comment_group_size,
+            "min_client_group_size": account.min_client_group_size, "min_reliable_n": account.thresholds.reliable,
+            "ci": CI, "fdr": FDR,
             "strong_at": inst.scale_min + 0.75 * (inst.scale_max - inst.scale_min),
             "equivalence_margin": equivalence_margin(inst), "min_items": inst.min_items,
-            "benchmark_min_accounts": k, "benchmark_min_respondents": k,
+            "benchmark_min_accounts": account.figure_min("client"),
+            "benchmark_min_respondents": account.figure_min("client"),
             "benchmark_min_accounts_for_quartiles": bm.MIN_ACCOUNTS_FOR_QUARTILES, "rwg_min_n": k,
             "rwg_stable_n": RWG_STABLE_N}
 
@@ -71,6 +74,8 @@ def _methods_values(account: AccountData, thresholds: dict[str, Any], versions: 
     return {"min_items": thresholds["min_items"], "q": _num(FDR, lang, 2),
             "strong_at": _num(thresholds["strong_at"], lang, 1), "margin": _num(margin, lang, 2),
             "margin_1": _num(margin, lang, 1), "k": account.min_group_size, "kc": account.min_comment_group_size,
+            "kcl": account.min_client_group_size, "kf": account.figure_min("client"),
+            "reliable": account.thresholds.reliable, "k2": 2 * account.min_group_size,
             "rwg_stable_n": RWG_STABLE_N, "mq": thresholds["benchmark_min_accounts_for_quartiles"],
             "waves": ", ".join(_md(w) for w in account.waves), "digest": digest,
             "instrument": _md(account.instrument.name),

@@ -18,10 +18,13 @@ from matplotlib.figure import Figure
 from helpers.data.instrument import Instrument, instrument_of, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
 from helpers.report.formatting import check_language
-from helpers.stats.gaps import BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, SIDE_TEXT
+from helpers.stats.gaps import (BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, NO_TEST, POSSIBLE_BLIND_SPOT,
+                                POSSIBLE_HIDDEN_STRENGTH, SIDE_TEXT)
 
 SIDE_COLORS = {"client": "#d9480f", "staff": "#1864ab"}
-LABEL_COLORS = {BLIND_SPOT: "#c92a2a", HIDDEN_STRENGTH: "#2b8a3e"}
+#: A possible gap has its clear gap's colour, drawn lighter (its evidence is not "clear").
+LABEL_COLORS = {BLIND_SPOT: "#c92a2a", HIDDEN_STRENGTH: "#2b8a3e", POSSIBLE_BLIND_SPOT: "#c92a2a",
+                POSSIBLE_HIDDEN_STRENGTH: "#2b8a3e"}
 NEUTRAL = "#868e96"
 
 TEXT = {
@@ -36,6 +39,8 @@ TEXT = {
         "hidden_some": "{side}: {dims} not shown (fewer than {k} answers).",
         "hidden_bar": "hidden",
         "no_test": "too few answers",
+        "no_variation": "no test: answers all the same",
+        "gaps_hidden": "A gap is not shown where the client's or the team's view is hidden (see the notes).",
         "score_axis": "mean score ({lo}–{hi})",
         "legend": "{side} (n = {n})",
     },
@@ -50,6 +55,8 @@ TEXT = {
         "hidden_some": "{side}: {dims} ei näytetä (alle {k} vastausta).",
         "hidden_bar": "piilotettu",
         "no_test": "liian vähän vastauksia",
+        "no_variation": "ei testiä: vastaukset kaikki samat",
+        "gaps_hidden": "Eroa ei näytetä, jos asiakkaan tai tiimin näkemys on piilotettu (ks. huomautukset).",
         "score_axis": "keskiarvo ({lo}–{hi})",
         "legend": "{side} (n = {n})",
     },
@@ -334,9 +341,8 @@ def gap_plot(
     ax.axvline(0, color="#343a40", linewidth=1, zorder=0)
     ax.set_ylim(-0.6, len(dims) - 0.4)
     if _hidden(rows).any():
-        ax.text(0.0, -0.2, t["hidden"].format(side=SIDE_TEXT[language]["staff"], k=min_group_size,
-                                              n=_side_n(rows, "n_staff")),
-                transform=ax.transAxes, ha="left", va="top", fontsize=9, style="italic")
+        ax.text(0.0, -0.2, t["gaps_hidden"], transform=ax.transAxes, ha="left", va="top", fontsize=9,
+                style="italic")
     ax.set_yticks(y)
     ax.set_yticklabels([labels[d] for d in dims])
     lim = _gap_axis_limit(rows, span=inst.scale_max - inst.scale_min)
@@ -354,6 +360,11 @@ def _gap_bar(ax: Axes, y: float, r: pd.Series, language: str) -> None:
         hidden = bool(r.get("suppressed", False)) if pd.notna(r.get("suppressed", np.nan)) else False
         ax.text(0, y, t["hidden_bar"] if hidden else t["no_test"], ha="center", va="center", fontsize=9,
                 style="italic", color=NEUTRAL, bbox={"facecolor": "white", "edgecolor": "none"})
+        return
+    if r.get("evidence") == NO_TEST:  # a gap without a test: drawn grey, no interval, said why
+        ax.barh(y, r["gap"], height=0.55, color=NEUTRAL, alpha=0.45)
+        ax.text(1.01, y, t["no_variation"], transform=ax.get_yaxis_transform(), va="center", fontsize=9,
+                color=NEUTRAL)
         return
     label = r.get("label")
     color = LABEL_COLORS.get(label, NEUTRAL) if isinstance(label, str) else NEUTRAL
@@ -446,14 +457,19 @@ def _trend_axes(axes: Sequence[Axes] | Axes | None, *, npanels: int) -> tuple[Fi
 
 def _dimension_trend(ax: Axes, d: pd.DataFrame, *, waves: list[str], side: str, language: str,
                      instrument: Instrument) -> None:
-    """One line per dimension over ``waves`` (the side's means; hidden ones are gaps in the line)."""
+    """One line per dimension over ``waves`` with each wave's 95% interval (hidden waves are gaps in the line)."""
     inst, labels, t = instrument, instrument.labels(language), TEXT[language]
-    x = {w: i for i, w in enumerate(waves)}
-    for dim in inst.dimension_ids:
+    dims = inst.dimension_ids
+    for i, dim in enumerate(dims):
         s = d[d["dimension"] == dim].assign(wave=lambda f: f["wave"].astype(str)).set_index("wave")
         s = s.reindex(waves)
-        if s["mean"].notna().any():
-            ax.plot([x[w] for w in waves], s["mean"].to_numpy(dtype=float), marker="o", label=labels[dim])
+        if not s["mean"].notna().any():
+            continue
+        xs = np.arange(len(waves)) + 0.06 * (i - (len(dims) - 1) / 2)  # side by side, so intervals stay apart
+        v = s["mean"].to_numpy(dtype=float)
+        lo = s["ci_low"].to_numpy(dtype=float) if "ci_low" in s else np.full(len(waves), np.nan)
+        hi = s["ci_high"].to_numpy(dtype=float) if "ci_high" in s else np.full(len(waves), np.nan)
+        ax.errorbar(xs, v, yerr=_error_bars(v, lo, hi), marker="o", capsize=2, elinewidth=0.8, label=labels[dim])
     ax.set_xticks(range(len(waves)))
     ax.set_xticklabels(waves)
     ax.set_ylim(inst.scale_min, inst.scale_max)

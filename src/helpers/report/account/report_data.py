@@ -25,6 +25,8 @@ def account_report_data(
     language: str = "en",
     min_group_size: int = MIN_GROUP_SIZE,
     min_comment_group_size: int = MIN_COMMENT_GROUP_SIZE,
+    min_client_group_size: int | None = None,
+    min_reliable_n: int | None = None,
 ) -> dict[str, Any]:
     """Every section of one account's report, computed in plain Python.
 
@@ -38,10 +40,8 @@ def account_report_data(
         The store file; None or "" = :func:`helpers.data.store.default_store`.
     language : {"en", "fi"}
         Language of sentences, notes and reasons.
-    min_group_size : int
-        Team results (and client sub-groups) from fewer answers are hidden.
-    min_comment_group_size : int
-        Team comments need at least this many team answers.
+    min_group_size, min_comment_group_size, min_client_group_size, min_reliable_n : int
+        Thresholds, as :func:`helpers.report.account.load.load_account` takes them.
 
     Returns
     -------
@@ -49,7 +49,8 @@ def account_report_data(
         account_id, wave, language, name, headline (dict), view_360,
         client_groups, gaps, trend (dict of frames), benchmark, comments
         (dict), detractors, next_meeting (dict), notes (list of str, the
-        headline's notes), methods (dict).  Nothing of any other account:
+        headline's notes), methods (dict), withheld (what the report held
+        back: counts and reasons per figure).  Nothing of any other account:
         every frame is checked with :func:`helpers.data.privacy.assert_single_account`.
 
     Raises
@@ -64,7 +65,8 @@ def account_report_data(
     'Client NPS is 0 (95% CI −41 to +41, n = 10), ...'
     """
     account = load_account(account_id, wave, store=store, language=language, min_group_size=min_group_size,
-                           min_comment_group_size=min_comment_group_size)
+                           min_comment_group_size=min_comment_group_size, min_client_group_size=min_client_group_size,
+                           min_reliable_n=min_reliable_n)
     gaps = gaps_section(account)
     voice = comments_section(account)
     head = headline(account, gaps=gaps, voice=voice)
@@ -82,6 +84,7 @@ def account_report_data(
         "notes": head["notes"],
         "methods": methods_note(account),
     }
+    data["withheld"] = account.audit.summary()
     _assert_isolated(data, account.account_id)
     return data
 

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.data.disclosure import (COMPLEMENT, apply_publishable, complementary_suppression, publishable)
 from helpers.data.instrument import Instrument, tag_frame
-from helpers.data.disclosure import complementary_suppression
-from helpers.data.privacy import assert_single_account, suppress_small_groups
+from helpers.data.privacy import assert_single_account
 from helpers.report import comments as cm
 from helpers.stats import benchmark as bm
 from helpers.stats import gaps as gp
-from helpers.stats.scores import nps, nps_change, rwg, summarise
+from helpers.stats.scores import nps, nps_change, rwg, scale_of, summarise
 
 from .load import CI, FDR, AccountData
 
@@ -49,6 +49,20 @@ def _dimension_order(frame: pd.DataFrame, inst: Instrument, *cols: str,
     return tag_frame(frame.sort_values(list(cols), key=key, kind="mergesort").reset_index(drop=True), inst)
 
 
+def _publish(account: AccountData, frame: pd.DataFrame, *, figure: str, columns: Sequence[str],
+             measure: str | None = None) -> pd.DataFrame:
+    """``frame`` with the results the report may not publish blanked (threshold, reliable minimum, differencing).
+
+    Rows are matched to :attr:`AccountData.publication` by side, wave and measure: the ``dimension`` column, or
+    ``measure`` for every row (e.g. "nps"); the held-back rows are counted in the report's audit under ``figure``.
+    """
+    data = frame.assign(_measure=frame["dimension"] if measure is None else measure)
+    decisions = account.publication.rename(columns={"measure": "_measure"})
+    out = apply_publishable(data, decisions, on=["side", "wave", "_measure"], columns=columns,
+                            audit=account.audit, figure=figure)
+    return out.drop(columns="_measure")
+
+
 def view_360(account: AccountData) -> pd.DataFrame:
     """The 360° table: client and team mean per dimension in the report's wave.
 
@@ -56,13 +70,16 @@ def view_360(account: AccountData) -> pd.DataFrame:
     -------
     DataFrame
         account_id, wave, side, dimension, n, mean, sd, se, ci_low, ci_high,
-        rwg, suppressed — one row per side × dimension (n = 0 when nobody
-        answered).  Team rows with n < ``min_group_size`` are blank; r_wg is
-        blank for either side below ``min_group_size``.
+        rwg, suppressed, reason — one row per side × dimension (n = 0 when
+        nobody answered).  A side's row is blank when the report may not
+        publish it (:func:`helpers.data.disclosure.publishable`: below its
+        threshold or the reliable minimum, or giving away the people who
+        joined or left since an earlier wave), with the reason; r_wg is blank
+        for either side below ``min_group_size``.
 
     Notes
     -----
-    Means with Student-t intervals (:func:`helpers.stats.scores.summarise`);
+    Means with Student-t intervals cut to the answer scale (:func:`helpers.stats.scores.summarise`);
     r_wg(J) within-group agreement per side (:func:`helpers.stats.scores.rwg`).  r_wg
     of a handful of people says little (three raters who happen to agree give
     a high value), so it is shown only from ``min_group_size`` answers, and
@@ -70,7 +87,7 @@ def view_360(account: AccountData) -> pd.DataFrame:
     """
     inst = account.instrument
     sc = account.in_wave(account.scores)
-    summ = summarise(sc, by=["side", "dimension"], ci=CI) if len(sc) else pd.DataFrame(
+    summ = summarise(sc, by=["side", "dimension"], ci=CI, scale=scale_of(inst)) if len(sc) else pd.DataFrame(
         columns=["side", "dimension", "n", "mean", "sd", "se", "ci_low", "ci_high"])
     grid = pd.MultiIndex.from_product([["client", "staff"], inst.dimension_ids], names=["side", "dimension"])
     out = summ.set_index(["side", "dimension"]).reindex(grid).reset_index()
@@ -83,10 +100,9 @@ def view_360(account: AccountData) -> pd.DataFrame:
         out["rwg"] = np.nan
     out.loc[out["n"] < account.min_group_size, "rwg"] = np.nan
     out = out.assign(account_id=account.account_id, wave=account.wave)
-    out = suppress_small_groups(out, min_group_size=account.min_group_size, only=out["side"] == "staff",
-                                columns=["mean", "sd", "se", "ci_low", "ci_high", "rwg"])
+    out = _publish(account, out, figure="360° view", columns=["mean", "sd", "se", "ci_low", "ci_high", "rwg"])
     cols = ["account_id", "wave", "side", "dimension", "n", "mean", "sd", "se", "ci_low", "ci_high", "rwg",
-            "suppressed"]
+            "suppressed", "reason"]
     return _dimension_order(out[cols], inst, "side", "dimension")
 
 
@@ -102,31 +118,50 @@ def client_groups(account: AccountData, *, by: str = "role") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        account_id, wave, <by>, dimension, n, mean, ci_low, ci_high, suppressed.
+        account_id, wave, <by>, dimension, n, mean, ci_low, ci_high, suppressed, reason.
 
     Notes
     -----
-    Groups with n < ``min_group_size`` are blanked.  Because the account's
-    client total is shown, one hidden group could be worked out from the total
-    and the other groups; so when the hidden groups of a dimension add up to
-    fewer than ``min_group_size`` answers, the smallest shown groups are
-    hidden too until they do (:func:`helpers.data.disclosure.complementary_suppression`,
-    the rule of the comment tables' roles).
+    A group is blanked when it has fewer answers than the client threshold
+    (or the reliable minimum), when its people differ from an earlier
+    published wave's by fewer than the threshold, or when the account's own
+    client result is blanked.  Because the account's client total is shown,
+    one hidden group could be worked out from the total and the other groups;
+    so when the hidden groups of a dimension add up to fewer than the
+    threshold, the smallest shown groups are hidden too until they do
+    (:func:`helpers.data.disclosure.complementary_suppression`, the rule of
+    the comment tables' roles).
     """
-    sc = account.in_wave(account.scores)
-    sc = sc[sc["side"] == "client"]
-    cols = ["account_id", "wave", by, "dimension", "n", "mean", "ci_low", "ci_high", "suppressed"]
-    if sc.empty:
+    sc = account.scores[account.scores["side"] == "client"]
+    cols = ["account_id", "wave", by, "dimension", "n", "mean", "ci_low", "ci_high", "suppressed", "reason"]
+    if account.in_wave(sc).empty:
         return pd.DataFrame(columns=cols)
-    k, values = account.min_group_size, ["mean", "sd", "se", "ci_low", "ci_high"]
-    s = summarise(sc.assign(**{by: sc[by].fillna("–")}), by=[by, "dimension"], ci=CI)
-    s = suppress_small_groups(s, min_group_size=k, columns=values)
+    sc = sc.assign(**{by: sc[by].fillna("–")})
+    values = ["mean", "sd", "se", "ci_low", "ci_high"]
+    s = summarise(account.in_wave(sc), by=[by, "dimension"], ci=CI, scale=scale_of(account.instrument))
+    s = s.assign(account_id=account.account_id, wave=account.wave, side="client")
+    s = apply_publishable(s, _group_decisions(account, sc, by=by), on=[by, "dimension"], columns=values)
+    s = _publish(account, s, figure=f"client groups by {by}", columns=values)  # the account's total itself
+    k = account.figure_min("client")
     for _, g in s.groupby("dimension"):  # and the groups that would give a hidden one away
-        hide = g.index[g[by].isin(complementary_suppression(g.set_index(by)["n"], min_group_size=k))]
-        s.loc[hide, values] = np.nan
-        s.loc[hide, "suppressed"] = True
-    s = s.assign(account_id=account.account_id, wave=account.wave)
+        hide = complementary_suppression(g.set_index(by)["n"], min_group_size=k,
+                                         hidden=g.loc[g["suppressed"], by])
+        rows = g.index[g[by].isin(hide) & ~g["suppressed"]]
+        s.loc[rows, values] = np.nan
+        s.loc[rows, ["suppressed", "reason"]] = [True, COMPLEMENT]
+    account.audit.record(f"client groups by {by}", s[s["reason"] == COMPLEMENT])
     return _dimension_order(s[cols], account.instrument, by, "dimension")
+
+
+def _group_decisions(account: AccountData, client_scores: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Which client sub-groups (``by``) × dimension may be published in the report's wave, over all its waves."""
+    rows = client_scores[["response_id", "wave", "dimension", by]].rename(columns={"dimension": "measure"})
+    rows = rows.merge(account.responses[["response_id", "respondent_id"]], on="response_id", how="left")
+    rows = rows.assign(account_id=account.account_id, side="client")
+    dec = publishable(rows, thresholds=account.thresholds, waves=list(account.waves),
+                      group=("account_id", "side", by))
+    dec = dec[dec["wave"] == account.wave].rename(columns={"measure": "dimension"})
+    return dec[[by, "dimension", "reason"]]
 
 
 def gaps_section(account: AccountData) -> pd.DataFrame:
@@ -142,7 +177,10 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
     """
     sc = account.in_wave(account.scores)
     g = gp.perception_gaps(sc.assign(account_id=account.account_id, wave=account.wave),
-                           min_group_size=account.min_group_size, ci=CI, fdr=FDR, instrument=account.instrument)
+                           min_group_size=account.figure_min("staff"),
+                           min_client_group_size=account.figure_min("client"), ci=CI, fdr=FDR,
+                           instrument=account.instrument)
+    g = _hide_unpublished_gaps(account, g)
     present = set(g["dimension"])
     missing = [d for d in account.instrument.dimension_ids if d not in present]
     if missing:  # perception_gaps lists a dimension only when someone has a score on it
@@ -159,6 +197,19 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
     return tag_frame(g, account.instrument)
 
 
+def _hide_unpublished_gaps(account: AccountData, gaps: pd.DataFrame) -> pd.DataFrame:
+    """Blank a gap whose client or team mean the report may not publish (e.g. differencing across waves)."""
+    out = gaps.copy()
+    now = account.publication[account.publication["wave"] == account.wave]
+    for side, columns in (("client", gp.CLIENT_DERIVED), ("staff", gp.STAFF_DERIVED)):
+        reason = out["dimension"].map(now[now["side"] == side].set_index("measure")["reason"])
+        hide = reason.notna() & ~out["suppressed"].astype(bool)
+        out.loc[hide, columns] = np.nan
+        out.loc[hide, ["label", "evidence", "suppressed"]] = [None, gp.SUPPRESSED, True]
+        account.audit.record("perception gaps", pd.DataFrame({"reason": reason[hide]}))
+    return out
+
+
 def trend_section(account: AccountData) -> dict[str, pd.DataFrame]:
     """Dimension means and NPS per wave, for the report's wave and the ones before it.
 
@@ -169,19 +220,24 @@ def trend_section(account: AccountData) -> dict[str, pd.DataFrame]:
         ci_low, ci_high, suppressed; ``nps``: account_id, wave, side, n, …,
         nps, ci_low, ci_high, suppressed (as :func:`helpers.stats.scores.nps`);
         ``changes``: client NPS change between consecutive waves
-        (:func:`helpers.stats.scores.nps_change`).  Team rows from fewer than
-        ``min_group_size`` answers are blank in every wave.  Waves are in
-        time order (:attr:`AccountData.waves`), oldest first.
+        (:func:`helpers.stats.scores.nps_change`), only between waves whose
+        NPS is published.  A wave's row is blank (with its ``reason``) when
+        the report may not publish it — the same rule in every wave, so a
+        newcomer's answer cannot be read off the difference of two waves.
+        Waves are in time order (:attr:`AccountData.waves`), oldest first.
     """
-    k = account.min_group_size
     sc = account.scores
-    dims = summarise(sc, by=["account_id", "wave", "side", "dimension"], ci=CI) if len(sc) else pd.DataFrame(
-        columns=["account_id", "wave", "side", "dimension", "n", "mean", "sd", "se", "ci_low", "ci_high"])
-    dims = suppress_small_groups(dims, min_group_size=k, only=dims["side"] == "staff")
+    dims = summarise(sc, by=["account_id", "wave", "side", "dimension"], ci=CI, scale=scale_of(account.instrument)) \
+        if len(sc) else pd.DataFrame(columns=["account_id", "wave", "side", "dimension", "n", "mean", "sd", "se",
+                                              "ci_low", "ci_high"])
+    dims = _publish(account, dims, figure="trend", columns=["mean", "sd", "se", "ci_low", "ci_high"])
     net = nps(account.responses, by=["account_id", "wave", "side"], ci=CI)
-    net = suppress_small_groups(net, min_group_size=k, only=net["side"] == "staff")
+    net = _publish(account, net, figure="trend", measure="nps", columns=[
+        c for c in net.columns if c not in ("account_id", "wave", "side", "n")])
     client = account.responses[account.responses["side"] == "client"]
     changes = nps_change(client, order=account.waves, by=["account_id", "side"], ci=CI)
+    shown = set(net.loc[(net["side"] == "client") & ~net["suppressed"], "wave"])
+    changes = changes[changes["wave_from"].isin(shown) & changes["wave_to"].isin(shown)].reset_index(drop=True)
     return {"dimensions": _dimension_order(dims, account.instrument, "wave", "side", "dimension",
                                            waves=account.waves),
             "nps": _dimension_order(net, account.instrument, "wave", "side", waves=account.waves),
@@ -195,27 +251,38 @@ def benchmark_section(account: AccountData) -> pd.DataFrame:
     -------
     DataFrame
         As :func:`helpers.stats.benchmark.benchmark`: this account's rows only, one
-        per dimension and NPS; ``shown`` is False (percentile blank) when fewer
-        than ``min_group_size`` other accounts with at least ``min_group_size``
-        client answers contribute, and ``quartiles_shown`` is False (portfolio
-        quartiles blank) below ``benchmark.MIN_ACCOUNTS_FOR_QUARTILES`` (10).
+        per dimension and NPS.  ``shown`` is False (percentile blank) when
+        fewer than the client threshold of other accounts with at least that
+        many client answers contribute, or when the account itself has fewer
+        answers than that or its figure may not be published (then its own
+        value is blank too); ``quartiles_shown`` is False (portfolio quartiles
+        blank) below ``benchmark.MIN_ACCOUNTS_FOR_QUARTILES`` (10).
     """
     agg = bm.portfolio_aggregates(account.wave, store=account.store, side="client",
                                   instrument=account.instrument, ci=CI)
     if not (agg["account_id"] == account.account_id).any():  # no client of the account answered in the wave
         return tag_frame(pd.DataFrame(columns=bm.BENCHMARK_COLUMNS), account.instrument)
-    out = bm.benchmark(agg, account.account_id, min_accounts=account.min_group_size,
-                       min_respondents=account.min_group_size)
+    k = account.figure_min("client")
+    out = bm.benchmark(agg, account.account_id, min_accounts=k, min_respondents=k)
+    out = _publish(account, out.assign(side="client", wave=account.wave, dimension=out["measure"]),
+                   figure="benchmark", columns=["value", "ci_low", "ci_high", "percentile", "pct_low", "pct_high"])
+    out["shown"] = out["shown"].astype(bool) & ~out["suppressed"].astype(bool)
+    out = out[[*bm.BENCHMARK_COLUMNS, "reason"]]
     return tag_frame(assert_single_account(out, account.account_id), account.instrument)
 
 
 def comments_section(account: AccountData) -> dict[str, Any]:
     """Voice of the client for the report's wave (:func:`helpers.report.comments.voice_of_client`).
 
-    A client's role is shown next to their score only when at least
-    ``min_group_size`` clients answered in that role (see
-    :func:`helpers.report.comments.visible_roles`).
+    Every comment is scrubbed of contacts, respondent and response ids, the
+    people the data names (account owners) and common "First Last" names.  A
+    client's role is shown next to their score only when at least the client
+    threshold of clients answered in that role; with fewer client answers in
+    the wave than the threshold, the comments are listed without scores,
+    roles or grouping (see :func:`helpers.report.comments.visible_roles`).
     """
+    ids = [str(v) for c in ("response_id", "respondent_id") if c in account.responses
+           for v in account.responses[c].dropna().unique()]
     return cm.voice_of_client(account.in_wave(account.responses),
                               min_comment_group_size=account.min_comment_group_size,
-                              min_group_size=account.min_group_size)
+                              min_group_size=account.figure_min("client"), names=account.people, ids=ids)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.data.disclosure import DIFFERENCE
 from helpers.report.formatting import _num
 from helpers.stats import gaps as gp
 from helpers.stats.scores import nps, nps_change
@@ -41,33 +42,50 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
 
     Notes
     -----
-    The sentence never claims more than the numbers carry: a change whose CI
-    includes 0 is "no clear change"; a gap is named only when its label is
-    ``clear`` (:func:`helpers.stats.gaps.perception_gaps`); few client answers are
-    said to be indications.
+    The sentence never claims more than the numbers carry: a client NPS the
+    report may not publish (too few answers, or one that would give away the
+    clients who joined or left since an earlier wave) is not given; a change
+    is given only between two published waves, and one whose CI includes 0 is
+    "no clear change"; a gap is named as clear or possible in the words of
+    :func:`helpers.stats.gaps.perception_gaps`, which always agree with its interval.
+    ``withheld`` lists what the report held back (counts and reasons, from
+    :attr:`AccountData.audit`) for the batch's manifest.
     """
     lang = account.language
     n_client, n_staff = _answer_counts(account)
     client = account.responses[account.responses["side"] == "client"]
     now = nps(account.in_wave(client), by=None, ci=CI).iloc[0]
-    value, lo, hi = (float(now[c]) if now["n"] > 0 else np.nan for c in ("nps", "ci_low", "ci_high"))
-    change = _change_from_previous_wave(account, client, n_now=int(now["n"]))
+    hidden_why = _nps_hidden_reason(account, account.wave) if now["n"] > 0 else None
+    shown = now["n"] > 0 and hidden_why is None
+    value, lo, hi = (float(now[c]) if shown else np.nan for c in ("nps", "ci_low", "ci_high"))
+    change = _change_from_previous_wave(account, client, n_now=int(now["n"]) if shown else 0)
     clear_change = bool(change["change_ci_low"] > 0 or change["change_ci_high"] < 0)
     g = gaps_section(account) if gaps is None else gaps
-    staff_hidden = bool(g["suppressed"].all()) if len(g) else True
-    gap = _gap_clause(account, g, staff_hidden=staff_hidden, n_client=n_client)
+    staff_hidden = bool(_hidden_dimensions(account, "staff").all()) if n_staff else True
+    gap = _gap_clause(account, g, staff_hidden=staff_hidden)
     if now["n"] == 0:
         summary = _t("no_client", lang, wave=_md(account.wave), gap=gap if staff_hidden else "")
+    elif not shown:
+        why = (_t("why_difference", lang, k=account.min_client_group_size) if hidden_why == DIFFERENCE
+               else _t("why_few", lang, n=int(now["n"]), k=account.figure_min("client")))
+        summary = _t("nps_hidden", lang, why=why, gap=gap)
     else:
-        few = _t("few", lang, n=int(now["n"])) if now["n"] < account.min_group_size else ""
         summary = _t("nps_sentence", lang, nps=_points(value, lang), lo=_points(lo, lang), hi=_points(hi, lang),
-                     n=int(now["n"]), change=_change_clause(account, change, clear=clear_change), gap=gap, few=few)
+                     n=int(now["n"]), change=_change_clause(account, change, clear=clear_change), gap=gap, few="")
     return {
         "account_id": account.account_id, "name": account.name, "wave": account.wave,
         "n_client": n_client, "n_staff": n_staff, "nps": value, "nps_ci_low": lo, "nps_ci_high": hi,
         "previous_wave": account.previous_wave, **change, "change_clear": clear_change,
         "staff_suppressed": staff_hidden, "summary": summary, "notes": privacy_notes(account, gaps=g, voice=voice),
+        "withheld": account.audit.summary(),
     }
+
+
+def _nps_hidden_reason(account: AccountData, wave: str) -> str | None:
+    """Why the client NPS of ``wave`` may not be published (None when it may)."""
+    pub = account.publication
+    row = pub[(pub["side"] == "client") & (pub["measure"] == "nps") & (pub["wave"] == wave)]
+    return None if row.empty or pd.isna(row["reason"].iloc[0]) else str(row["reason"].iloc[0])
 
 
 def _answer_counts(account: AccountData) -> tuple[int, int]:
@@ -85,7 +103,8 @@ def _change_from_previous_wave(account: AccountData, client: pd.DataFrame, *, n_
     """Client NPS change from the previous wave with its CI (NaN without a previous wave or NPS answers)."""
     prev = account.previous_wave
     prev_client = client[client["wave"] == prev] if prev else client.iloc[0:0]
-    if not (prev and n_now > 0 and prev_client["nps"].notna().any()):
+    prev_shown = prev is not None and _nps_hidden_reason(account, prev) is None
+    if not (prev and n_now > 0 and prev_shown and prev_client["nps"].notna().any()):
         return {"n_previous": 0, "nps_previous": np.nan, "nps_change": np.nan, "change_ci_low": np.nan,
                 "change_ci_high": np.nan}
     ch = nps_change(client[client["wave"].isin([prev, account.wave])], order=[prev, account.wave], by=[],
@@ -108,27 +127,60 @@ def _change_clause(account: AccountData, change: dict[str, Any], *, clear: bool)
     return _t("no_change", lang, **before, x=_points(change["nps_change"], lang), lo=lo, hi=hi)
 
 
-def _gap_clause(account: AccountData, gaps: pd.DataFrame, *, staff_hidden: bool, n_client: int) -> str:
-    """The sentence's clause on perception gaps: the clearest blind spot or hidden strength, or why none."""
-    lang, k = account.language, account.min_group_size
+def _gap_clause(account: AccountData, gaps: pd.DataFrame, *, staff_hidden: bool) -> str:
+    """The sentence's clause on perception gaps: the clearest blind spot or hidden strength, a possible one, or
+    why none — in the words of the gap labels, so the sentence never says more than the intervals."""
+    lang = account.language
     if staff_hidden:
-        return _t("gap_hidden", lang, k=k)
+        return _t("gap_hidden", lang, k=account.min_group_size)
     labels = account.instrument.labels(lang)
-    clear = gaps[gaps["evidence"] == gp.CLEAR]
-    blind = clear[clear["label"] == gp.BLIND_SPOT].sort_values("gap")
-    hidden = clear[clear["label"] == gp.HIDDEN_STRENGTH].sort_values("gap", ascending=False)
-    if len(blind):
-        r = blind.iloc[0]
-        return _t("gap_blind", lang, dim=_md(labels[r["dimension"]]), x=_num(-r["gap"], lang))
-    if len(hidden):
-        r = hidden.iloc[0]
-        return _t("gap_hidden_strength", lang, dim=_md(labels[r["dimension"]]), x=_num(r["gap"], lang))
-    return _t("gap_few", lang) if n_client < k else _t("gap_none", lang)
+    tested = int(gaps["p_val"].notna().sum())
+    for label, key, sign in ((gp.BLIND_SPOT, "gap_blind", -1), (gp.HIDDEN_STRENGTH, "gap_hidden_strength", 1),
+                             (gp.POSSIBLE_BLIND_SPOT, "gap_possible_blind", -1),
+                             (gp.POSSIBLE_HIDDEN_STRENGTH, "gap_possible_hidden", 1)):
+        named = gaps[gaps["label"] == label].sort_values("gap", ascending=sign < 0)
+        if len(named):
+            r = named.iloc[0]
+            return _t(key, lang, dim=_md(labels[r["dimension"]]), x=_num(sign * r["gap"], lang), m=tested)
+    if not tested:
+        return _t("gap_few", lang)
+    return _t("gap_none", lang)
+
+
+def _hidden_dimensions(account: AccountData, side: str) -> pd.Series:
+    """Whether each dimension of ``side`` is hidden in the report's wave (dimension → bool)."""
+    pub = account.publication
+    now = pub[(pub["side"] == side) & (pub["wave"] == account.wave) & (pub["measure"] != "nps")]
+    return now.set_index("measure")["reason"].reindex(account.instrument.dimension_ids).notna()
+
+
+def _side_notes(account: AccountData, side: str, n: int) -> list[str]:
+    """Notes on what of one side is hidden in the report's wave, and why."""
+    lang, k = account.language, account.figure_min(side)
+    pub = account.publication
+    now = pub[(pub["side"] == side) & (pub["wave"] == account.wave) & (pub["measure"] != "nps")]
+    hidden = now[now["reason"].notna()]
+    if n == 0:
+        return [_t("note_staff_none" if side == "staff" else "note_client_none", lang, wave=_md(account.wave))]
+    if n < k:
+        return [_t("note_staff_hidden", lang, n=n, k=k) if side == "staff" else _t("note_client_few", lang, n=n,
+                                                                                       k=k)]
+    notes = []
+    labels = account.instrument.labels(lang)
+    few = hidden[hidden["reason"] != DIFFERENCE]
+    if len(few) and side == "staff":
+        notes.append(_t("note_staff_dims", lang, dims=", ".join(_md(labels[d]) for d in few["measure"]), k=k))
+    moved = hidden[hidden["reason"] == DIFFERENCE]
+    if len(moved):
+        what = ", ".join(_md(labels[d]) for d in moved["measure"])
+        notes.append(_t("note_difference", lang, side=gp.SIDE_TEXT[lang][side], what=what,
+                        k=account.thresholds.for_side(side)))
+    return notes
 
 
 def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None,
                   voice: dict[str, Any] | None = None) -> list[str]:
-    """Plain-language notes on what is hidden or thin in this report, in its language (Markdown).
+    """Plain-language notes on what is hidden or thin in this report, and why, in its language (Markdown).
 
     ``gaps`` and ``voice`` are the :func:`gaps_section` and
     :func:`comments_section` outputs when already at hand (computed when
@@ -136,27 +188,14 @@ def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None,
     """
     lang, k = account.language, account.min_group_size
     n_client, n_staff = _answer_counts(account)
-    notes = []
-    g = gaps_section(account) if gaps is None else gaps
-    if n_staff == 0:
-        notes.append(_t("note_staff_none", lang, wave=_md(account.wave)))
-    elif n_staff < k:
-        notes.append(_t("note_staff_hidden", lang, n=n_staff, k=k))
-    elif g["suppressed"].any():
-        labels = account.instrument.labels(lang)
-        dims = ", ".join(_md(labels[d]) for d in g.loc[g["suppressed"], "dimension"])
-        notes.append(_t("note_staff_dims", lang, dims=dims, k=k))
-    if n_client == 0:
-        notes.append(_t("note_client_none", lang, wave=_md(account.wave)))
-    elif n_client < k:
-        notes.append(_t("note_client_few", lang, n=n_client))
+    notes = [*_side_notes(account, "staff", n_staff), *_side_notes(account, "client", n_client)]
     unstable = [f"{gp.SIDE_TEXT[lang][side].lower()}, n = {n}" for side, n in (("client", n_client),
                                                                                ("staff", n_staff))
-                if k <= n < RWG_STABLE_N]
+                if account.figure_min(side) <= n < RWG_STABLE_N]
     if unstable:
         notes.append(_t("note_rwg", lang, k=k, m=RWG_STABLE_N, groups="; ".join(unstable)))
     if 0 < n_staff < account.min_comment_group_size:
         notes.append(_t("note_team_comments", lang, n=n_staff, k=account.min_comment_group_size))
     if (comments_section(account) if voice is None else voice)["roles_hidden"]:
-        notes.append(_t("note_roles", lang, k=k))
+        notes.append(_t("note_roles", lang, k=account.figure_min("client")))
     return notes
