@@ -80,7 +80,7 @@ def test_portfolio_shows_no_small_team_group(module_tmp, store_path):
     """With a threshold above every team size, no team result may appear."""
     nb = _run("portfolio", module_tmp, store=store_path, min_group_size=99)
     assert not _errors(nb)
-    assert re.search(r"0 accounts shown; 60 accounts have fewer than 99 team answers", _text(nb))
+    assert re.search(r"0 accounts shown; 60 accounts are not shown \(too few team or client answers", _text(nb))
 
 
 @pytest.mark.slow
@@ -116,7 +116,7 @@ def test_drivers_says_which_waves_are_wrong(module_tmp, store_path, waves, messa
 
 def test_notebooks_declare_documented_parameters():
     portfolio = pm.inspect_notebook(str(NOTEBOOKS / "portfolio.ipynb"))
-    assert set(portfolio) == {"wave", "store", "language", "min_group_size"}
+    assert set(portfolio) == {"wave", "store", "language", "min_group_size", "min_client_group_size"}
     drivers = pm.inspect_notebook(str(NOTEBOOKS / "drivers.ipynb"))
     assert set(drivers) == {"waves", "store", "outcome", "side", "language", "min_group_size"}
     for params in (portfolio, drivers):

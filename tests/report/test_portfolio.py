@@ -59,7 +59,7 @@ HEAT_CELLS = {
     ("A", "care"): [5, 5, 5, 4, 5, 5],
     ("B", "care"): [3, 3, 4, 3, 3, 4],
     ("C", "care"): [3, 4, 3, 3, 4, 3],
-    ("D", "care"): [4],  # one respondent: mean shown, not tested
+    ("D", "care"): [4],  # one respondent: hidden, not tested, and not part of anyone's "rest"
     ("A", "impact"): [3, 4, 3, 4, 3, 4],
     ("B", "impact"): [4, 3, 4, 3, 4, 3],
     ("C", "impact"): [3, 4, 4, 3, 3, 4],
@@ -70,16 +70,17 @@ HEAT_CELLS = {
 def test_heatmap_compares_each_account_with_the_rest_by_hand():
     heat = comparisons.dimension_heatmap(scores_frame(HEAT_CELLS))
     a = heat[(heat["account_id"] == "A") & (heat["dimension"] == "care")].iloc[0]
-    rest = HEAT_CELLS[("B", "care")] + HEAT_CELLS[("C", "care")] + HEAT_CELLS[("D", "care")]
+    rest = HEAT_CELLS[("B", "care")] + HEAT_CELLS[("C", "care")]  # D's single answer is hidden: not in the rest
     welch = stats.ttest_ind(HEAT_CELLS[("A", "care")], rest, equal_var=False)
-    assert a["n"] == 6 and a["rest_n"] == 13
+    assert a["n"] == 6 and a["rest_n"] == 12
     assert a["mean"] == pytest.approx(29 / 6)
     assert a["rest_mean"] == pytest.approx(np.mean(rest))
     assert a["t"] == pytest.approx(welch.statistic)
     assert a["p_val"] == pytest.approx(welch.pvalue)
     assert a["diff_low"] < a["diff"] < a["diff_high"]
-    pooled = np.sqrt((5 * np.var(HEAT_CELLS[("A", "care")], ddof=1) + 12 * np.var(rest, ddof=1)) / 17)
-    assert a["effect_size"] == pytest.approx((a["mean"] - np.mean(rest)) / pooled)
+    pooled = np.sqrt((5 * np.var(HEAT_CELLS[("A", "care")], ddof=1) + 11 * np.var(rest, ddof=1)) / 16)
+    j = 1 - 3 / (4 * 18 - 9)  # Hedges' g, as in the gap tables
+    assert a["effect_size"] == pytest.approx(j * (a["mean"] - np.mean(rest)) / pooled)
     # column order follows the instrument, rows follow accounts
     assert heat["dimension"].tolist()[:2] == ["impact", "care"]
 
@@ -90,7 +91,7 @@ def test_heatmap_bh_over_the_whole_table_and_flags():
     assert tested.sum() == 6  # D's two single-respondent cells are not tested
     np.testing.assert_allclose(heat.loc[tested, "p_fdr"], bh(heat.loc[tested, "p_val"]))
     d = heat[heat["account_id"] == "D"]
-    assert d["p_val"].isna().all() and (~d["significant"]).all() and d["mean"].notna().all()
+    assert d["p_val"].isna().all() and (~d["significant"]).all() and d["mean"].isna().all() and d["suppressed"].all()
     a_care = heat[(heat["account_id"] == "A") & (heat["dimension"] == "care")].iloc[0]
     assert a_care["significant"] and a_care["direction"] == "above"
     impact = heat[heat["dimension"] == "impact"]
@@ -116,13 +117,32 @@ def test_heatmap_keeps_client_side_and_suppresses_small_staff_groups():
     assert not np.isclose(st.select_dtypes("number").to_numpy(float), 14 / 3).any()
 
 
+def test_heatmap_does_not_test_a_cell_whose_answers_are_all_the_same():
+    """A017 Impact in the sample: four answers of exactly 3 came out "clearly below", p < 0.001."""
+    cells = {**HEAT_CELLS, ("E", "impact"): [3.0] * 6, ("E", "care"): [4, 5, 4, 5, 4, 5]}
+    heat = comparisons.dimension_heatmap(scores_frame(cells)).set_index(["account_id", "dimension"])
+    e = heat.loc[("E", "impact")]
+    assert np.isnan(e["p_val"]) and not e["significant"] and e["direction"] == "" and e["untested"] == "no variation"
+    assert e["mean"] == pytest.approx(3.0)  # the mean is still shown
+    assert np.isfinite(heat.loc[("E", "care"), "p_val"])
+
+
+def test_heatmap_hides_withheld_cells_and_keeps_them_out_of_the_rest():
+    withheld = pd.DataFrame({"account_id": ["B"], "dimension": ["care"]})
+    heat = comparisons.dimension_heatmap(scores_frame(HEAT_CELLS), withheld=withheld).set_index(
+        ["account_id", "dimension"])
+    assert heat.loc[("B", "care"), "suppressed"] and np.isnan(heat.loc[("B", "care"), "mean"])
+    assert heat.loc[("A", "care"), "rest_n"] == 6  # only C is left as A's rest
+    assert heat.loc[("B", "impact"), "mean"] == pytest.approx(3.5)
+
+
 def test_plot_heatmap_draws_one_text_per_cell_and_frames_significant_cells():
     heat = comparisons.dimension_heatmap(scores_frame(HEAT_CELLS))
     ax = plots.plot_heatmap(heat, language="fi")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Vaikutus", "Välittäminen"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C", "D"]
     texts = [t.get_text() for t in ax.texts]
-    assert len(texts) == 8 and "4.8 (n=6)" in texts
+    assert len(texts) == 6 and "4.8 (n=6)" in texts  # D's hidden cells carry no value
     frames = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(frames) == int(heat["significant"].sum()) >= 1
     bold = [t for t in ax.texts if t.get_fontweight() == "bold"]
@@ -211,7 +231,9 @@ def test_nps_vs_portfolio_small_unanimous_account_is_not_decisive():
     # rest of the portfolio at NPS 0; three detractors are −100 raw, but the raw difference over the
     # adjusted-Wald SE would give z ≈ −3.5, the adjusted estimates give z ≈ −1.7
     r = responses_frame({"A": [0, 0, 0], **{f"B{i}": [10, 9, 8, 7, 3, 5] * 4 for i in range(10)}})
-    a = comparisons.nps_vs_portfolio(r).set_index("account_id").loc["A"]
+    # by default three answers are too few to show at all; with the threshold at 1 the test itself is checked
+    assert comparisons.nps_vs_portfolio(r).set_index("account_id").loc["A", "suppressed"]
+    a = comparisons.nps_vs_portfolio(r, min_group_size=1).set_index("account_id").loc["A"]
     assert a["nps"] == -100 and a["diff"] == pytest.approx(-100)
     assert not a["significant"] and 0.05 < a["p_val"] < 0.15
     assert a["diff_low"] < 0 < a["diff_high"]
@@ -657,3 +679,53 @@ def test_waves_are_ordered_like_the_store_not_by_label():
                     scores_frame({("A", "care"): [4, 4.5, 4, 4.5, 4]}, wave="W10")])
     ev = celebrations.celebrate(sc, r[r["wave"] != "Syksy"], wave="W10")
     assert "W9 → W10" in " ".join(ev["detail"]) or ev.empty
+
+
+# ---------------------------------------------------------------------------
+# Honest at the edges: the at-risk ranking and a selective celebrate list
+# ---------------------------------------------------------------------------
+def _active_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "account_id": ["A", "B", "C", "D"], "name": list("ABCD"), "status": "active", "outcome_known": False,
+        "churned": np.nan, "n_client": [40, 40, 40, 40], "n_staff": 8,
+        "renewal_date": ["2027-06-01", "2027-01-15", "2027-03-01", "2027-01-15"],
+        "annual_value": [100_000, 50_000, 80_000, 200_000]})
+
+
+def test_at_risk_is_ranked_by_the_stated_rule_when_the_model_is_not_better():
+    signals = pd.DataFrame({"account_id": ["C"], "n_signals": [2], "signals": ["Care below the rest"]})
+    current = pd.DataFrame({"account_id": ["A", "B", "C", "D"], "nps": [10.0, -20.0, 30.0, -20.0],
+                            "nps_change": [0.0, -15.0, 5.0, -15.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", risk.PortfolioWarning)
+        out = risk.accounts_at_risk(_active_table(), signals=signals, current=current, today="2026-12-01")
+    # C has the signals; then B and D share the lowest NPS and fall and renew on the same day: D is bigger
+    assert out["account_id"].tolist() == ["C", "D", "B", "A"] and out["risk_rank"].tolist() == [1, 2, 3, 4]
+    assert out.attrs["ranking"] == "rule" and "warning signals" in out.attrs["rule"]
+    assert out.loc[out["account_id"] == "B", "days_to_renewal"].iloc[0] == 45
+
+
+def test_ranking_decision_needs_credible_evidence_against_nps_alone():
+    def cv(lo, hi):
+        return pd.DataFrame({"model": ["model", "baseline", "difference"], "metric": "auc",
+                             "estimate": [0.70, 0.62, 0.08], "ci_low": [0.6, 0.5, lo], "ci_high": [0.8, 0.74, hi]})
+    ok, why = risk.ranking_decision(cv(0.01, 0.15))
+    assert ok and "credibly better" in why
+    no, why = risk.ranking_decision(cv(-0.05, 0.21))
+    assert not no and "not yet better than NPS alone" in why and "warning signals" in why
+    assert risk.ranking_decision(None) == (False, risk.ranking_decision(pd.DataFrame())[1])
+    # the issue's sample: AUC 0.50 for the model against 0.61 for NPS alone never ranks
+    old = pd.DataFrame({"model": ["model", "baseline"], "metric": "auc", "estimate": [0.50, 0.61],
+                        "ci_low": [0.35, 0.48], "ci_high": [0.65, 0.74]})
+    assert not risk.ranking_decision(old)[0]
+
+
+def test_celebrate_is_a_short_list_of_sizeable_clear_evidence_and_names_accounts_also_at_risk():
+    sc, rs = _celebrate_portfolio()
+    at_risk = pd.DataFrame({"account_id": ["A0"], "signals": ["blind spot on Care"]})
+    short = celebrations.celebrate(sc, rs, wave="2026Q3", by_account=True, top=1, at_risk=at_risk)
+    assert short["account_id"].tolist() == ["A0"] and short.attrs["n_more"] >= 0
+    assert short.loc[0, "also_at_risk"] == "blind spot on Care"
+    # a rise that passes the test but is smaller than the step that matters is not celebrated
+    small = celebrations.celebrate(sc, rs, wave="2026Q3", min_score_step=5.0, min_nps_step=500)
+    assert small.empty

@@ -77,9 +77,9 @@ class Thresholds:
     client : int
         Client answers behind any published client result (default 5).  A
         firm whose clients agreed to be identified may set 1.
-    comments : int
-        Team answers needed before any team comment is shown (default 10, at
-        least ``team``).
+    comments : int, optional
+        Team answers needed before any team comment is shown (default 10, or
+        the team threshold when that is higher; never below it).
     reliable : int
         Answers needed before an estimate (a mean, an NPS, a percentile, a
         test) is shown as a figure at all, whatever the privacy thresholds
@@ -96,10 +96,12 @@ class Thresholds:
 
     team: int = 5
     client: int = 5
-    comments: int = 10
+    comments: int | None = None
     reliable: int = 5
 
     def __post_init__(self) -> None:
+        if self.comments is None:
+            object.__setattr__(self, "comments", max(10, int(self.team) if isinstance(self.team, int) else 10))
         for name in ("team", "client", "comments", "reliable"):
             object.__setattr__(self, name, _whole_at_least_one(getattr(self, name), f"the {name} threshold"))
         if self.comments < self.team:
@@ -420,3 +422,29 @@ def contributors(responses: pd.DataFrame, scores: pd.DataFrame | None = None, *,
         parts.append(sc.rename(columns={respondent: "respondent_id"}))
     out = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
     return out.astype({"respondent_id": object})
+
+
+def withheld(decisions: pd.DataFrame, *, side: str | None = None) -> pd.DataFrame:
+    """The results :func:`publishable` holds back, as rows to leave out of a page's tables and references.
+
+    Returns
+    -------
+    DataFrame
+        account_id, side, wave, dimension (the measure: a dimension id or "nps"), reason — one row per
+        held-back group × measure × wave (of ``side`` only, when given).
+    """
+    out = decisions[~decisions["shown"].astype(bool)]
+    if side is not None:
+        out = out[out["side"] == side]
+    return out.rename(columns={"measure": "dimension"})[["account_id", "side", "wave", "dimension", "reason"]
+                                                       ].reset_index(drop=True)
+
+
+def publication(responses: pd.DataFrame, scores: pd.DataFrame | None = None, *, thresholds: Thresholds,
+                waves: Sequence[str]) -> pd.DataFrame:
+    """:func:`publishable` of every account's NPS and dimension means: which may a page show, wave by wave.
+
+    ``responses`` and ``scores`` as :func:`contributors` takes them, for every wave up to the page's, so
+    earlier waves count as the reference for differencing.
+    """
+    return publishable(contributors(responses, scores), thresholds=thresholds, waves=list(waves))

@@ -18,7 +18,7 @@ import pandas as pd
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
 
-from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, _welch_from_stats, perception_gaps
+from .gaps import BLIND_SPOT, HIDDEN_STRENGTH, _welch_from_stats, no_variation, perception_gaps
 from .gaps import benjamini_hochberg as fdr_bh
 from .scores import _adjusted_wald, _sort_dimensions, classify_nps, normal_p_value, nps, summarise, z_value
 
@@ -123,6 +123,7 @@ def dimension_heatmap(
     ci: float = 0.95,
     min_n: int = 2,
     min_group_size: int = MIN_GROUP_SIZE,
+    withheld: pd.DataFrame | None = None,
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
     """Account × dimension means, each tested against the rest of the portfolio.
@@ -150,18 +151,28 @@ def dimension_heatmap(
         Smallest number of respondents for a cell to be tested (default 2: a
         t test needs a variance).  Untested cells keep their mean and n.
     min_group_size : int
-        Anonymity threshold for staff cells.  A staff cell below it is blanked
-        *and* left out of every other cell's "rest of the portfolio", so the
-        shown cells cannot be differenced back into the hidden one.
+        The fewest answers behind a shown cell of the side (its privacy
+        threshold, or the reliable minimum when that is higher).  A cell below
+        it is blanked *and* left out of every other cell's "rest of the
+        portfolio", so the shown cells cannot be differenced back into the
+        hidden one.
+    withheld : DataFrame, optional
+        Cells the reports may not publish for another reason (the account,
+        dimension and, where present, ``within`` columns; e.g. the cells
+        :func:`helpers.data.disclosure.publishable` holds back for differencing
+        across waves): blanked and left out of the references like small ones.
     instrument : path or Instrument, optional
         Dimension order.
 
     Returns
     -------
     DataFrame
-        *within, account_id, dimension, n, mean, sd, ci_low, ci_high, rest_n,
-        rest_mean, diff, diff_low, diff_high, t, df, p_val, p_fdr, effect_size,
-        significant, direction ("above"/"below"/"").  One row per cell.
+        *within, account_id, dimension, n, mean, sd, ci_low, ci_high (cut to
+        the answer scale), rest_n, rest_mean, diff, diff_low, diff_high, t, df,
+        p_val, p_fdr, effect_size (Hedges' g), significant, direction
+        ("above"/"below"/""), untested ("" or why the cell was not tested:
+        "no variation" when all its answers are the same), suppressed.  One
+        row per cell.
 
     Notes
     -----
@@ -170,8 +181,12 @@ def dimension_heatmap(
     *excluding* the account, so a large account is not compared with itself.
     Welch's t: t = (x̄₁ − x̄₂)/√(s₁²/n₁ + s₂²/n₂) with Welch–Satterthwaite df
     (Welch 1947).  The interval of the difference is (x̄₁ − x̄₂) ± t_{(1+ci)/2, df}·SE.
-    The effect size is Cohen's d with the pooled SD,
-    d = (x̄₁ − x̄₂)/√(((n₁−1)s₁² + (n₂−1)s₂²)/(n₁+n₂−2)).
+    The effect size is Hedges' g, as in the gap tables: the pooled-SD
+    difference d = (x̄₁ − x̄₂)/√(((n₁−1)s₁² + (n₂−1)s₂²)/(n₁+n₂−2)) times
+    J = 1 − 3/(4(n₁+n₂) − 9) (Hedges & Olkin 1985).  A cell whose answers are
+    (nearly) all the same is not tested: a sample variance of 0 from a handful
+    of answers would make any test overconfident (a cell of four answers of 3
+    against a varied portfolio gave p < 0.001).
     The p-values of all tested cells in the returned table form one family and
     are adjusted by Benjamini–Hochberg (:func:`helpers.stats.gaps.benjamini_hochberg`); ``significant`` means
     p_fdr ≤ alpha.  The rest of the portfolio is a respondent-weighted mean
@@ -190,29 +205,46 @@ def dimension_heatmap(
     data = _keep_side(scores, side)
     within = _present(data, within)
     data = data.dropna(subset=[value])
-    cell = summarise(data, value=value, by=[*within, account, "dimension"], ci=ci,
-                     scale=(inst.scale_min, inst.scale_max))
+    keys = [*within, account, "dimension"]
+    cell = summarise(data, value=value, by=keys, ci=ci, scale=(inst.scale_min, inst.scale_max))
+    hidden = _withheld_cells(cell, withheld, keys=keys)
     cell, in_ref = _with_rest_of_portfolio(cell, data, within=within, account=account, value=value,
-                                           hidden_below=min_group_size if side == "staff" else None)
+                                           hidden_below=min_group_size, hidden=hidden)
     cell["diff"] = cell["mean"] - cell["rest_mean"]
-    tested = (cell["n"] >= min_n) & in_ref  # hidden cells are not in the family
+    flat = (cell["n"] >= 2) & no_variation(cell["sd"], span=inst.scale_max - inst.scale_min)
+    tested = (cell["n"] >= min_n) & in_ref & ~flat  # hidden and flat cells are not in the family
     w = _welch(cell["diff"], cell["n"], cell["sd"] ** 2, cell["rest_n"], cell["rest_var"], tested=tested, ci=ci)
     cell["t"], cell["df"], cell["p_val"] = w["t"], w["df"], w["p_val"]
     cell["diff_low"], cell["diff_high"] = w["ci_low"], w["ci_high"]
-    pooled = np.sqrt(((cell["n"] - 1) * cell["sd"] ** 2 + (cell["rest_n"] - 1) * cell["rest_var"])
-                     / (cell["n"] + cell["rest_n"] - 2).where(cell["n"] + cell["rest_n"] > 2))
-    cell["effect_size"] = (cell["diff"] / pooled.where(pooled > 0)).where(w["p_val"].notna())
+    cell["effect_size"] = _hedges_g(cell).where(w["p_val"].notna())
+    cell["untested"] = np.where(flat & in_ref, "no variation", "")
     _flag(cell, alpha=alpha, diff="diff")
-    cols = [*within, account, "dimension", "n", "mean", "sd", "ci_low", "ci_high", "rest_n", "rest_mean",
-            "diff", "diff_low", "diff_high", "t", "df", "p_val", "p_fdr", "effect_size", "significant", "direction"]
-    out = cell[cols]
-    if side == "staff":
-        out = _suppress(out, keep=(*within, account, "dimension", "n"), min_group_size=min_group_size)
-    return _sort_dimensions(out, [*within, account, "dimension"], inst).reset_index(drop=True)
+    cols = [*keys, "n", "mean", "sd", "ci_low", "ci_high", "rest_n", "rest_mean", "diff", "diff_low", "diff_high",
+            "t", "df", "p_val", "p_fdr", "effect_size", "significant", "direction", "untested"]
+    out = _suppress(cell[cols], keep=(*keys, "n"), min_group_size=min_group_size, also=~in_ref)
+    return _sort_dimensions(out, keys, inst).reset_index(drop=True)
+
+
+def _hedges_g(cell: pd.DataFrame) -> pd.Series:
+    """Hedges' g of each cell against the rest of the portfolio: pooled-SD difference × J = 1 − 3/(4N − 9)."""
+    n = cell["n"] + cell["rest_n"]
+    pooled = np.sqrt(((cell["n"] - 1) * cell["sd"] ** 2 + (cell["rest_n"] - 1) * cell["rest_var"])
+                     / (n - 2).where(n > 2))
+    return (1 - 3 / (4 * n - 9)) * cell["diff"] / pooled.where(pooled > 0)
+
+
+def _withheld_cells(cell: pd.DataFrame, withheld: pd.DataFrame | None, *, keys: list[str]) -> pd.Series:
+    """True for the cells listed in ``withheld`` (matched on the key columns both frames have)."""
+    if withheld is None or withheld.empty:
+        return pd.Series(False, index=cell.index)
+    on = [k for k in keys if k in withheld.columns]
+    marks = withheld[on].drop_duplicates().assign(_withheld=True)
+    return cell[on].merge(marks, on=on, how="left")["_withheld"].fillna(False).astype(bool).set_axis(cell.index)
 
 
 def _with_rest_of_portfolio(cell: pd.DataFrame, data: pd.DataFrame, *, within: list[str], account: str, value: str,
-                            hidden_below: int | None) -> tuple[pd.DataFrame, pd.Series]:
+                            hidden_below: int | None, hidden: pd.Series | None = None
+                            ) -> tuple[pd.DataFrame, pd.Series]:
     """Each cell with ``rest_n``, ``rest_mean`` and ``rest_var`` of every other account in its wave and dimension.
 
     The rest is the total minus the cell's own sums.  Cells of fewer than
@@ -222,15 +254,21 @@ def _with_rest_of_portfolio(cell: pd.DataFrame, data: pd.DataFrame, *, within: l
     are in the reference.
     """
     keys = [*within, account, "dimension"]
+    out_of_ref = cell.loc[hidden, keys] if hidden is not None and hidden.any() else cell.iloc[:0][keys]
     ref = data
     if hidden_below is not None:
         ref = data[data.groupby(keys, observed=True)[value].transform("count") >= hidden_below]
+    if len(out_of_ref):
+        ref = ref.merge(out_of_ref.assign(_out=True), on=keys, how="left")
+        ref = ref[ref["_out"].isna()].drop(columns="_out")
     tot = ref.groupby([*within, "dimension"], observed=True)[value].agg(
         tot_n="count", tot_sum="sum", tot_ss=lambda s: float((s**2).sum())).reset_index()
     acc = data.assign(_sq=data[value] ** 2).groupby(keys, observed=True).agg(
         _sum=(value, "sum"), _ss=("_sq", "sum")).reset_index()
     cell = cell.merge(acc, on=keys).merge(tot, on=[*within, "dimension"], how="left")
     in_ref = (cell["n"] >= hidden_below) if hidden_below is not None else pd.Series(True, index=cell.index)
+    if hidden is not None:
+        in_ref &= ~hidden.to_numpy()
     own = cell[["n", "_sum", "_ss"]].where(in_ref, 0)
     rn = cell["tot_n"].fillna(0) - own["n"]
     rss = cell["tot_ss"].fillna(0) - own["_ss"]
@@ -240,15 +278,23 @@ def _with_rest_of_portfolio(cell: pd.DataFrame, data: pd.DataFrame, *, within: l
     return cell, in_ref
 
 
-def _suppress(data: pd.DataFrame, *, keep: Sequence[str], min_group_size: int) -> pd.DataFrame:
-    """Blank every result of a group below ``min_group_size``; flags are cleared, not blanked."""
-    flags = [c for c in ("significant", "direction") if c in data]
+def _suppress(data: pd.DataFrame, *, keep: Sequence[str], min_group_size: int,
+              also: pd.Series | None = None) -> pd.DataFrame:
+    """Blank every result of a group below ``min_group_size`` (and of the rows in ``also``); flags are cleared."""
+    flags = [c for c in ("significant", "direction", "untested") if c in data]
     out = suppress_small_groups(data, min_group_size=min_group_size,
                                 columns=[c for c in data.columns if c not in (*keep, *flags)])
+    if also is not None and also.any():
+        values = [c for c in out.columns if c not in (*keep, *flags, "suppressed")]
+        rows = also.to_numpy()
+        out.loc[rows, values] = np.nan
+        out.loc[rows, "suppressed"] = True
     if "significant" in out:
         out.loc[out["suppressed"], "significant"] = False
     if "direction" in out:
         out.loc[out["suppressed"], "direction"] = ""
+    if "untested" in out:
+        out.loc[out["suppressed"], "untested"] = ""
     return out
 
 
@@ -260,6 +306,8 @@ def gap_map(
     *,
     by: Sequence[str] = ("account_id", "wave"),
     min_group_size: int = MIN_GROUP_SIZE,
+    min_client_group_size: int | None = None,
+    withheld: pd.DataFrame | None = None,
     fdr: float = 0.05,
     ci: float = 0.95,
     instrument: str | Instrument | None = None,
@@ -273,9 +321,12 @@ def gap_map(
         account_id, side, dimension, score (+ wave).
     by : sequence of str
         What makes one row of the map (columns not in ``scores`` are ignored).
-    min_group_size : int
-        Team results from fewer answers are blanked (``suppressed``); so are
-        gaps with too few client answers to label.
+    min_group_size, min_client_group_size : int
+        Team (and client) results from fewer answers are blanked
+        (``suppressed``), and so are their gaps.
+    withheld : DataFrame, optional
+        Account × dimension (× side) results the reports may not publish for
+        another reason (differencing across waves): their gaps are blanked too.
     fdr : float
         False discovery rate over the whole map.
     ci : float
@@ -305,8 +356,8 @@ def gap_map(
     [[3, nan, True]]
     """
     by = _present(scores, by)
-    out = perception_gaps(scores, by=by, min_group_size=min_group_size, ci=ci, fdr=fdr, family="all",
-                          instrument=instrument)
+    out = perception_gaps(scores, by=by, min_group_size=min_group_size, min_client_group_size=min_client_group_size,
+                          ci=ci, fdr=fdr, family="all", withheld=withheld, instrument=instrument)
     out["significant"] = out["label"].isin([BLIND_SPOT, HIDDEN_STRENGTH]) & ~out["suppressed"]
     return out
 
@@ -340,6 +391,7 @@ def nps_vs_portfolio(
     alpha: float = 0.05,
     ci: float = 0.95,
     min_group_size: int = MIN_GROUP_SIZE,
+    withheld: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """NPS of each account, and whether it differs from the rest of the portfolio.
 
@@ -349,9 +401,15 @@ def nps_vs_portfolio(
         One row per response with ``account``, ``score`` (0–10) and the
         ``within`` columns (e.g. wave).
     side : str or None
-        Keep only this side (default "client").  Staff NPS of a group smaller
-        than ``min_group_size`` is blanked and left out of the other accounts'
-        "rest of the portfolio".
+        Keep only this side (default "client").
+    min_group_size : int
+        The fewest answers behind a shown NPS (the side's privacy threshold,
+        or the reliable minimum when higher).  A smaller group's NPS is
+        blanked and left out of the other accounts' "rest of the portfolio".
+    withheld : DataFrame, optional
+        Accounts (and, where present, ``within`` values) whose NPS the reports
+        may not publish for another reason (differencing across waves):
+        blanked and left out of the references like small groups.
     within : sequence of str
         Columns inside which accounts are compared (absent columns are ignored).
     alpha : float
@@ -388,8 +446,9 @@ def nps_vs_portfolio(
     data = _keep_side(responses, side)
     within = _present(data, within)
     per = nps(data, score=score, by=[*within, account], ci=ci)
-    # Small staff groups stay out of the reference (see dimension_heatmap).
-    in_ref = per["n"] >= min_group_size if side == "staff" else pd.Series(True, index=per.index)
+    # Small or withheld groups stay out of the reference (see dimension_heatmap).
+    hidden = _withheld_cells(per, withheld, keys=[*within, account])
+    in_ref = (per["n"] >= min_group_size) & ~hidden
     counts = per[["n", "promoters", "detractors"]].where(in_ref, 0)
     if within:
         tot = counts.groupby([per[c] for c in within], observed=True).transform("sum")
@@ -409,9 +468,7 @@ def nps_vs_portfolio(
     _flag(per, alpha=alpha, diff="diff")
     cols = [*within, account, "n", "promoters", "passives", "detractors", "nps", "ci_low", "ci_high", "rest_n",
             "rest_nps", "diff", "diff_low", "diff_high", "p_val", "p_fdr", "significant", "direction"]
-    out = per[cols]
-    if side == "staff":
-        out = _suppress(out, keep=(*within, account, "n"), min_group_size=min_group_size)
+    out = _suppress(per[cols], keep=(*within, account, "n"), min_group_size=min_group_size, also=hidden)
     return out.reset_index(drop=True)
 
 

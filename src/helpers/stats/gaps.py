@@ -236,6 +236,7 @@ def perception_gaps(
     strong_at: float | None = None,
     margin: float | None = None,
     score: str = "score",
+    withheld: pd.DataFrame | None = None,
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
     """Client vs team view per group and dimension: gap, uncertainty, label and evidence.
@@ -271,6 +272,12 @@ def perception_gaps(
         (0.5 points on a 1–5 scale).
     score : str
         The score column.
+    withheld : DataFrame, optional
+        Results that may not be published for another reason (e.g. differencing
+        across waves, :func:`helpers.data.disclosure.withheld`): rows with the
+        ``by`` columns they have, ``dimension`` and ``side``.  The side's
+        columns and the gap are blanked (``suppressed``) before the correction,
+        so a hidden gap is not part of any family.
     instrument : path or Instrument, optional
         Gives the scale and the dimension order (default: flamekit).
 
@@ -338,6 +345,7 @@ def perception_gaps(
     untested = _without_variation(out, span=span)
     out = suppress_small_groups(out, n="n_staff", min_group_size=min_group_size, columns=STAFF_DERIVED)
     out = suppress_small_groups(out, n="n_client", min_group_size=k_client, columns=CLIENT_DERIVED)
+    out = _hide_withheld(out, withheld, by=by)
     out["p_fdr"] = _fdr_within(out, _family_columns(family, by=by, have=out.columns))
     out["label"], out["evidence"] = _label_and_evidence(out, strong_at=strong_at, margin=margin, fdr=fdr,
                                                         untested=untested)
@@ -402,6 +410,21 @@ def _fdr_within(out: pd.DataFrame, family: list[str]) -> pd.Series:
     elif len(out):
         p_fdr[:] = benjamini_hochberg(out["p_val"])
     return p_fdr
+
+
+def _hide_withheld(out: pd.DataFrame, withheld: pd.DataFrame | None, *, by: list[str]) -> pd.DataFrame:
+    """Blank the side and the gap of every row whose result of that side is in ``withheld``."""
+    if withheld is None or withheld.empty:
+        return out
+    out = out.copy()
+    keys = [c for c in (*by, "dimension") if c in withheld.columns]
+    for side, columns in (("client", CLIENT_DERIVED), ("staff", STAFF_DERIVED)):
+        held = withheld[withheld["side"] == side] if "side" in withheld else withheld
+        marks = held[keys].drop_duplicates().assign(_held=True)
+        rows = out[keys].merge(marks, on=keys, how="left")["_held"].fillna(False).to_numpy(dtype=bool)
+        out.loc[rows, columns] = np.nan
+        out.loc[rows, "suppressed"] = True
+    return out
 
 
 def _without_variation(out: pd.DataFrame, *, span: float) -> pd.Series:

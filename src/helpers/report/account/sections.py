@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.data.disclosure import (COMPLEMENT, apply_publishable, complementary_suppression, publishable)
+from helpers.data.disclosure import (COMPLEMENT, apply_publishable, complementary_suppression, publishable,
+                                     withheld)
 from helpers.data.instrument import Instrument, tag_frame
 from helpers.data.privacy import assert_single_account
 from helpers.report import comments as cm
@@ -176,11 +177,14 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
         suppressed.
     """
     sc = account.in_wave(account.scores)
+    held = withheld(account.publication)
     g = gp.perception_gaps(sc.assign(account_id=account.account_id, wave=account.wave),
                            min_group_size=account.figure_min("staff"),
                            min_client_group_size=account.figure_min("client"), ci=CI, fdr=FDR,
-                           instrument=account.instrument)
-    g = _hide_unpublished_gaps(account, g)
+                           withheld=held[held["wave"] == account.wave], instrument=account.instrument)
+    now = account.publication[account.publication["wave"] == account.wave]
+    why = now[now["reason"].notna()].drop_duplicates("measure").set_index("measure")["reason"]
+    account.audit.record("perception gaps", g.assign(reason=g["dimension"].map(why).where(g["suppressed"])))
     present = set(g["dimension"])
     missing = [d for d in account.instrument.dimension_ids if d not in present]
     if missing:  # perception_gaps lists a dimension only when someone has a score on it
@@ -195,19 +199,6 @@ def gaps_section(account: AccountData) -> pd.DataFrame:
         g["label"] = g["label"].astype(object).where(g["label"].notna(), None)
         g = _dimension_order(g, account.instrument, "dimension")
     return tag_frame(g, account.instrument)
-
-
-def _hide_unpublished_gaps(account: AccountData, gaps: pd.DataFrame) -> pd.DataFrame:
-    """Blank a gap whose client or team mean the report may not publish (e.g. differencing across waves)."""
-    out = gaps.copy()
-    now = account.publication[account.publication["wave"] == account.wave]
-    for side, columns in (("client", gp.CLIENT_DERIVED), ("staff", gp.STAFF_DERIVED)):
-        reason = out["dimension"].map(now[now["side"] == side].set_index("measure")["reason"])
-        hide = reason.notna() & ~out["suppressed"].astype(bool)
-        out.loc[hide, columns] = np.nan
-        out.loc[hide, ["label", "evidence", "suppressed"]] = [None, gp.SUPPRESSED, True]
-        account.audit.record("perception gaps", pd.DataFrame({"reason": reason[hide]}))
-    return out
 
 
 def trend_section(account: AccountData) -> dict[str, pd.DataFrame]:

@@ -14,9 +14,11 @@ left out of every reference value they could be recovered from (see
 from .celebrations import celebrate
 from .summary import headline
 from .plots import plot_gap_map, plot_heatmap, plot_nps_distribution, plot_nps_trend
-from .risk import MIN_OUTCOME_GROUP, PortfolioWarning, accounts_at_risk, baseline_verdict, risk_signals
+from .risk import (MIN_OUTCOME_GROUP, RULE, PortfolioWarning, accounts_at_risk, baseline_verdict, current_nps,
+                   ranking_decision, risk_signals)
 
 __all__ = [
-    "MIN_OUTCOME_GROUP", "PortfolioWarning", "accounts_at_risk", "baseline_verdict", "celebrate", "headline",
+    "MIN_OUTCOME_GROUP", "RULE", "PortfolioWarning", "accounts_at_risk", "baseline_verdict", "celebrate",
+    "current_nps", "headline", "ranking_decision",
     "plot_gap_map", "plot_heatmap", "plot_nps_distribution", "plot_nps_trend", "risk_signals",
 ]

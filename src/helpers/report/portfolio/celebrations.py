@@ -33,14 +33,21 @@ def celebrate(
     alpha: float = 0.05,
     ci: float = 0.95,
     min_n: int = 5,
+    min_score_step: float | None = None,
+    min_nps_step: float = 20.0,
+    top: int | None = 5,
+    at_risk: pd.DataFrame | None = None,
+    withheld: pd.DataFrame | None = None,
     language: str = "en",
     by_account: bool = False,
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
-    """Accounts to celebrate: clear improvement or clearly top scores, with the evidence.
+    """Accounts to celebrate: a short list of clear, sizeable improvements or clearly top results, with the evidence.
 
     Four kinds of evidence, each one family of tests with a Benjamini–Hochberg
-    correction at false discovery rate ``alpha``, client side only:
+    correction at false discovery rate ``alpha``, client side only, and each
+    only when the step is large enough to matter (``min_score_step`` scale
+    points for a dimension, ``min_nps_step`` NPS points):
 
     * ``NPS up`` — account NPS rose from ``previous`` to ``wave``;
     * ``score up`` — a dimension mean rose (:func:`score_change`);
@@ -68,8 +75,22 @@ def celebrate(
         False discovery rate.
     min_n : int
         Fewest client respondents (in each wave compared) for a piece of
-        evidence to count; small samples can pass a test by luck of the
-        t distribution's tails with very uneven variances.
+        evidence to count: the client threshold (or the reliable minimum).
+    min_score_step : float, optional
+        Smallest rise, or lead over the rest of the portfolio, of a dimension
+        mean that counts (default one eighth of the scale's range: 0.5 on 1–5).
+    min_nps_step : float
+        The same for NPS, in NPS points (default 20).
+    top : int or None
+        With ``by_account``, keep the ``top`` accounts with the strongest
+        evidence (improvements first, then the most pieces, then the largest
+        steps); ``attrs["n_more"]`` says how many more qualify.  None keeps all.
+    at_risk : DataFrame, optional
+        The at-risk list (account_id, signals): an account on both lists gets
+        ``also_at_risk`` saying why, instead of appearing twice silently.
+    withheld : DataFrame, optional
+        Results the reports may not publish (:func:`helpers.data.disclosure.withheld`:
+        account_id, side, wave, dimension — "nps" for NPS): they give no evidence.
     language : str
         Dimension labels in the evidence text.
     by_account : bool
@@ -81,8 +102,9 @@ def celebrate(
         account_id, (name,) evidence, dimension, estimate, ci_low, ci_high,
         n, p_fdr, detail — one row per piece of evidence, accounts with the most
         evidence first.  Empty (same columns) when nothing passes.  With
-        ``by_account``: account_id, (name,) n_evidence, improved (bool),
-        evidence (the kinds), detail (every detail, "; "-separated).
+        ``by_account``: account_id, (name,) n_evidence, improved (bool: any
+        improvement since ``previous``), evidence (the kinds), detail (every
+        detail, "; "-separated), also_at_risk ("" or the at-risk signals).
 
     Raises
     ------
@@ -102,21 +124,43 @@ def celebrate(
     if previous is None:
         earlier = waves[:waves.index(wave)]
         previous = earlier[-1] if earlier else None
+    step = (inst.scale_max - inst.scale_min) / 8 if min_score_step is None else float(min_score_step)
     tests = {"account": account, "alpha": alpha, "ci": ci, "min_n": min_n}
     rows: list[dict] = []
     if previous is not None:
-        rows += _nps_up(responses, wave=wave, previous=previous, **tests)
-        rows += _scores_up(scores, wave=wave, previous=previous, labels=labels, instrument=inst, **tests)
-    rows += _nps_above_portfolio(responses[responses["wave"] == wave], **tests)
+        rows += _nps_up(responses, wave=wave, previous=previous, step=min_nps_step, withheld=withheld, **tests)
+        rows += _scores_up(scores, wave=wave, previous=previous, labels=labels, instrument=inst, step=step,
+                           withheld=withheld, **tests)
+    rows += _nps_above_portfolio(responses[responses["wave"] == wave], step=min_nps_step, withheld=withheld, **tests)
     w_scores = scores[scores["wave"] == wave] if "wave" in scores else scores
-    rows += _scores_above_portfolio(w_scores, labels=labels, instrument=inst, **tests)
+    rows += _scores_above_portfolio(w_scores, labels=labels, instrument=inst, step=step, withheld=withheld, **tests)
     cols = [account, "evidence", "dimension", "estimate", "ci_low", "ci_high", "n", "p_fdr", "detail"]
     out = _most_evidence_first(pd.DataFrame(rows, columns=cols), account=account)
     if by_account:
-        out = _evidence_by_account(out, account=account)
+        out = _shortlist(_evidence_by_account(out, account=account), top=top)
+        out["also_at_risk"] = _also_at_risk(out[account], at_risk, account=account)
     if accounts is not None and "name" in accounts:
         out.insert(1, "name", out[account].map(accounts.set_index(account)["name"]))
     return out
+
+
+def _shortlist(by_account: pd.DataFrame, *, top: int | None) -> pd.DataFrame:
+    """The ``top`` accounts (improvements first, then the most evidence); ``attrs["n_more"]`` = the rest."""
+    ranked = by_account.sort_values(["improved", "n_evidence"], ascending=[False, False], kind="mergesort")
+    keep = ranked if top is None else ranked.head(top)
+    out = keep.reset_index(drop=True)
+    out.attrs["n_more"] = len(ranked) - len(keep)
+    return out
+
+
+def _also_at_risk(ids: pd.Series, at_risk: pd.DataFrame | None, *, account: str) -> pd.Series:
+    """For accounts also on the at-risk list, why they are there ("" for the others)."""
+    if at_risk is None or at_risk.empty:
+        return pd.Series("", index=ids.index, dtype=object)
+    why = at_risk.set_index(account)
+    reasons = why["signals"] if "signals" in why else pd.Series("", index=why.index)
+    text = ids.map(lambda a: (reasons.get(a) or "on the at-risk list") if a in why.index else "")
+    return text.astype(object)
 
 
 #: The kinds of evidence, in the order an account's rows are listed.
@@ -124,22 +168,25 @@ KINDS = ("NPS up", "score up", "NPS above portfolio", "score above portfolio")
 
 
 def _nps_up(responses: pd.DataFrame, *, wave: str, previous: str, account: str, alpha: float, ci: float,
-            min_n: int) -> list[dict]:
-    """Account NPS clearly up from ``previous`` to ``wave``."""
+            min_n: int, step: float, withheld: pd.DataFrame | None) -> list[dict]:
+    """Account NPS clearly up from ``previous`` to ``wave``, by at least ``step`` points."""
     ch = nps_change_tests(responses, wave_from=previous, wave_to=wave, account=account, score="nps",
                            side="client", ci=ci, alpha=alpha)
-    return _evidence(_clear_rise(ch, min_n), account=account, kind="NPS up", estimate="change", n="n_to",
+    ch = _published(ch.assign(dimension="nps"), withheld, waves=(previous, wave), account=account)
+    return _evidence(_clear_rise(ch, min_n, step), account=account, kind="NPS up", estimate="change", n="n_to",
                      detail=lambda r: f"NPS {r.nps_from:+.0f} → {r.nps_to:+.0f} ({previous} → {wave}); change "
                                       f"{r.change:+.0f} [{r.ci_low:+.0f}, {r.ci_high:+.0f}], "
                                       f"n {int(r.n_from)} → {int(r.n_to)}")
 
 
 def _scores_up(scores: pd.DataFrame, *, wave: str, previous: str, labels: dict[str, str], instrument: Instrument,
-               account: str, alpha: float, ci: float, min_n: int) -> list[dict]:
-    """Dimension means clearly up from ``previous`` to ``wave``."""
+               account: str, alpha: float, ci: float, min_n: int, step: float,
+               withheld: pd.DataFrame | None) -> list[dict]:
+    """Dimension means clearly up from ``previous`` to ``wave``, by at least ``step`` scale points."""
     sc = score_change(scores, wave_from=previous, wave_to=wave, account=account, side="client", alpha=alpha,
                       ci=ci, instrument=instrument)
-    return _evidence(_clear_rise(sc, min_n), account=account, kind="score up", estimate="change", n="n_to",
+    sc = _published(sc, withheld, waves=(previous, wave), account=account)
+    return _evidence(_clear_rise(sc, min_n, step), account=account, kind="score up", estimate="change", n="n_to",
                      dimension=True,
                      detail=lambda r: f"{labels.get(r.dimension, r.dimension)} {r.mean_from:.2f} → {r.mean_to:.2f} "
                                       f"({previous} → {wave}); change {r.change:+.2f} "
@@ -147,35 +194,49 @@ def _scores_up(scores: pd.DataFrame, *, wave: str, previous: str, labels: dict[s
 
 
 def _nps_above_portfolio(responses: pd.DataFrame, *, account: str, alpha: float, ci: float,
-                         min_n: int) -> list[dict]:
-    """Account NPS clearly above the rest of the portfolio in the wave."""
-    top = nps_vs_portfolio(responses, account=account, side="client", alpha=alpha, ci=ci)
-    return _evidence(_clearly_above(top, min_n), account=account, kind="NPS above portfolio", estimate="diff",
+                         min_n: int, step: float, withheld: pd.DataFrame | None) -> list[dict]:
+    """Account NPS clearly above the rest of the portfolio in the wave, by at least ``step`` points."""
+    nps_held = None if withheld is None else withheld[withheld["dimension"] == "nps"]
+    top = nps_vs_portfolio(responses, account=account, side="client", alpha=alpha, ci=ci, min_group_size=min_n,
+                           withheld=nps_held)
+    return _evidence(_clearly_above(top, min_n, step), account=account, kind="NPS above portfolio", estimate="diff",
                      low="diff_low", high="diff_high",
                      detail=lambda r: f"NPS {r.nps:+.0f} vs {r.rest_nps:+.0f} for the rest; difference "
                                       f"{r.diff:+.0f} [{r.diff_low:+.0f}, {r.diff_high:+.0f}], n = {int(r.n)}")
 
 
 def _scores_above_portfolio(scores: pd.DataFrame, *, labels: dict[str, str], instrument: Instrument, account: str,
-                            alpha: float, ci: float, min_n: int) -> list[dict]:
-    """Dimension means clearly above the rest of the portfolio in the wave."""
-    heat = dimension_heatmap(scores, account=account, side="client", alpha=alpha, ci=ci, instrument=instrument)
-    return _evidence(_clearly_above(heat, min_n), account=account, kind="score above portfolio", estimate="diff",
+                            alpha: float, ci: float, min_n: int, step: float,
+                            withheld: pd.DataFrame | None) -> list[dict]:
+    """Dimension means clearly above the rest of the portfolio in the wave, by at least ``step`` points."""
+    heat = dimension_heatmap(scores, account=account, side="client", alpha=alpha, ci=ci, instrument=instrument,
+                             min_group_size=min_n, withheld=withheld)
+    return _evidence(_clearly_above(heat, min_n, step), account=account, kind="score above portfolio", estimate="diff",
                      low="diff_low", high="diff_high", dimension=True,
                      detail=lambda r: f"{labels.get(r.dimension, r.dimension)} {r.mean:.2f} vs {r.rest_mean:.2f} "
                                       f"for the rest; difference {r.diff:+.2f} [{r.diff_low:+.2f}, "
                                       f"{r.diff_high:+.2f}], n = {int(r.n)}")
 
 
-def _clear_rise(tests: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """Changes that pass the correction upwards, from at least ``min_n`` respondents in both waves."""
-    return tests[tests["significant"] & (tests["change"] > 0) & (tests["n_from"] >= min_n)
+def _published(tests: pd.DataFrame, withheld: pd.DataFrame | None, *, waves: tuple[str, str],
+               account: str) -> pd.DataFrame:
+    """The changes whose two waves may both be published (a change would give a withheld figure away)."""
+    if withheld is None or withheld.empty or "wave" not in withheld:
+        return tests
+    held = withheld[withheld["wave"].isin(waves)][[account, "dimension"]].drop_duplicates().assign(_held=True)
+    keep = tests.merge(held, on=[account, "dimension"], how="left")["_held"].isna().to_numpy()
+    return tests[keep]
+
+
+def _clear_rise(tests: pd.DataFrame, min_n: int, step: float) -> pd.DataFrame:
+    """Rises of at least ``step`` that pass the correction, from at least ``min_n`` respondents in both waves."""
+    return tests[tests["significant"] & (tests["change"] >= step) & (tests["n_from"] >= min_n)
                  & (tests["n_to"] >= min_n)]
 
 
-def _clearly_above(tests: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """Differences from the rest of the portfolio that pass the correction upwards, from at least ``min_n``."""
-    return tests[tests["significant"] & (tests["diff"] > 0) & (tests["n"] >= min_n)]
+def _clearly_above(tests: pd.DataFrame, min_n: int, step: float) -> pd.DataFrame:
+    """Leads over the rest of the portfolio of at least ``step`` that pass the correction, from ``min_n`` answers."""
+    return tests[tests["significant"] & (tests["diff"] >= step) & (tests["n"] >= min_n)]
 
 
 def _evidence(tests: pd.DataFrame, *, account: str, kind: str, estimate: str, detail: Callable[[Any], str],

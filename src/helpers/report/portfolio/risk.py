@@ -14,6 +14,9 @@ from helpers.stats.diagnostics import fit_with_warnings
 
 __all__ = [
     "PortfolioWarning",
+    "RULE",
+    "current_nps",
+    "ranking_decision",
     "MIN_OUTCOME_GROUP",
     "risk_signals",
     "accounts_at_risk",
@@ -31,6 +34,42 @@ class PortfolioWarning(UserWarning):
 #: Fewest accounts in the smaller outcome group (churned or renewed) before a
 #: churn model says more than a guess; below it the list carries a warning.
 MIN_OUTCOME_GROUP = 5
+
+
+def current_nps(account_nps: pd.DataFrame, responses: pd.DataFrame, *, wave: str, previous: str | None,
+                withheld: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each account's client NPS of the wave and its change since ``previous``, as far as both may be published.
+
+    Parameters
+    ----------
+    account_nps : DataFrame
+        :func:`helpers.stats.comparisons.nps_vs_portfolio` of the wave (hidden NPS already blank).
+    responses : DataFrame
+        Responses of both waves (account_id, side, wave, nps).
+    wave, previous : str
+    withheld : DataFrame, optional
+        :func:`helpers.data.disclosure.withheld`: a change is not given when either wave's NPS is held back.
+
+    Returns
+    -------
+    DataFrame
+        account_id, nps, nps_change (NaN where not published or no earlier wave).
+    """
+    from helpers.stats.comparisons import nps_change_tests
+
+    out = account_nps[["account_id", "nps"]].copy()
+    out["nps_change"] = np.nan
+    if previous is None:
+        return out
+    ch = nps_change_tests(responses, wave_from=previous, wave_to=wave, account="account_id", score="nps",
+                          side="client", ci=0.95, alpha=0.05).set_index("account_id")["change"]
+    held = set()
+    if withheld is not None and len(withheld):
+        w = withheld[(withheld["dimension"] == "nps") & withheld["wave"].isin([previous, wave])]
+        held = set(w["account_id"])
+    shown = out["nps"].notna() & ~out["account_id"].isin(held)
+    out["nps_change"] = out["account_id"].map(ch).astype(float).where(shown)
+    return out
 
 
 def risk_signals(
@@ -103,14 +142,23 @@ def accounts_at_risk(
     ci: float = 0.95,
     top: int = 2,
     active: str = "active",
+    current: pd.DataFrame | None = None,
+    rank_by_model: bool = False,
+    today: str | pd.Timestamp | None = None,
     language: str = "en",
     instrument: str | Instrument | None = None,
 ) -> pd.DataFrame:
-    """Accounts whose renewal is still open, ranked by predicted churn probability, with the reasons.
+    """Accounts whose renewal is still open, with the reasons, in the order that deserves attention.
 
     A churn model is trained on the accounts whose outcome is known (renewed
     or churned) and applied to the accounts still ``active`` — only those can
-    be "at risk".
+    be "at risk".  The list is ranked by the model's churn probability only
+    when ``rank_by_model`` (the caller has checked, out of sample, that the
+    model ranks churners better than NPS alone: :func:`ranking_decision`);
+    otherwise by a stated, transparent rule (:data:`RULE`): the number of
+    warning signals, then the client NPS of the wave (lowest first), then its
+    change since the previous wave (largest fall first), then how soon the
+    renewal is, then the contract value (largest first).
 
     Parameters
     ----------
@@ -128,21 +176,30 @@ def accounts_at_risk(
         risk-raising dimensions to name).
     active : str
         The status of accounts without an outcome yet.
+    current : DataFrame, optional
+        The wave's client NPS per account and its change (account_id, nps,
+        nps_change; NaN where not published), for the rule and for the page.
+    rank_by_model : bool
+        Rank by the model's probability (True) or by the rule (False, default).
+    today : date, optional
+        For "how soon the renewal is" (default: now).
     language : str
         Language of the dimension names in ``drivers``, "en" or "fi".
 
     Returns
     -------
     DataFrame
-        account_id, name, renewal_date, n_client, n_staff, p_churn, ci_low,
-        ci_high, risk_rank (1 = highest among the active accounts), drivers
+        account_id, name, renewal_date, days_to_renewal, n_client (every
+        answer of the waves the model pooled, ``attrs["waves"]``), n_staff
+        (likewise), nps, nps_change (the wave's, when ``current`` is given),
+        p_churn, ci_low, ci_high, risk_rank (1 = first on the list), drivers
         (model: dimensions pushing the risk up), n_signals, signals (tests:
         see :func:`risk_signals`), annual_value, value_at_risk (p_churn ×
-        annual value), value_low, value_high.  Only active accounts, highest
-        risk first; probabilities are NaN when no model can be trained.
-        ``attrs``: warnings (list of sentences: the model's own and this
-        function's), n_known, n_events, n_active, estimator, summary (one
-        sentence).
+        annual value), value_low, value_high.  Only active accounts, in the
+        list's order; probabilities are NaN when no model can be trained.
+        ``attrs``: ranking ("model" or "rule"), rule (the rule in words),
+        warnings (list of sentences: the model's own and this function's),
+        n_known, n_events, n_active, estimator, summary (one sentence).
 
     Warns
     -----
@@ -183,16 +240,71 @@ def accounts_at_risk(
         _w.warn(m, PortfolioWarning, stacklevel=2)
     risk = fit_with_warnings(lambda: _churn_model(table, predictors=predictors, method=method, ci=ci, top=top,
                                                    language=language, instrument=instrument))
-    out = _risk_list(table[is_active], risk, signals)
+    out = _risk_list(table[is_active], risk, signals, current=current, today=today)
     estimator = str(risk["estimator"].iloc[0]) if len(risk) else "none"
     fitted = bool(out["p_churn"].notna().any()) or (n_active == 0 and estimator != "none")
+    by_model = bool(rank_by_model and fitted)
+    out = _ranked(out, by_model=by_model)
     summary = (f"{n_active} active account(s); churn model ({estimator}) trained on {n_known} accounts with a known "
                f"outcome, {n_events} of them churned." if fitted else
                f"{n_active} active account(s); no churn model could be trained ({n_known} accounts with a known "
                f"outcome, {n_events} churned) — see the notes below.")
+    summary += (" Ranked by the model's churn probability." if by_model else f" Ranked by a stated rule: {RULE}.")
     out.attrs.update(warnings=list(dict.fromkeys([*messages, *risk.attrs["warnings"]])), n_known=n_known,
-                     n_events=n_events, n_active=n_active, estimator=estimator, summary=summary)
+                     n_events=n_events, n_active=n_active, estimator=estimator, summary=summary,
+                     ranking="model" if by_model else "rule", rule=RULE, waves=table.attrs.get("waves"))
     return out
+
+
+#: The transparent ranking used unless the churn model has shown, out of sample, that it ranks better than NPS.
+RULE = ("most warning signals first, then the lowest client NPS of the wave, then the largest fall in NPS since the "
+        "previous wave, then the soonest renewal, then the largest contract")
+
+
+def _ranked(out: pd.DataFrame, *, by_model: bool) -> pd.DataFrame:
+    """The list in its order (model probability, or :data:`RULE`), with ``risk_rank`` 1, 2, …"""
+    if by_model:
+        out = out.sort_values(["p_churn", "n_signals"], ascending=[False, False], na_position="last",
+                              kind="mergesort")
+    else:
+        value = pd.to_numeric(out["annual_value"], errors="coerce") if "annual_value" in out else 0.0
+        out = out.assign(_value=-value).sort_values(["n_signals", "nps", "nps_change", "days_to_renewal", "_value"],
+                                                    ascending=[False, True, True, True, True], na_position="last",
+                                                    kind="mergesort").drop(columns="_value")
+    out = out.reset_index(drop=True)
+    out["risk_rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def ranking_decision(cv: pd.DataFrame | None) -> tuple[bool, str]:
+    """Should the at-risk list be ranked by the churn model?  Yes only when it is credibly better than NPS alone.
+
+    Credibly better: the model's cross-validated AUC minus the NPS-only
+    baseline's, on the same out-of-fold predictions, has a 95% interval
+    entirely above 0 (DeLong's paired comparison, when ``cv`` carries it as
+    the row model == "difference", metric == "auc"; otherwise the model's AUC
+    interval must lie above the baseline's whole interval).  Returns the
+    decision and one sentence saying it.
+    """
+    if cv is None or cv.empty or cv.attrs.get("not_applicable"):
+        return False, "The churn model could not be checked against NPS alone, so a stated rule ranks the list."
+    m = cv.set_index(["model", "metric"])
+    if ("difference", "auc") in m.index:
+        d = m.loc[("difference", "auc")]
+        better = bool(d["ci_low"] > 0)
+        how = (f"its AUC is {d['estimate']:+.2f} [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}] away from NPS alone's "
+               "on the same accounts")
+    elif ("model", "auc") in m.index and ("baseline", "auc") in m.index:
+        a, b = m.loc[("model", "auc")], m.loc[("baseline", "auc")]
+        better = bool(a["ci_low"] > b["ci_high"])
+        how = (f"its AUC {a['estimate']:.2f} [{a['ci_low']:.2f}, {a['ci_high']:.2f}] against "
+               f"{b['estimate']:.2f} [{b['ci_low']:.2f}, {b['ci_high']:.2f}] for NPS alone")
+    else:
+        return False, "The churn model could not be checked against NPS alone, so a stated rule ranks the list."
+    if better:
+        return True, f"The churn model ranks the list: out of sample {how}, credibly better than NPS alone."
+    return False, (f"The churn model is not yet better than NPS alone ({how}), so it does not rank the list: "
+                   f"a stated rule does ({RULE}).")
 
 
 def _training_caveats(*, n_known: int, n_events: int, n_active: int) -> list[str]:
@@ -237,15 +349,16 @@ def _churn_model(table: pd.DataFrame, **options) -> pd.DataFrame:
 
     try:
         return predict_risk(table, **options)
-    except (ValueError, np.linalg.LinAlgError) as exc:
+    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
         none = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
                                             estimator="none")
         none.attrs["warnings"] = [f"The churn model could not be fitted ({exc}); no probabilities are shown."]
         return none
 
 
-def _risk_list(active: pd.DataFrame, risk: pd.DataFrame, signals: pd.DataFrame | None) -> pd.DataFrame:
-    """The active accounts with their churn probability, reasons and value at risk, highest risk first."""
+def _risk_list(active: pd.DataFrame, risk: pd.DataFrame, signals: pd.DataFrame | None, *,
+               current: pd.DataFrame | None = None, today: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """The active accounts with their churn probability, NPS, reasons and value at risk (not yet ranked)."""
     keep = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff", "annual_value") if c in active]
     out = active[keep].merge(risk[["account_id", "p_churn", "ci_low", "ci_high", "drivers"]], on="account_id",
                              how="left")
@@ -260,11 +373,16 @@ def _risk_list(active: pd.DataFrame, risk: pd.DataFrame, signals: pd.DataFrame |
     out["value_at_risk"] = out["p_churn"] * value
     out["value_low"] = out["ci_low"] * value
     out["value_high"] = out["ci_high"] * value
-    out["risk_rank"] = out["p_churn"].rank(ascending=False, method="min")
-    out = out.sort_values(["p_churn", "n_signals"], ascending=[False, False], na_position="last", ignore_index=True)
-    lead = [c for c in ("account_id", "name", "renewal_date", "n_client", "n_staff") if c in out]
-    cols = [*lead, "p_churn", "ci_low", "ci_high", "risk_rank", "drivers", "n_signals", "signals",
-            *(["annual_value"] if "annual_value" in out else []), "value_at_risk", "value_low", "value_high"]
+    now = pd.Timestamp.now().normalize() if today is None else pd.Timestamp(today)
+    renewal = pd.to_datetime(out["renewal_date"], errors="coerce") if "renewal_date" in out else pd.NaT
+    out["days_to_renewal"] = (renewal - now).dt.days if "renewal_date" in out else np.nan
+    cur = current if current is not None else pd.DataFrame(columns=["account_id", "nps", "nps_change"])
+    out = out.merge(cur.reindex(columns=["account_id", "nps", "nps_change"]), on="account_id", how="left")
+    out["risk_rank"] = np.nan
+    lead = [c for c in ("account_id", "name", "renewal_date", "days_to_renewal", "n_client", "n_staff") if c in out]
+    cols = [*lead, "nps", "nps_change", "p_churn", "ci_low", "ci_high", "risk_rank", "drivers", "n_signals",
+            "signals", *(["annual_value"] if "annual_value" in out else []), "value_at_risk", "value_low",
+            "value_high"]
     return out[cols]
 
 
