@@ -118,7 +118,8 @@ def test_notebooks_declare_documented_parameters():
     portfolio = pm.inspect_notebook(str(NOTEBOOKS / "portfolio.ipynb"))
     assert set(portfolio) == {"wave", "store", "language", "min_group_size", "min_client_group_size"}
     drivers = pm.inspect_notebook(str(NOTEBOOKS / "drivers.ipynb"))
-    assert set(drivers) == {"waves", "store", "outcome", "side", "language", "min_group_size"}
+    assert set(drivers) == {"waves", "store", "outcome", "side", "language", "min_group_size",
+                            "min_client_group_size"}
     for params in (portfolio, drivers):
         assert all(p["help"] for p in params.values())
 

@@ -541,6 +541,7 @@ def plot_congruence(
     outcome: str = "churned",
     dimension: str | None = None,
     language: str = "en",
+    min_client_group_size: int = 5,
     instrument: str | Instrument | None = None,
     ax=None,
 ):
@@ -556,14 +557,18 @@ def plot_congruence(
         ``churned`` or ``client_nps_mean``.
     dimension : str, optional
         Dimension to draw; default the one with the smallest a4 p-value.
+    min_client_group_size : int
+        An account is drawn only with at least this many client answers (its
+        point would show its client mean).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
         :func:`helpers.report.drivers.plots.plot_response_surface` with one point per
-        account whose team mean could be shown (small teams are blanked in
-        ``table`` and are not drawn).
+        account whose team and client means could be shown (small teams are
+        blanked in ``table``; accounts with fewer client answers than the
+        client threshold are not drawn, though the surface is fitted on all).
     """
     import warnings as _w
 
@@ -580,7 +585,8 @@ def plot_congruence(
         _w.simplefilter("ignore", ModelWarning)
         surface = response_surface(data, x=x, y=y, outcome=outcome, instrument=inst)
     what = "churn" if outcome == "churned" else term_label(outcome, language=language, instrument=inst)
-    ax = plot_response_surface(surface, data=data, x=x, y=y, ax=ax, instrument=inst,
+    drawn = data[data["n_client"] >= min_client_group_size] if "n_client" in data else data
+    ax = plot_response_surface(surface, data=drawn, x=x, y=y, ax=ax, instrument=inst,
                                title=f"{inst.label(dimension, language)}: {what} by client and team rating "
                                      f"(n = {int(surface['n'].iloc[0])} accounts)")
     ax.set_xlabel(term_label(x, language=language, instrument=inst))
