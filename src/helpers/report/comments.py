@@ -49,6 +49,7 @@ from helpers.data.privacy import (
 )
 from helpers.report.formatting import check_language
 from helpers.report.tables import escaped_styler
+from helpers.words import LANGUAGES, say, section
 from helpers.stats.scores import classify_nps
 
 CELEBRATE = "celebrate"
@@ -76,24 +77,11 @@ IMPROVE_CUES = (
 _PRAISE = re.compile(r"(?<!\w)(?:" + "|".join(PRAISE_CUES) + ")", re.IGNORECASE)
 _IMPROVE = re.compile(r"(?<!\w)(?:" + "|".join(IMPROVE_CUES) + ")", re.IGNORECASE)
 
-ROLE_TEXT = {
-    "en": {"decision-maker": "decision-maker", "user": "user"},
-    "fi": {"decision-maker": "päättäjä", "user": "käyttäjä"},
-}
+ROLE_TEXT = {lang: section("comments.role", lang) for lang in LANGUAGES}
 #: How a role hidden by :func:`visible_roles` is displayed, per language.
-HIDDEN_ROLE_TEXT = {"en": "–", "fi": "–"}
-COLUMN_TEXT = {
-    "en": {"role": "Role", "nps": "Score (0–10)", "nps_group": "NPS group", "comment": "Comment",
-           "category": "Category", "basis": "Classified by"},
-    "fi": {"role": "Rooli", "nps": "Pisteet (0–10)", "nps_group": "NPS-ryhmä", "comment": "Kommentti",
-           "category": "Luokka", "basis": "Luokitteluperuste"},
-}
-VALUE_TEXT = {
-    "en": {"promoter": "promoter", "passive": "passive", "detractor": "detractor", CELEBRATE: "celebrate",
-           IMPROVE: "improve", "keywords": "cue words", "nps group": "NPS group"},
-    "fi": {"promoter": "suosittelija", "passive": "passiivinen", "detractor": "arvostelija",
-           CELEBRATE: "juhlittavaa", IMPROVE: "kehitettävää", "keywords": "vihjesanat", "nps group": "NPS-ryhmä"},
-}
+HIDDEN_ROLE_TEXT = {lang: say("comments.hidden_role", lang) for lang in LANGUAGES}
+COLUMN_TEXT = {lang: section("comments.header", lang) for lang in LANGUAGES}
+VALUE_TEXT = {lang: section("comments.value", lang) for lang in LANGUAGES}
 COMMENT_COLUMNS = ["role", "role_hidden", "nps", "nps_group", "category", "basis", "comment"]
 _NO_ROLE = object()  # stands for a missing role when roles are counted
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>/:])")

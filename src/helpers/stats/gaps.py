@@ -31,6 +31,7 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE, suppress_small_groups
+from helpers.words import LANGUAGES, section
 
 from .scores import _sort_dimensions, t_p_value, t_value
 
@@ -60,31 +61,9 @@ EVIDENCE = (CLEAR, POSSIBLE, UNCLEAR, TOO_FEW, NO_TEST, SUPPRESSED)
 NO_VARIATION_SHARE = 0.01
 
 #: Display names of labels, evidence codes and sides, per language.
-LABEL_TEXT = {
-    "en": {BLIND_SPOT: "blind spot", HIDDEN_STRENGTH: "hidden strength",
-           POSSIBLE_BLIND_SPOT: "possible blind spot", POSSIBLE_HIDDEN_STRENGTH: "possible hidden strength",
-           ALIGNED_STRONG: "aligned, strong", ALIGNED_WEAK: "aligned, weaker", NO_CLEAR_GAP: "no clear gap"},
-    "fi": {BLIND_SPOT: "sokea piste", HIDDEN_STRENGTH: "piilevä vahvuus",
-           POSSIBLE_BLIND_SPOT: "mahdollinen sokea piste", POSSIBLE_HIDDEN_STRENGTH: "mahdollinen piilevä vahvuus",
-           ALIGNED_STRONG: "yhteneväinen, vahva", ALIGNED_WEAK: "yhteneväinen, heikompi",
-           NO_CLEAR_GAP: "ei selvää eroa"},
-}
-EVIDENCE_TEXT = {
-    "en": {CLEAR: "clear", POSSIBLE: "possible: the interval excludes zero, but the gap does not hold after "
-                                     "allowing for the several comparisons",
-           UNCLEAR: "unclear: no gap shown, but a gap of practical size is not ruled out",
-           TOO_FEW: "too few answers to tell", NO_TEST: "no test: every answer on one side is the same",
-           SUPPRESSED: "hidden (too few answers to show)"},
-    "fi": {CLEAR: "selvä", POSSIBLE: "mahdollinen: luottamusväli ei sisällä nollaa, mutta ero ei vahvistu, kun "
-                                     "useat vertailut huomioidaan",
-           UNCLEAR: "epäselvä: eroa ei näy, mutta käytännössä merkittävää eroa ei voi sulkea pois",
-           TOO_FEW: "liian vähän vastauksia", NO_TEST: "ei testiä: toisen osapuolen kaikki vastaukset ovat samat",
-           SUPPRESSED: "piilotettu (liian vähän vastauksia näytettäväksi)"},
-}
-SIDE_TEXT = {
-    "en": {"client": "Client", "staff": "Team"},
-    "fi": {"client": "Asiakas", "staff": "Tiimi"},
-}
+LABEL_TEXT = {lang: section("gaps.label", lang) for lang in LANGUAGES}
+EVIDENCE_TEXT = {lang: section("gaps.evidence", lang) for lang in LANGUAGES}
+SIDE_TEXT = {lang: section("gaps.side", lang) for lang in LANGUAGES}
 
 GAP_COLUMNS = ["dimension", "n_client", "n_staff", "client_mean", "staff_mean", "client_sd", "staff_sd",
                "gap", "se", "df", "t", "ci_low", "ci_high", "p_val", "p_fdr", "effect_size",

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from helpers.data.instrument import Instrument, instrument_of, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
 from helpers.report.formatting import check_language
+from helpers.words import LANGUAGES, section
 from helpers.stats.gaps import (BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, NO_TEST, POSSIBLE_BLIND_SPOT,
                                 POSSIBLE_HIDDEN_STRENGTH, SIDE_TEXT)
 
@@ -27,40 +28,7 @@ LABEL_COLORS = {BLIND_SPOT: "#c92a2a", HIDDEN_STRENGTH: "#2b8a3e", POSSIBLE_BLIN
                 POSSIBLE_HIDDEN_STRENGTH: "#2b8a3e"}
 NEUTRAL = "#868e96"
 
-TEXT = {
-    "en": {
-        "flame_title": "How the client and the team see the partnership",
-        "dot_title": "Dimension means with 95% CI",
-        "gap_title": "Perception gap per dimension (client − team)",
-        "gap_axis": "client − team (scale points)",
-        "trend_title": "Dimension means over waves ({side})",
-        "nps_title": "Client NPS over waves (95% CI)",
-        "hidden": "{side} view not shown: fewer than {k} answers (n = {n}).",
-        "hidden_some": "{side}: {dims} not shown (fewer than {k} answers).",
-        "hidden_bar": "hidden",
-        "no_test": "too few answers",
-        "no_variation": "no test: answers all the same",
-        "gaps_hidden": "A gap is not shown where the client's or the team's view is hidden (see the notes).",
-        "score_axis": "mean score ({lo}–{hi})",
-        "legend": "{side} (n = {n})",
-    },
-    "fi": {
-        "flame_title": "Miten asiakas ja tiimi näkevät kumppanuuden",
-        "dot_title": "Ulottuvuuksien keskiarvot ja 95 %:n luottamusvälit",
-        "gap_title": "Näkemysero ulottuvuuksittain (asiakas − tiimi)",
-        "gap_axis": "asiakas − tiimi (asteikon pisteinä)",
-        "trend_title": "Keskiarvot kyselykierroksittain ({side})",
-        "nps_title": "Asiakkaiden NPS kierroksittain (95 %:n luottamusväli)",
-        "hidden": "{side}: näkemystä ei näytetä, alle {k} vastausta (n = {n}).",
-        "hidden_some": "{side}: {dims} ei näytetä (alle {k} vastausta).",
-        "hidden_bar": "piilotettu",
-        "no_test": "liian vähän vastauksia",
-        "no_variation": "ei testiä: vastaukset kaikki samat",
-        "gaps_hidden": "Eroa ei näytetä, jos asiakkaan tai tiimin näkemys on piilotettu (ks. huomautukset).",
-        "score_axis": "keskiarvo ({lo}–{hi})",
-        "legend": "{side} (n = {n})",
-    },
-}
+TEXT = {lang: section("account_plots", lang) for lang in LANGUAGES}
 
 
 def _hidden(data: pd.DataFrame) -> pd.Series:
