@@ -123,6 +123,30 @@ def test_nps_extremes_and_classification():
         ["detractor", "detractor", "passive", "passive", "promoter", "promoter"]
 
 
+def test_nps_refuses_answers_that_are_not_whole_numbers_0_to_10():
+    """11 used to count as a promoter, −1 and 5.5 as detractors: now the column, values and rows are named."""
+    d = pd.DataFrame({"nps": [10, 11, 7, -1, 5.5, np.nan]}, index=[10, 11, 12, 13, 14, 15])
+    with pytest.raises(ValueError, match=r"Column 'nps' has answers that are not whole numbers on the 0–10 NPS "
+                                         r"scale: 11, -1, 5.5 \(rows 11, 13, 14\)"):
+        nps(d, by=None)
+    with pytest.raises(ValueError, match=r"Column 'q' .* 11 \(row 11\)"):
+        classify_nps(pd.Series([10, 11], index=[10, 11], name="q"))
+    # missing answers are still allowed, and not counted
+    ok = nps(pd.DataFrame({"nps": pd.array([10, None, 3, 9], dtype="Int64")}), by=None).iloc[0]
+    assert (ok["n"], ok["promoters"], ok["detractors"]) == (3, 2, 1)
+
+
+def test_nps_text_answers_count_only_when_they_read_as_whole_numbers_0_to_10():
+    """Exports sometimes hold answers as text: "9" is 9 and a blank is missing; any other text is an error."""
+    out = nps(pd.DataFrame({"nps": ["9", " 10", "7.0", "", None, "3"]}), by=None).iloc[0]
+    assert (out["n"], out["promoters"], out["passives"], out["detractors"]) == (4, 2, 1, 1)
+    assert out["nps"] == pytest.approx(25.0)
+    for bad, shown in ((["9", "nine"], "'nine'"), (["9.5", "8"], "'9.5'"), (["11", "8"], "'11'"), ([True, 9], "True")):
+        with pytest.raises(ValueError, match=f"not whole numbers on the 0–10 NPS scale: {shown}"):
+            nps(pd.DataFrame({"nps": bad}), by=None)
+    assert classify_nps(pd.Series(["10", "6", None])).tolist() == ["promoter", "detractor", pd.NA]
+
+
 def test_adjusted_wald_coverage_on_trinomial_samples():
     """Ground truth: with n = 20 the adjusted-Wald interval covers the true NPS about 95% of the time."""
     rng = np.random.default_rng(7)

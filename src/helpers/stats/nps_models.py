@@ -215,10 +215,13 @@ def nps_ordinal(
     robust = g is not None and n_groups >= 2
     fit = fit_ordinal(np.searchsorted(used, codes), sub[varying].to_numpy(dtype=float), n_levels=len(used),
                       weights=w, distr=distr)
-    if not fit["converged"]:
+    if fit["certain"]:
+        messages.append(f"The ordinal model did not converge: {fit['certain']} answer(s) are predicted with certainty, "
+                        "so a predictor separates the answers and some estimates are infinite; its estimates and "
+                        "intervals are not reliable.")
+    elif not fit["converged"]:
         messages.append(f"The ordinal model did not converge (after {fit['iterations']} Newton steps the largest "
-                        f"score is still {fit['max_score']:.2g}); its estimates may be unreliable. A predictor that "
-                        "separates the answers, or an answer level with very few responses, is the usual cause.")
+                        f"score is still {fit['max_score']:.2g}); its estimates may be unreliable.")
     cov = cluster_covariance(fit, g, weights=w) if robust else fit["cov"]
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     cuts = [f"threshold {labels[i]}|{labels[i + 1]}" for i in range(len(used) - 1)]

@@ -193,13 +193,56 @@ def dimension_summary(answers: pd.DataFrame, *, instrument=None, min_items: int 
 
 
 def classify_nps(score: pd.Series) -> pd.Series:
-    """'promoter' (9–10), 'passive' (7–8), 'detractor' (0–6); NaN stays NaN."""
-    s = pd.to_numeric(score, errors="coerce")
+    """'promoter' (9–10), 'passive' (7–8), 'detractor' (0–6); a missing answer stays missing.
+
+    Answers must be whole numbers 0–10 (numbers, or text that reads as one,
+    such as ``"9"``); anything else raises a ValueError naming the column,
+    the values and the rows (see :func:`nps`).
+
+    >>> classify_nps(pd.Series([10, 7, 3, None])).tolist()
+    ['promoter', 'passive', 'detractor', <NA>]
+    """
+    s = _nps_answers(score)
     out = pd.Series(pd.NA, index=s.index, dtype="object")
     out[s >= 9] = "promoter"
     out[(s >= 7) & (s <= 8)] = "passive"
     out[s <= 6] = "detractor"
     return out
+
+
+def _nps_answers(score: pd.Series) -> pd.Series:
+    """The answers as numbers (NaN when missing), or a ValueError naming what is not a whole number 0–10.
+
+    Numbers must be whole and within 0–10.  Text is accepted when it reads as
+    such a number (``"9"``, ``" 10"``, ``"7.0"``), as exports sometimes store
+    answers as text; blank text counts as a missing answer; any other text
+    (``"9.5"``, ``"nine"``, ``"11"``) is an error.
+    """
+    name = score.name
+    if pd.api.types.is_numeric_dtype(score.dtype) and not pd.api.types.is_bool_dtype(score.dtype):
+        values = pd.Series(score.to_numpy(dtype=float, na_value=np.nan), index=score.index)
+        given = values.notna()
+    else:
+        text = score.astype(object).where(score.notna())
+        text = text.map(lambda v: v.strip() if isinstance(v, str) else v).replace("", np.nan)
+        given = text.notna()
+        values = pd.to_numeric(text.where(~text.map(lambda v: isinstance(v, bool))), errors="coerce").astype(float)
+    bad = given & ~(values.between(0, 10) & (values == np.round(values)))
+    if bad.any():
+        shown = list(dict.fromkeys(_answer_text(v) for v in score[bad]))
+        rows = list(score.index[bad])
+        raise ValueError(f"Column '{name}' has answers that are not whole numbers on the 0–10 NPS scale: "
+                         + ", ".join(shown[:6]) + (" …" if len(shown) > 6 else "")
+                         + f" ({'row' if len(rows) == 1 else 'rows'} " + ", ".join(map(str, rows[:8]))
+                         + (f" … ({len(rows)} rows)" if len(rows) > 8 else "") + ").")
+    return values.where(given)
+
+
+def _answer_text(v) -> str:
+    """An answer for an error message: numbers as numbers (11, −1, 5.5), text quoted ('nine')."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return repr(v)
+    return str(int(v)) if float(v).is_integer() else str(float(v))
 
 
 def nps(
@@ -216,7 +259,12 @@ def nps(
     data : DataFrame
         One row per respondent with a 0–10 ``score`` column.
     score : str
-        Column with the 0–10 answer (missing answers are left out and not counted).
+        Column with the 0–10 answer (missing answers are left out and not
+        counted).  Answers must be whole numbers 0–10; text that reads as one
+        (``"9"``) counts as that number and blank text as missing.  Anything
+        else (11, −1, 5.5, ``"nine"``) raises a ValueError naming the column,
+        the values and the rows, rather than being counted as a promoter or
+        detractor.
     by : sequence of str, str or None
         Grouping columns; None for one overall row.
     ci : float
@@ -252,7 +300,8 @@ def nps(
     if isinstance(by, str):
         by = [by]
     by = list(by or [])
-    d = data.loc[data[score].notna(), [*by, score]].copy()
+    answers = _nps_answers(data[score])
+    d = data.loc[answers.notna(), by].assign(**{score: answers[answers.notna()].to_numpy()})
     cat = classify_nps(d[score])
     d["promoter"] = (cat == "promoter").astype(int)
     d["passive"] = (cat == "passive").astype(int)
