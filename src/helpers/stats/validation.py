@@ -20,6 +20,7 @@ from .retention import _fit_binary
 from .scores import z_value
 
 __all__ = [
+    "concordance_index",
     "cv_predictions",
     "cv_scores",
     "retention_cv",
@@ -64,6 +65,71 @@ def auc(y: Sequence[float], p: Sequence[float]) -> float:
         return float("nan")
     r = stats.rankdata(p)
     return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def concordance_index(time: Sequence[float], event: Sequence[float], risk: Sequence[float]) -> dict:
+    """Harrell's C: the chance that of two accounts, the one that churned first had the higher predicted risk.
+
+    Parameters
+    ----------
+    time : array-like
+        Follow-up time of each account.
+    event : array-like of 0/1
+        1 if the account churned at ``time``, 0 if it was censored then.
+    risk : array-like
+        Predicted risk (e.g. the Cox model's linear predictor x'β̂): higher
+        means expected to churn sooner.
+
+    Returns
+    -------
+    dict
+        c (NaN without a comparable pair), se (infinitesimal-jackknife
+        standard error), n_pairs (comparable pairs), concordant, discordant,
+        tied_risk.
+
+    Notes
+    -----
+    A pair is comparable when the account with the shorter time churned
+    (i: event at t_i, j: t_j > t_i, or t_j = t_i and censored — a censoring at
+    the moment of a churn counts as later, as in R's ``survival`` and
+    lifelines); pairs that churned at the same time are not comparable.
+    C = (concordant + ½·tied)/comparable (Harrell et al. 1982, JAMA 247:2543;
+    Harrell, Lee & Mark 1996, Stat Med 15:361).  For a 0/1 outcome without
+    censoring it is the AUC.  The standard error is the infinitesimal
+    jackknife: with U_k = ∂C/∂w_k the derivative of C with respect to a
+    case weight on account k, SE² = Σ_k U_k² (Therneau & Atkinson, the
+    ``survival`` package's concordance vignette).  The pair count takes
+    O(n·events) time and memory O(n): fine for thousands of accounts.
+
+    Examples
+    --------
+    >>> out = concordance_index([1, 2, 3, 4], [1, 1, 0, 1], [0.9, 0.5, 0.7, 0.1])
+    >>> out["c"], out["n_pairs"], out["concordant"]
+    (0.8, 5, 4.0)
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float) > 0
+    r = np.asarray(risk, dtype=float)
+    n = len(t)
+    num_row, den_row, num_col, den_col = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    concordant = discordant = tied = 0.0
+    for i in np.flatnonzero(e):
+        comparable = (t > t[i]) | ((t == t[i]) & ~e)
+        higher, same = comparable & (r < r[i]), comparable & (r == r[i])
+        score = higher + 0.5 * same
+        num_row[i], den_row[i] = score.sum(), comparable.sum()
+        num_col += score
+        den_col += comparable
+        concordant, tied = concordant + higher.sum(), tied + same.sum()
+        discordant += (comparable & (r > r[i])).sum()
+    pairs = den_row.sum()
+    if pairs == 0:
+        return {"c": float("nan"), "se": float("nan"), "n_pairs": 0, "concordant": 0.0, "discordant": 0.0,
+                "tied_risk": 0.0}
+    c = num_row.sum() / pairs
+    influence = ((num_row + num_col) - c * (den_row + den_col)) / pairs
+    return {"c": float(c), "se": float(np.sqrt(np.sum(influence**2))), "n_pairs": int(pairs),
+            "concordant": float(concordant), "discordant": float(discordant), "tied_risk": float(tied)}
 
 
 def brier(y: Sequence[float], p: Sequence[float]) -> float:
