@@ -1,7 +1,9 @@
 """What goes with a higher NPS: OLS with cluster-robust errors, ordinal logit, mixed model.
 
 Takes a respondent table (:func:`helpers.stats.model_data.respondent_table`) and
-hands on one row per term (:mod:`helpers.stats.fitting` layout).
+hands on one row per term (:mod:`helpers.stats.fitting` layout).  This is the
+front: the ordinal and mixed models' fitting lives in :mod:`helpers.stats.ordinal`
+and :mod:`helpers.stats.mixed`.
 """
 
 from __future__ import annotations
