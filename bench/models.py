@@ -1,9 +1,12 @@
 """Benchmark: model fits on about 100,000 simulated client responses.
 
-Prints wall times for the mixed model (random intercept per account), the
-clustered OLS and ordinal models, and the bootstrapped key-driver analyses
-(dominance and relative weights, 200 account resamples each).  Target: each
-fit under 30 s on 2 cores.  Not a test: run
+Prints the wall time of every model beside its target on 2 cores, and
+whether it is met: the ordinal logit with cluster-robust errors within 5 s
+and the random-intercept mixed model within 1.5 s (R's polr and lmer take
+about 9 s and 0.8 s on such data); the clustered OLS, the mixed model with
+a random care slope (statsmodels' MixedLM) and the bootstrapped key-driver
+analyses (dominance and relative weights, 200 account resamples each)
+within 30 s.  Not a test: run
 ``.venv/bin/python bench/models.py [--responses N] [--boot B]``.
 """
 
@@ -39,25 +42,26 @@ def main() -> None:
     print(f"data: {len(data):,} client responses in {data['account_id'].nunique():,} accounts "
           f"(simulate {t1 - t0:.1f} s, respondent table {t2 - t1:.1f} s)")
 
-    timings = {}
+    timings: dict[str, tuple[float, float]] = {}
 
-    def timed(label, fn, *a, **kw):
+    def timed(label, target, fn, *a, **kw):
         start = time.perf_counter()
         out = fn(*a, **kw)
-        timings[label] = time.perf_counter() - start
+        timings[label] = (time.perf_counter() - start, target)
         return out
 
-    mixed = timed("mixed model (MixedLM, REML)", nps_models.nps_mixed, data)
-    timed("OLS, cluster-robust", nps_models.nps_ols, data)
-    timed("ordinal logit, cluster-robust", nps_models.nps_ordinal, data)
-    dom = timed(f"dominance, {args.boot} account resamples", drivers.dominance, data, n_boot=args.boot, seed=1)
-    timed(f"relative weights, {args.boot} account resamples", drivers.relative_weights, data, n_boot=args.boot,
+    mixed = timed("mixed model, random intercept (REML)", 1.5, nps_models.nps_mixed, data)
+    timed("OLS, cluster-robust", 30, nps_models.nps_ols, data)
+    timed("ordinal logit, cluster-robust", 5, nps_models.nps_ordinal, data)
+    timed("mixed model, random care slope (REML)", 30, nps_models.nps_mixed, data, random_slope="care")
+    dom = timed(f"dominance, {args.boot} account resamples", 30, drivers.dominance, data, n_boot=args.boot, seed=1)
+    timed(f"relative weights, {args.boot} account resamples", 30, drivers.relative_weights, data, n_boot=args.boot,
           seed=1)
 
     width = max(len(k) for k in timings)
-    for label, secs in timings.items():
-        flag = "ok" if secs < 30 else "SLOW (target 30 s)"
-        print(f"{label:<{width}}  {secs:7.2f} s  {flag}")
+    for label, (secs, target) in timings.items():
+        flag = "met" if secs <= target else "NOT MET"
+        print(f"{label:<{width}}  {secs:7.2f} s  target {target:g} s: {flag}")
     care = mixed.set_index("term").loc["care"]
     top = dom.sort_values("rank").iloc[0]
     print(f"check: mixed-model care slope {care['coef']:.3f} (95% CI {care['ci_low']:.3f}–{care['ci_high']:.3f}); "

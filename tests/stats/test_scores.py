@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,6 +66,74 @@ def test_cronbach_alpha_published_values(matrix, published):
     assert res["n"].iloc[0] == matrix.shape[0] and res["k"].iloc[0] == 4
 
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "models"
+
+
+def test_cronbach_alpha_listwise_and_pairwise_match_psych_as_published_by_pingouin():
+    """pingouin's cronbach_alpha docs on its cronbach_wide_missing data (12 respondents × 11 binary items):
+    psych::alpha(data, use="pairwise") 0.732660835214447, use="complete.obs" 0.8016949152542373."""
+    data = pd.read_csv(FIXTURES / "cronbach_wide_missing.csv")
+    pairwise = cronbach_alpha(data, missing="pairwise").iloc[0]
+    listwise = cronbach_alpha(data).iloc[0]
+    assert pairwise["alpha"] == pytest.approx(0.732660835214447, abs=1e-12)
+    assert listwise["alpha"] == pytest.approx(0.8016949152542373, abs=1e-12)
+    assert (listwise["n"], listwise["n_complete"], listwise["n_dropped"], listwise["k"]) == (9, 9, 3, 11)
+    assert (pairwise["n"], pairwise["n_complete"], pairwise["n_dropped"]) == (12, 9, 0)
+    assert pairwise["missing"] == "pairwise" and "dimension" not in cronbach_alpha(data).columns
+
+
+def test_standardised_alpha_matches_psych_on_holzinger_swineford():
+    """psych::alpha on lavaan's HolzingerSwineford1939 (README of the R package lavaanExtra): raw_alpha and
+    std.alpha 0.63 and 0.63 (visual, x1–x3), 0.88 and 0.88 (textual), 0.69 and 0.69 (speed), Feldt 95% limits
+    0.55–0.69, 0.86–0.90, 0.62–0.74; dropping x4 (x6) from textual leaves raw 0.83 (0.84), std 0.84 (0.85)."""
+    hs = pd.read_csv(FIXTURES / "holzinger_swineford.csv")
+    published = {("x1", "x2", "x3"): (0.63, 0.63, 0.55, 0.69), ("x4", "x5", "x6"): (0.88, 0.88, 0.86, 0.90),
+                 ("x7", "x8", "x9"): (0.69, 0.69, 0.62, 0.74), ("x5", "x6"): (0.83, 0.84, None, None),
+                 ("x4", "x5"): (0.84, 0.85, None, None)}
+    for cols, (raw, std, lo, hi) in published.items():
+        r = cronbach_alpha(hs, items=list(cols)).iloc[0]
+        assert round(r["alpha"], 2) == raw and round(r["alpha_std"], 2) == std, cols
+        if lo is not None:
+            assert (round(r["ci_low"], 2), round(r["ci_high"], 2)) == (lo, hi)
+        assert r["n"] == 301
+
+
+def test_cronbach_alpha_raw_standardised_and_pairwise_by_hand():
+    x = np.array([[1, 2, 4.0], [2, 2, 5], [3, 4, 4], [4, 5, 6], [5, 4, 8]])
+    r = cronbach_alpha(pd.DataFrame(x, columns=["a", "b", "c"])).iloc[0]
+    # item variances 2.5, 1.8, 2.8; totals 7, 9, 11, 15, 17 → variance 68.8/4 = 17.2
+    assert r["alpha"] == pytest.approx(3 / 2 * (1 - (2.5 + 1.8 + 2.8) / 17.2))
+    corr = np.corrcoef(x, rowvar=False)
+    r_bar = (corr[0, 1] + corr[0, 2] + corr[1, 2]) / 3
+    assert r["alpha_std"] == pytest.approx(3 * r_bar / (1 + 2 * r_bar))
+    # pairwise: each covariance from the respondents who answered both items, each variance from all answers
+    y = x.copy()
+    y[0, 2], y[3, 0] = np.nan, np.nan
+    pair = cronbach_alpha(pd.DataFrame(y, columns=["a", "b", "c"]), missing="pairwise").iloc[0]
+    cov = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            both = ~np.isnan(y[:, i]) & ~np.isnan(y[:, j])
+            cov[i, j] = np.cov(y[both, i], y[both, j])[0, 1]
+    assert pair["alpha"] == pytest.approx(3 / 2 * (1 - np.trace(cov) / cov.sum()))
+    assert (pair["n"], pair["n_complete"], pair["n_dropped"]) == (5, 3, 0)
+    listwise = cronbach_alpha(pd.DataFrame(y, columns=["a", "b", "c"])).iloc[0]
+    assert (listwise["n"], listwise["n_dropped"]) == (3, 2)
+    assert listwise["alpha"] == pytest.approx(3 / 2 * (1 - np.var(x[[1, 2, 4]], axis=0, ddof=1).sum()
+                                                       / x[[1, 2, 4]].sum(axis=1).var(ddof=1)))
+
+
+def test_cronbach_alpha_long_answers_count_who_was_left_out():
+    ans = _long(SMALL[:, :3], ["care_1", "care_2", "care_3"], side="client")
+    ans.loc[ans.index[:2], "value"] = np.nan  # r0 skipped two of the three items
+    res = cronbach_alpha(ans).iloc[0]
+    assert (res["side"], res["dimension"], res["n"], res["n_dropped"], res["k"]) == ("client", "care", 7, 1, 3)
+    with pytest.raises(ValueError, match="missing must be"):
+        cronbach_alpha(ans, missing="mean")
+    with pytest.raises(ValueError, match=r"Item columns \['who'\] are not numeric"):
+        cronbach_alpha(pd.DataFrame({"a": [1, 2], "b": [2, 3], "who": ["x", "y"]}))
+
+
 def test_feldt_ci_by_hand():
     # alpha .80, n = 50, k = 3: df1 = 49, df2 = 98
     lo, hi = feldt_ci(0.80, 50, 3)
@@ -121,6 +191,30 @@ def test_nps_extremes_and_classification():
     assert out["wald_low"] == out["wald_high"] == 100
     assert classify_nps(pd.Series([0, 6, 7, 8, 9, 10, np.nan])).tolist()[:6] == \
         ["detractor", "detractor", "passive", "passive", "promoter", "promoter"]
+
+
+def test_nps_refuses_answers_that_are_not_whole_numbers_0_to_10():
+    """11 used to count as a promoter, −1 and 5.5 as detractors: now the column, values and rows are named."""
+    d = pd.DataFrame({"nps": [10, 11, 7, -1, 5.5, np.nan]}, index=[10, 11, 12, 13, 14, 15])
+    with pytest.raises(ValueError, match=r"Column 'nps' has answers that are not whole numbers on the 0–10 NPS "
+                                         r"scale: 11, -1, 5.5 \(rows 11, 13, 14\)"):
+        nps(d, by=None)
+    with pytest.raises(ValueError, match=r"Column 'q' .* 11 \(row 11\)"):
+        classify_nps(pd.Series([10, 11], index=[10, 11], name="q"))
+    # missing answers are still allowed, and not counted
+    ok = nps(pd.DataFrame({"nps": pd.array([10, None, 3, 9], dtype="Int64")}), by=None).iloc[0]
+    assert (ok["n"], ok["promoters"], ok["detractors"]) == (3, 2, 1)
+
+
+def test_nps_text_answers_count_only_when_they_read_as_whole_numbers_0_to_10():
+    """Exports sometimes hold answers as text: "9" is 9 and a blank is missing; any other text is an error."""
+    out = nps(pd.DataFrame({"nps": ["9", " 10", "7.0", "", None, "3"]}), by=None).iloc[0]
+    assert (out["n"], out["promoters"], out["passives"], out["detractors"]) == (4, 2, 1, 1)
+    assert out["nps"] == pytest.approx(25.0)
+    for bad, shown in ((["9", "nine"], "'nine'"), (["9.5", "8"], "'9.5'"), (["11", "8"], "'11'"), ([True, 9], "True")):
+        with pytest.raises(ValueError, match=f"not whole numbers on the 0–10 NPS scale: {shown}"):
+            nps(pd.DataFrame({"nps": bad}), by=None)
+    assert classify_nps(pd.Series(["10", "6", None])).tolist() == ["promoter", "detractor", pd.NA]
 
 
 def test_adjusted_wald_coverage_on_trinomial_samples():

@@ -131,15 +131,17 @@ def _default_predictors(data: pd.DataFrame, predictors, instrument) -> list[str]
     return [d for d in _dims(instrument) if d in data.columns]
 
 
-def _complete_respondents(data: pd.DataFrame, outcome: str, predictors, cluster: str | None, instrument
-                          ) -> tuple[pd.DataFrame, list[str], list[str], int, list[str]]:
+def _complete_respondents(data: pd.DataFrame, outcome: str, predictors, cluster: str | None, instrument,
+                          required: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str], list[str], int, list[str]]:
     """Complete rows, the predictors, those that vary, the rows dropped and warnings.
 
     As :func:`_prepare`, with the instrument's dimensions as default
-    predictors and the cluster column (if any) required.
+    predictors and the cluster column (if any) and ``required`` columns (a
+    weight column, say) required.
     """
     predictors = _default_predictors(data, predictors, instrument)
-    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=[cluster] if cluster else [])
+    needed = [*([cluster] if cluster else []), *[c for c in required if c]]
+    sub, n_dropped, varying, messages = _prepare(data, outcome, predictors, required=needed)
     return sub, predictors, varying, n_dropped, messages
 
 

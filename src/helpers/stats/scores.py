@@ -213,13 +213,56 @@ def dimension_summary(answers: pd.DataFrame, *, instrument=None, min_items: int 
 
 
 def classify_nps(score: pd.Series) -> pd.Series:
-    """'promoter' (9–10), 'passive' (7–8), 'detractor' (0–6); NaN stays NaN."""
-    s = pd.to_numeric(score, errors="coerce")
+    """'promoter' (9–10), 'passive' (7–8), 'detractor' (0–6); a missing answer stays missing.
+
+    Answers must be whole numbers 0–10 (numbers, or text that reads as one,
+    such as ``"9"``); anything else raises a ValueError naming the column,
+    the values and the rows (see :func:`nps`).
+
+    >>> classify_nps(pd.Series([10, 7, 3, None])).tolist()
+    ['promoter', 'passive', 'detractor', <NA>]
+    """
+    s = _nps_answers(score)
     out = pd.Series(pd.NA, index=s.index, dtype="object")
     out[s >= 9] = "promoter"
     out[(s >= 7) & (s <= 8)] = "passive"
     out[s <= 6] = "detractor"
     return out
+
+
+def _nps_answers(score: pd.Series) -> pd.Series:
+    """The answers as numbers (NaN when missing), or a ValueError naming what is not a whole number 0–10.
+
+    Numbers must be whole and within 0–10.  Text is accepted when it reads as
+    such a number (``"9"``, ``" 10"``, ``"7.0"``), as exports sometimes store
+    answers as text; blank text counts as a missing answer; any other text
+    (``"9.5"``, ``"nine"``, ``"11"``) is an error.
+    """
+    name = score.name
+    if pd.api.types.is_numeric_dtype(score.dtype) and not pd.api.types.is_bool_dtype(score.dtype):
+        values = pd.Series(score.to_numpy(dtype=float, na_value=np.nan), index=score.index)
+        given = values.notna()
+    else:
+        text = score.astype(object).where(score.notna())
+        text = text.map(lambda v: v.strip() if isinstance(v, str) else v).replace("", np.nan)
+        given = text.notna()
+        values = pd.to_numeric(text.where(~text.map(lambda v: isinstance(v, bool))), errors="coerce").astype(float)
+    bad = given & ~(values.between(0, 10) & (values == np.round(values)))
+    if bad.any():
+        shown = list(dict.fromkeys(_answer_text(v) for v in score[bad]))
+        rows = list(score.index[bad])
+        raise ValueError(f"Column '{name}' has answers that are not whole numbers on the 0–10 NPS scale: "
+                         + ", ".join(shown[:6]) + (" …" if len(shown) > 6 else "")
+                         + f" ({'row' if len(rows) == 1 else 'rows'} " + ", ".join(map(str, rows[:8]))
+                         + (f" … ({len(rows)} rows)" if len(rows) > 8 else "") + ").")
+    return values.where(given)
+
+
+def _answer_text(v) -> str:
+    """An answer for an error message: numbers as numbers (11, −1, 5.5), text quoted ('nine')."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return repr(v)
+    return str(int(v)) if float(v).is_integer() else str(float(v))
 
 
 def nps(
@@ -236,7 +279,12 @@ def nps(
     data : DataFrame
         One row per respondent with a 0–10 ``score`` column.
     score : str
-        Column with the 0–10 answer (missing answers are left out and not counted).
+        Column with the 0–10 answer (missing answers are left out and not
+        counted).  Answers must be whole numbers 0–10; text that reads as one
+        (``"9"``) counts as that number and blank text as missing.  Anything
+        else (11, −1, 5.5, ``"nine"``) raises a ValueError naming the column,
+        the values and the rows, rather than being counted as a promoter or
+        detractor.
     by : sequence of str, str or None
         Grouping columns; None for one overall row.
     ci : float
@@ -272,7 +320,8 @@ def nps(
     if isinstance(by, str):
         by = [by]
     by = list(by or [])
-    d = data.loc[data[score].notna(), [*by, score]].copy()
+    answers = _nps_answers(data[score])
+    d = data.loc[answers.notna(), by].assign(**{score: answers[answers.notna()].to_numpy()})
     cat = classify_nps(d[score])
     d["promoter"] = (cat == "promoter").astype(int)
     d["passive"] = (cat == "passive").astype(int)
@@ -386,44 +435,119 @@ def cronbach_alpha(
     answers: pd.DataFrame,
     *,
     instrument: str | Instrument | None = None,
-    by: Sequence[str] = ("side",),
+    by: Sequence[str] | None = None,
+    items: Sequence[str] | None = None,
+    missing: str = "listwise",
     ci: float = 0.95,
 ) -> pd.DataFrame:
-    """Cronbach's alpha with a Feldt confidence interval, per dimension (and group).
+    """Cronbach's alpha, raw and standardised, with a Feldt confidence interval, per dimension (and group).
 
     Parameters
     ----------
     answers : DataFrame
-        Long item answers: response_id, item, value (+ ``by`` columns).
-    by : sequence of str
+        Long item answers: response_id, item, value (+ ``by`` columns), with
+        the items' dimensions from the instrument; or a plain items frame,
+        one row per respondent and one column per item (all one scale), when
+        it has no ``item`` column or ``items`` is given.
+    instrument : path or Instrument, optional
+        Item → dimension mapping for long answers (default: the flamekit
+        instrument); not used for an items frame.
+    by : sequence of str, optional
         Extra grouping, e.g. ``("side",)`` for clients and staff separately.
+        Default ``("side",)`` for long answers and none for an items frame.
+    items : sequence of str, optional
+        The item columns of an items frame (default: every column not in ``by``).
+    missing : {"listwise", "pairwise"}
+        ``listwise`` (default) uses the respondents who answered every item
+        of the scale; ``pairwise`` uses every answer, each covariance from
+        the respondents who answered both items (as R's
+        ``psych::alpha(use = "pairwise")``).
+    ci : float
+        Confidence level.
 
     Returns
     -------
     DataFrame
-        *by, dimension, n (complete respondents), k (items), alpha, ci_low, ci_high.
+        *by, dimension (long answers only), n (respondents used), k (items),
+        alpha, ci_low, ci_high, alpha_std (standardised alpha), n_complete
+        (respondents who answered every item), n_dropped (respondents with
+        an answer who were left out: listwise, those who skipped an item;
+        pairwise, none), missing.  Respondents without any answer to the
+        scale are not counted.
 
     Notes
     -----
-    α = k/(k−1) · (1 − Σ s²_i / s²_total), on respondents who answered all k items
-    (listwise).  Feldt (1965) interval: with df₁ = n−1, df₂ = (n−1)(k−1),
-    [1 − (1−α)·F_{(1−ci)/2; df₁, df₂}⁻¹ … ] i.e.
-    lower = 1 − (1−α)·F.isf((1−ci)/2, df₁, df₂), upper = 1 − (1−α)·F.isf((1+ci)/2, df₁, df₂)
-    (Feldt, Woodruff & Salih 1987).
+    α = k/(k−1) · (1 − Σ s²_i / s²_total) = k/(k−1) · (1 − tr C / 1'C1), C the
+    item covariance matrix (Cronbach 1951); pairwise, C is built from the
+    pairwise-complete covariances.  Standardised α = k·r̄/(1 + (k−1)·r̄), r̄
+    the mean inter-item correlation: alpha of the items rescaled to unit
+    variance, which is what matters when items are on different scales
+    (psych's ``std.alpha``).  Feldt (1965) interval: with df₁ = n−1,
+    df₂ = (n−1)(k−1), lower = 1 − (1−α)·F.isf((1−ci)/2, df₁, df₂),
+    upper = 1 − (1−α)·F.isf((1+ci)/2, df₁, df₂) (Feldt, Woodruff & Salih
+    1987); pairwise, n is the smallest number of respondents behind any
+    covariance, so the interval is not narrower than the data allow.
+
+    Examples
+    --------
+    >>> scale = pd.DataFrame({"q1": [4, 5, 3, 4, 2], "q2": [4, 4, 3, 5, 2], "q3": [5, 4, 2, 4, None]})
+    >>> cronbach_alpha(scale)[["n", "k", "n_dropped"]].to_dict("records")
+    [{'n': 4, 'k': 3, 'n_dropped': 1}]
+    >>> round(float(cronbach_alpha(scale, missing="pairwise")["alpha"].iloc[0]), 3)
+    0.799
     """
-    inst = load_instrument(instrument)
-    by = list(by)
-    dim_of = inst.item_dimension
-    df = answers.assign(dimension=answers["item"].map(dim_of))
+    if missing not in ("listwise", "pairwise"):
+        raise ValueError(f"missing must be 'listwise' or 'pairwise', not {missing!r}.")
+    long = items is None and {"response_id", "item", "value"} <= set(answers.columns)
+    by = list(("side",) if by is None and long else by or ())
+    if long:
+        df = answers.assign(dimension=answers["item"].map(load_instrument(instrument).item_dimension))
+        keys, groups = [*by, "dimension"], df.groupby([*by, "dimension"], observed=True, dropna=False)
+        wides = ((key, grp.pivot_table(index="response_id", columns="item", values="value", aggfunc="first"))
+                 for key, grp in groups)
+    else:
+        cols = list(items) if items is not None else [c for c in answers.columns if c not in by]
+        bad = [c for c in cols if not pd.api.types.is_numeric_dtype(answers[c].dtype)]
+        if bad:
+            raise ValueError(f"Item columns {bad} are not numeric; pass items=[…] to name the item columns.")
+        keys = by
+        wides = ((key, grp[cols]) for key, grp in answers.groupby(by, observed=True, dropna=False)) if by else \
+            [((), answers[cols])]
     rows = []
-    for key, grp in df.groupby([*by, "dimension"], observed=True, dropna=False):
-        wide = grp.pivot_table(index="response_id", columns="item", values="value", aggfunc="first").dropna()
-        k, n = wide.shape[1], wide.shape[0]
-        a = _alpha(wide.to_numpy(dtype=float)) if k >= 2 and n >= 2 else np.nan
-        lo, hi = feldt_ci(a, n, k, ci=ci)
-        rows.append({**dict(zip([*by, "dimension"], key if isinstance(key, tuple) else (key,))),
-                     "n": n, "k": k, "alpha": a, "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows, columns=[*by, "dimension", "n", "k", "alpha", "ci_low", "ci_high"])
+    for key, wide in wides:
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(keys, key)), **_alpha_row(wide.to_numpy(dtype=float), missing, ci)})
+    return pd.DataFrame(rows, columns=[*keys, "n", "k", "alpha", "ci_low", "ci_high", "alpha_std", "n_complete",
+                                       "n_dropped", "missing"])
+
+
+def _alpha_row(x: np.ndarray, missing: str, ci: float) -> dict:
+    """n, k, alpha with its Feldt interval, standardised alpha and the respondent counts of one scale."""
+    answered = ~np.isnan(x)
+    x = x[answered.any(axis=1)]
+    answered = answered[answered.any(axis=1)]
+    complete = answered.all(axis=1)
+    k, n_complete = x.shape[1], int(complete.sum())
+    if missing == "listwise":
+        n, n_dropped, n_ci = n_complete, len(x) - n_complete, n_complete
+        cov, corr = _item_moments(x[complete]) if n_complete >= 2 else (None, None)
+    else:
+        pairs = answered.T.astype(float) @ answered.astype(float)
+        n, n_dropped = len(x), 0
+        n_ci = int(pairs[~np.eye(k, dtype=bool)].min()) if k >= 2 else 0
+        frame = pd.DataFrame(x)
+        cov, corr = (frame.cov().to_numpy(), frame.corr().to_numpy()) if n_ci >= 2 else (None, None)
+    a = _alpha_from_cov(cov) if k >= 2 and cov is not None else np.nan
+    lo, hi = feldt_ci(a, n_ci, k, ci=ci)
+    return {"n": n, "k": k, "alpha": a, "ci_low": lo, "ci_high": hi,
+            "alpha_std": _alpha_standardised(corr) if k >= 2 and corr is not None else np.nan,
+            "n_complete": n_complete, "n_dropped": n_dropped, "missing": missing}
+
+
+def _item_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance and correlation matrices of a respondents × items matrix without missing values."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.cov(x, rowvar=False), np.corrcoef(x, rowvar=False)
 
 
 def _alpha(x: np.ndarray) -> float:
@@ -434,6 +558,23 @@ def _alpha(x: np.ndarray) -> float:
     if total_var == 0:
         return np.nan
     return float(k / (k - 1) * (1 - item_var / total_var))
+
+
+def _alpha_from_cov(cov: np.ndarray) -> float:
+    """Cronbach's alpha k/(k−1)·(1 − tr C / 1'C1) from an item covariance matrix; NaN without total variance."""
+    k, total = cov.shape[0], float(np.sum(cov))
+    if not np.isfinite(total) or total == 0:
+        return np.nan
+    return float(k / (k - 1) * (1 - np.trace(cov) / total))
+
+
+def _alpha_standardised(corr: np.ndarray) -> float:
+    """Standardised alpha k·r̄/(1 + (k−1)·r̄) from the mean off-diagonal correlation r̄; NaN if one is undefined."""
+    k = corr.shape[0]
+    r_bar = float(np.mean(corr[~np.eye(k, dtype=bool)]))
+    if not np.isfinite(r_bar) or 1 + (k - 1) * r_bar == 0:
+        return np.nan
+    return float(k * r_bar / (1 + (k - 1) * r_bar))
 
 
 def feldt_ci(alpha: float, n: int, k: int, *, ci: float = 0.95) -> tuple[float, float]:
