@@ -729,3 +729,14 @@ def test_celebrate_is_a_short_list_of_sizeable_clear_evidence_and_names_accounts
     # a rise that passes the test but is smaller than the step that matters is not celebrated
     small = celebrations.celebrate(sc, rs, wave="2026Q3", min_score_step=5.0, min_nps_step=500)
     assert small.empty
+
+
+def test_ranking_decision_prefers_deLong_paired_comparison_from_retention_cv():
+    # unpaired intervals overlap (would not rank), but the paired difference is credibly above 0
+    cv = pd.DataFrame({"model": ["model", "baseline"], "metric": "auc", "estimate": [0.72, 0.66],
+                       "ci_low": [0.62, 0.55], "ci_high": [0.82, 0.77]})
+    cv.attrs["auc_difference"] = {"difference": 0.06, "ci_low": 0.02, "ci_high": 0.10, "model_better": True}
+    ok, why = risk.ranking_decision(cv)
+    assert ok and "DeLong" in why and "+0.06" in why
+    cv.attrs["auc_difference"] = {"difference": 0.06, "ci_low": -0.01, "ci_high": 0.13, "model_better": False}
+    assert not risk.ranking_decision(cv)[0]

@@ -281,15 +281,22 @@ def ranking_decision(cv: pd.DataFrame | None) -> tuple[bool, str]:
 
     Credibly better: the model's cross-validated AUC minus the NPS-only
     baseline's, on the same out-of-fold predictions, has a 95% interval
-    entirely above 0 (DeLong's paired comparison, when ``cv`` carries it as
-    the row model == "difference", metric == "auc"; otherwise the model's AUC
-    interval must lie above the baseline's whole interval).  Returns the
+    entirely above 0 (DeLong's paired comparison, which
+    :func:`helpers.stats.validation.retention_cv` puts in
+    ``attrs["auc_difference"]``, or a row model == "difference",
+    metric == "auc"; without either, the model's AUC interval must lie above
+    the baseline's whole interval).  Returns the
     decision and one sentence saying it.
     """
     if cv is None or cv.empty or cv.attrs.get("not_applicable"):
         return False, "The churn model could not be checked against NPS alone, so a stated rule ranks the list."
     m = cv.set_index(["model", "metric"])
-    if ("difference", "auc") in m.index:
+    paired = cv.attrs.get("auc_difference") or {}
+    if pd.notna(paired.get("ci_low", np.nan)):
+        better = bool(paired["ci_low"] > 0)
+        how = (f"its AUC is {paired['difference']:+.2f} [{paired['ci_low']:+.2f}, {paired['ci_high']:+.2f}] away "
+               "from NPS alone's on the same accounts (DeLong's paired comparison)")
+    elif ("difference", "auc") in m.index:
         d = m.loc[("difference", "auc")]
         better = bool(d["ci_low"] > 0)
         how = (f"its AUC is {d['estimate']:+.2f} [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}] away from NPS alone's "
