@@ -130,6 +130,48 @@ nav.fk-toc p { margin: .25rem 0; font-weight: 600; }
 nav.fk-toc ol { margin: .25rem 0; padding-left: 1.25rem; }
 nav.fk-toc ul { margin: 0; padding-left: 1.25rem; list-style-type: circle; }
 .jp-RenderedHTMLCommon table { margin-left: 0; }
+/* The summary band: tiles in a row, one column on a phone. */
+.fk-band { margin: .5rem 0 1.5rem; font-family: var(--jp-ui-font-family, system-ui, sans-serif); }
+.fk-band-heading { font-size: 1.05rem; margin: 0 0 .5rem; }
+.fk-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(10.5rem, 1fr)); gap: .6rem; }
+.fk-tile { border: 1px solid #DEE2E6; border-top: 4px solid #868E96; border-radius: 4px; padding: .5rem .75rem;
+  background: #FFFFFF; }
+.fk-tile.fk-good { border-top-color: #117733; } .fk-tile.fk-attention { border-top-color: #882255; }
+.fk-tile.fk-client { border-top-color: #D55E00; } .fk-tile.fk-team { border-top-color: #0072B2; }
+.fk-tile-label { font-size: .85rem; color: #495057; }
+.fk-tile-value { font-size: 1.6rem; font-weight: 600; line-height: 1.2; font-variant-numeric: tabular-nums; }
+.fk-tile-change { font-size: .9rem; } .fk-tile-change.fk-up { color: #117733; }
+.fk-tile-change.fk-down { color: #882255; } .fk-tile-change.fk-flat { color: #495057; }
+.fk-tile-detail { font-size: .8rem; color: #495057; margin-top: .15rem; }
+.fk-findings { margin: .75rem 0 .25rem; padding-left: 1.25rem; font-size: 1.02rem; }
+.fk-findings li { margin: .2rem 0; }
+.fk-focus { margin: .5rem 0 0; }
+/* Tables for people: text left, numbers right; wide tables scroll in their own box. */
+.fk-scroll { overflow-x: auto; max-width: 100%; }
+table.fk-table { border-collapse: collapse; font-size: .92rem; }
+table.fk-table th, table.fk-table td { padding: .3rem .6rem; border-bottom: 1px solid #DEE2E6; vertical-align: top; }
+table.fk-table th { background: #F8F9FA; font-weight: 600; }
+table.fk-table caption { caption-side: top; text-align: left; color: #495057; padding: .25rem 0; }
+.jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
+.jp-RenderedImage img { max-width: 100%; height: auto; }
+/* The links back to the index and the portfolio. */
+nav.fk-links { font-family: var(--jp-ui-font-family, sans-serif); font-size: .95rem; margin: .5rem 0; }
+nav.fk-links a { margin-right: 1rem; }
+@media (max-width: 600px) {
+  main { padding: 0 .5rem; }
+  .jp-Cell { padding: 0 !important; }
+  .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+  .fk-tile-value { font-size: 1.35rem; }
+}
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  nav.fk-toc, nav.fk-links { display: none; }
+  .fk-tile, table.fk-table tr, .jp-RenderedImage, figure { break-inside: avoid; page-break-inside: avoid; }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+  .fk-scroll, .jp-OutputArea-output { overflow: visible; }
+  .jp-RenderedImage img { max-height: 120mm; width: auto; }
+  main { max-width: none; }
+}
 </style>
 {% endblock extra_css %}
 {%- block data_javascript scoped %}{%- endblock -%}
