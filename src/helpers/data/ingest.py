@@ -315,7 +315,7 @@ def _flag_resubmissions_in_file(df: pd.DataFrame, base: pd.DataFrame, problems: 
     """
     order = base.assign(_t=base.get("submitted_at"), _i=base.index).sort_values(["_t", "_i"], na_position="first")
     key = ["respondent_id", "account_id", "wave"]
-    has = order["respondent_id"].notna()
+    has = order["respondent_id"].notna() & order["account_id"].notna() & order["wave"].notna()  # else quarantined
     latest = order[has].groupby(key)["_i"].last()
     keep_i = order[has].set_index(key).index.map(lambda k: latest.get(k))
     sup = pd.Series(False, index=df.index)
