@@ -62,6 +62,8 @@ class IngestResult:
     superseded_in_store: int = 0
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
     encoding: str = ""
+    stripped: dict[str, tuple[int, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         what = f"{self.kind}" + (f" wave {self.wave}" if self.wave else "")
@@ -76,21 +78,34 @@ class IngestResult:
                          "from the same respondent (kept in the store, no longer counted).")
         if self.flagged_straightlining:
             lines.append(f"  {self.flagged_straightlining} response(s) flagged for straight-lining (kept).")
+        if self.stripped:
+            chars, cells = (sum(v[i] for v in self.stripped.values()) for i in (1, 0))
+            cols = ", ".join(f"'{col}' ({n})" for col, (n, _) in self.stripped.items())
+            lines.append(f"  Removed {chars} control or text-direction character(s) from {cells} text cell(s) in "
+                         f"column(s) {cols}; the rows were kept.")
+        lines += [f"  {note}" for note in self.notes]
         if len(self.quarantine):
-            for (col, reason), grp in self.quarantine.groupby(["column", "reason"], sort=False, dropna=False):
-                rows = sorted(set(grp["row"].astype(int)))
-                vals = sorted({str(v) for v in grp["value"].dropna()})
-                shown_rows = ", ".join(map(str, rows[:8])) + (f" … ({len(rows)} rows)" if len(rows) > 8 else "")
-                at = grp["line"] if "line" in grp else pd.Series(dtype="Int64")
-                if (at.notna() & (at != grp["row"])).any():  # a quoted cell above spans lines: say where in the text
-                    shown_rows += "; text lines " + ", ".join(map(str, sorted(set(at.dropna().astype(int)))[:8]))
-                shown_vals = (" " + ", ".join(repr(v) for v in vals[:5]) + (" …" if len(vals) > 5 else "")) if vals else ""
-                col_txt = f"column '{col}'" if isinstance(col, str) and col else "row"
-                lines.append(f"  {col_txt}:{shown_vals} {reason} (rows {shown_rows})")
+            lines += [f"  {line}" for line in _quarantine_lines(self.quarantine)]
             lines.append("  Quarantined rows are kept in the store: `flamekit quarantine --file …` lists them.")
         return "\n".join(lines)
 
     __str__ = summary
+
+
+def _quarantine_lines(quarantine: pd.DataFrame) -> list[str]:
+    """One line per column and reason: the values, and the rows (and text lines) they are on."""
+    lines = []
+    for (col, reason), grp in quarantine.groupby(["column", "reason"], sort=False, dropna=False):
+        rows = sorted(set(grp["row"].astype(int)))
+        vals = sorted({str(v) for v in grp["value"].dropna()})
+        shown_rows = ", ".join(map(str, rows[:8])) + (f" … ({len(rows)} rows)" if len(rows) > 8 else "")
+        at = grp["line"] if "line" in grp else pd.Series(dtype="Int64")
+        if (at.notna() & (at != grp["row"])).any():  # a quoted cell above spans lines: say where in the text
+            shown_rows += "; text lines " + ", ".join(map(str, sorted(set(at.dropna().astype(int)))[:8]))
+        shown_vals = (" " + ", ".join(repr(v) for v in vals[:5]) + (" …" if len(vals) > 5 else "")) if vals else ""
+        col_txt = f"column '{col}'" if isinstance(col, str) and col else "row"
+        lines.append(f"{col_txt}:{shown_vals} {reason} (rows {shown_rows})")
+    return lines
 
 
 def _fingerprint(df: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -204,6 +219,7 @@ def ingest(
         try:
             problems = _Problems()
             builder(con, raw, resolved, mp, inst, problems, result, kind=kind, wave=wave, now=now)
+            result.stripped = dict(problems.stripped)
             q = _quarantine_frame(problems.frame(), raw, kind, wave, sha, now)
             result.quarantine = q[["file", "row", "line", "column", "value", "reason"]].sort_values(["row", "column"])
             result.rows_quarantined = int(q["row"].nunique())

@@ -9,6 +9,7 @@ values are pandera schemas; dates accept ISO and Finnish forms.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,10 +178,15 @@ def resolve_columns(raw: RawExport, kind: str, instrument: Instrument, mapping: 
 # Cell parsing
 # ---------------------------------------------------------------------------
 class _Problems:
-    """Collects (row index, column header, value, reason) for quarantine."""
+    """Collects (row index, column header, value, reason) for quarantine, and what was cleaned from text.
+
+    ``stripped`` is header → (cells, characters) removed by :func:`clean_text`;
+    those rows are kept.
+    """
 
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
+        self.stripped: dict[str, tuple[int, int]] = {}
 
     def add(self, mask: pd.Series, column: str, values: pd.Series | None, reason: str | pd.Series) -> None:
         mask = mask.fillna(False).astype(bool)
@@ -252,6 +258,118 @@ def _recode(series: pd.Series, table: dict[str, str] | None) -> pd.Series:
 
 def _text(series: pd.Series) -> pd.Series:
     return series.astype("object").where(series.notna(), None)
+
+
+# ---------------------------------------------------------------------------
+# Ids and free text: what may be stored
+# ---------------------------------------------------------------------------
+ID_FIELDS = ("response_id", "account_id", "respondent_id", "touchpoint_id")
+ID_MAX_LENGTH = 64
+ID_PUNCTUATION = "-_.:/#@+"
+ID_RULE = (f"(an id may hold letters, digits, spaces inside and {' '.join(ID_PUNCTUATION)}, "
+           f"at most {ID_MAX_LENGTH} characters)")
+_ID_PLAIN = re.compile(r"[A-Za-z0-9_:#@+\-]{1,%d}" % ID_MAX_LENGTH)  # valid for sure: no dot, slash or space
+_PATH_PART = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+# Removed from stored text: C0 and C1 control characters (DEL too), and the bidirectional embeddings,
+# overrides and isolates, which reorder the text after them on a page (U+202A–U+202E, U+2066–U+2069).
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+_INVISIBLE_BUT_BREAKS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")  # keeps tab and line break
+_BREAKS = re.compile(r"[\t\n\r]+")
+#: Text fields whose line breaks and tabs are kept.
+TEXT_WITH_BREAKS = ("comment",)
+
+
+def describe_char(ch: str) -> str:
+    """A character as a reason shows it: ``U+202E RIGHT-TO-LEFT OVERRIDE``, ``'"' (U+0022 QUOTATION MARK)``.
+
+    Examples
+    --------
+    >>> describe_char("\\x07"), describe_char("\\u202e")
+    ('U+0007 (a control character)', 'U+202E RIGHT-TO-LEFT OVERRIDE')
+    """
+    code = f"U+{ord(ch):04X}"
+    cat = unicodedata.category(ch)
+    name = unicodedata.name(ch, "")
+    if cat == "Cc":
+        return f"{code} (a control character)"
+    if cat[0] in "CZ" or not name:
+        return f"{code} {name}".strip()
+    return f"'{ch}' ({code} {name})"
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an id, or ``None`` when it can.
+
+    An id is at most 64 characters of letters (any script's, so ``Mäkelä``
+    and ``Åbo`` are fine), digits, spaces between them and ``- _ . : / # @ +``
+    (compared in Unicode NFC form); no ``.`` or ``..`` between slashes, so an
+    id never names another folder.
+
+    Examples
+    --------
+    >>> id_problem("A-001") is None, id_problem("Mäkelä:7") is None
+    (True, True)
+    >>> id_problem("A1\\u202e")  # doctest: +ELLIPSIS
+    'is not a valid id: it contains U+202E RIGHT-TO-LEFT OVERRIDE (an id may hold letters, ...)'
+    """
+    text = unicodedata.normalize("NFC", value)
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if not (cat[0] == "L" or cat == "Nd" or ch in ID_PUNCTUATION or ch == " "):
+            return f"is not a valid id: it contains {describe_char(ch)} {ID_RULE}"
+    if text != text.strip():
+        return f"is not a valid id: it starts or ends with a space {ID_RULE}"
+    if len(text) > ID_MAX_LENGTH:
+        return f"is not a valid id: it has {len(text)} characters {ID_RULE}"
+    if _PATH_PART.search(text):
+        return f"is not a valid id: '.' or '..' between slashes could name another folder {ID_RULE}"
+    return None
+
+
+def id_problems(values: pd.Series) -> pd.Series:
+    """:func:`id_problem` of every cell (``None`` where the id is fine or the cell empty), each value checked once."""
+    reasons = {v: id_problem(str(v)) for v in pd.unique(values.dropna()) if not _ID_PLAIN.fullmatch(str(v))}
+    reasons = {v: r for v, r in reasons.items() if r is not None}
+    out = pd.Series(None, index=values.index, dtype=object)
+    if reasons:
+        bad = values.isin(list(reasons))
+        out[bad] = values[bad].map(reasons)
+    return out
+
+
+def clean_text(values: pd.Series, *, keep_breaks: bool = False) -> tuple[pd.Series, int, int]:
+    """``values`` without control characters and bidirectional embeddings, overrides and isolates.
+
+    Parameters
+    ----------
+    values : Series
+        Text cells (missing ones stay missing).
+    keep_breaks : bool
+        Keep line breaks and tabs (comments; a Windows or old Mac line break
+        becomes ``\\n``).  Otherwise each run of them becomes one space.
+
+    Returns
+    -------
+    (cleaned, cells, characters)
+        The cleaned cells (a cell left empty becomes missing), how many cells
+        changed and how many characters were removed or replaced.
+    """
+    present = values.dropna()
+    pattern = _INVISIBLE_BUT_BREAKS if keep_breaks else _INVISIBLE
+    if not len(present) or not pattern.search("".join(map(str, pd.unique(present)))):
+        return values, 0, 0
+    txt = present.astype(str)
+    if keep_breaks:
+        txt = txt.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+        counts = txt.str.count(pattern.pattern)
+    else:
+        counts = txt.str.count(pattern.pattern)
+        txt = txt.str.replace(_BREAKS, " ", regex=True)
+    cleaned = txt.str.replace(pattern, "", regex=True).str.strip()
+    out = values.astype(object).copy()
+    out[present.index] = cleaned.where(cleaned != "", None)
+    return out, int((counts > 0).sum()), int(counts.sum())
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +447,13 @@ def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, pr
     out = pd.DataFrame(index=frame.index)
     seen: set[tuple[Any, str]] = set()
     for col in frame.columns:
-        s = _recode(frame[col], mapping.values.get(col))
+        s = frame[col]
+        free_text = col not in numeric and col not in dates and col not in ID_FIELDS
+        if free_text:
+            s, cells, chars = clean_text(s, keep_breaks=col in TEXT_WITH_BREAKS)
+            if chars:
+                problems.stripped[header_of[col]] = (cells, chars)
+        s = _recode(s, mapping.values.get(col))
         if col in numeric:
             if instrument is not None:
                 codes = {u for u in pd.unique(s.dropna()) if instrument.is_dont_know(u)}
@@ -346,4 +470,7 @@ def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, pr
             out[col] = ts
         else:
             out[col] = _text(s)
+            if col in ID_FIELDS:
+                reason = id_problems(out[col])
+                problems.add(reason.notna(), header_of[col], frame[col], reason)
     return out, header_of, seen
