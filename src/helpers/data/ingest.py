@@ -162,6 +162,7 @@ def ingest(
     mapping: str | Path | None = None,
     store: str | Path | None = None,
     instrument: str | Path | Instrument | None = None,
+    wait: float | None = None,
 ) -> IngestResult:
     """Validate one export and write it to the store in a single transaction.
 
@@ -180,6 +181,10 @@ def ingest(
         The DuckDB store file.
     instrument : path or Instrument, optional
         Instrument definition (default: the flamekit instrument).
+    wait : float, optional
+        Seconds to wait while another process has the store open
+        (default ``$FLAMEKIT_STORE_WAIT``, else 30; see
+        :func:`helpers.data.store.connect`).
 
     Returns
     -------
@@ -190,6 +195,8 @@ def ingest(
     ------
     IngestError
         When the file as a whole cannot be used; the store is left unchanged.
+    helpers.data.store.StoreError
+        The store stayed open in another process for ``wait`` seconds.
     """
     if kind not in KINDS:
         raise IngestError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
@@ -210,7 +217,7 @@ def ingest(
         raise IngestError(f"{raw.file}: give the survey wave with --wave (e.g. --wave 2026Q3); the file has no wave column.")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = IngestResult(file=raw.file, kind=kind, wave=wave, rows_read=len(raw.frame), encoding=raw.encoding)
-    with connect(store, read_only=False) as con:
+    with connect(store, read_only=False, wait=wait) as con:
         if _earlier_ingest(con, sha, kind, wave) is not None:  # another process got there in the meantime
             result.already_ingested = True
             return result
