@@ -349,12 +349,12 @@ def test_resubmission_across_files_supersedes_the_stored_answer(ready, tmp_path)
 
 def test_dates_with_offsets_and_excel_serials(ready, tmp_path):
     f = survey_frame(4).assign(submitted_at=["2026-03-28T10:00:00+02:00", "2026-03-30T10:00:00+03:00",
-                                             "46000", "46001.5"])
+                                             "46030", "46031.5"])  # Excel day numbers in the wave too
     res = ingest(write_csv(f, tmp_path / "c.csv"), kind="client", wave="2026Q1", store=ready)
     assert res.rows_stored == 4
     got = load_responses(store=ready).set_index("response_id")["submitted_at"]
     assert got["R1"] == pd.Timestamp("2026-03-28 08:00") and got["R2"] == pd.Timestamp("2026-03-30 07:00")
-    assert got["R3"] == pd.Timestamp("2025-12-09") and got["R4"] == pd.Timestamp("2025-12-10 12:00")
+    assert got["R3"] == pd.Timestamp("2026-01-08") and got["R4"] == pd.Timestamp("2026-01-09 12:00")
 
 
 def test_quarantine_gives_the_text_line_when_a_comment_spans_lines(ready, tmp_path, capsys):

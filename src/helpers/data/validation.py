@@ -20,7 +20,7 @@ import pandera.pandas as pa
 import yaml
 
 from .instrument import Instrument, normalise_header
-from .readers import RawExport, parse_numbers
+from .readers import ExportError, RawExport, parse_numbers, read_export
 
 ACCOUNT_STATUSES = ("active", "renewed", "churned")
 
@@ -88,11 +88,12 @@ class IngestError(ValueError):
 # ---------------------------------------------------------------------------
 @dataclass
 class Mapping:
-    """A mapping file: export headers → fields, ignored headers, value recodings."""
+    """A mapping file: export headers → fields, ignored headers, value recodings and a wave calendar."""
 
     columns: dict[str, str] = field(default_factory=dict)
     ignore: set[str] = field(default_factory=set)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    waves: dict[str, WaveWindow] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None) -> Mapping:
@@ -106,13 +107,179 @@ class Mapping:
         except yaml.YAMLError as exc:
             raise IngestError(f"Mapping file {p} is not valid YAML: {exc}") from exc
         if not isinstance(raw, dict):
-            raise IngestError(f"Mapping file {p} must be a YAML mapping with 'columns:', 'ignore:', 'values:'.")
+            raise IngestError(f"Mapping file {p} must be a YAML mapping with 'columns:', 'ignore:', 'values:' "
+                              "or 'waves:'.")
         return cls(
             columns={normalise_header(k): str(v) for k, v in (raw.get("columns") or {}).items()},
             ignore={normalise_header(h) for h in (raw.get("ignore") or [])},
             values={f: {normalise_header(k): str(v) for k, v in (m or {}).items()}
                     for f, m in (raw.get("values") or {}).items()},
+            waves=_calendar_from_yaml(raw.get("waves"), source=str(p)),
         )
+
+
+# ---------------------------------------------------------------------------
+# Wave calendar: when each wave was open
+# ---------------------------------------------------------------------------
+#: Days after a wave's last day in which its answers still count: surveys stay open a while.
+GRACE_DAYS = 60
+
+
+@dataclass(frozen=True)
+class WaveWindow:
+    """When a wave was open.
+
+    Attributes
+    ----------
+    start : Timestamp
+        Midnight at the start of its first day; earlier answers do not belong to it.
+    end : Timestamp
+        Midnight after its last day.
+    grace_days : int
+        Days after ``end`` in which answers still count.
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    grace_days: int = GRACE_DAYS
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The wave's last day."""
+        return self.end - pd.Timedelta(days=1)
+
+    @property
+    def closes(self) -> pd.Timestamp:
+        """The first moment at which an answer comes too late: ``end`` plus the grace days."""
+        return self.end + pd.Timedelta(days=self.grace_days)
+
+
+_YEAR = r"(?P<year>(?:19|20|21)\d\d)"
+_SEP = r"[-_ /]?"
+# Wave labels the kit reads, each with the months of its period; group "n" numbers the quarter, half or month.
+_WAVE_LABELS = [
+    (re.compile(rf"{_YEAR}{_SEP}Q(?P<n>[1-4])", re.I), 3),
+    (re.compile(rf"Q(?P<n>[1-4]){_SEP}{_YEAR}", re.I), 3),
+    (re.compile(rf"{_YEAR}{_SEP}H(?P<n>[12])", re.I), 6),
+    (re.compile(rf"H(?P<n>[12]){_SEP}{_YEAR}", re.I), 6),
+    (re.compile(rf"{_YEAR}(?:-|{_SEP}M)(?P<n>0?[1-9]|1[0-2])", re.I), 1),
+    (re.compile(_YEAR), 12),
+]
+
+
+def wave_window(label: object, calendar: dict[str, WaveWindow] | None = None) -> WaveWindow | None:
+    """When wave ``label`` was open: its calendar entry, else what the label says, else ``None``.
+
+    Parameters
+    ----------
+    label : str
+        A wave label.  Read without a calendar: a quarter (``2026Q3``,
+        ``2026-Q3``, ``Q3 2026``), a half year (``2026H1``, ``H1 2026``), a
+        month (``2026-09``, ``2026M09``) or a year (``2026``).
+    calendar : dict, optional
+        label → :class:`WaveWindow`, from :func:`load_wave_calendar` or a
+        mapping file's ``waves:`` section; it wins over the label.
+
+    Returns
+    -------
+    WaveWindow or None
+        ``None`` for a label the kit cannot read and the calendar lacks.
+
+    Examples
+    --------
+    >>> w = wave_window("Q3 2026")
+    >>> w.start.date().isoformat(), w.last_day.date().isoformat(), w.grace_days
+    ('2026-07-01', '2026-09-30', 60)
+    >>> wave_window("Syksy 2025") is None
+    True
+    """
+    label = str(label).strip()
+    if calendar and label in calendar:
+        return calendar[label]
+    for pattern, months in _WAVE_LABELS:
+        m = pattern.fullmatch(label)
+        if m:
+            n = int(m.groupdict().get("n") or 1)
+            start = pd.Timestamp(year=int(m["year"]), month=(n - 1) * months + 1, day=1)
+            return WaveWindow(start=start, end=start + pd.DateOffset(months=months))
+    return None
+
+
+def load_wave_calendar(path: str | Path | None) -> dict[str, WaveWindow]:
+    """Read a wave calendar: label → :class:`WaveWindow`.
+
+    Parameters
+    ----------
+    path : path, optional
+        A YAML file with a ``waves:`` section, as in a mapping file
+        (``2026Q3: {start: 2026-08-15, end: 2026-10-15, grace_days: 30}``), or
+        a CSV or XLSX file with the columns ``wave``, ``start``, ``end`` and
+        optionally ``grace_days``.  Dates as ``2026-08-15`` or ``15.8.2026``;
+        ``end`` is the last day.  ``None`` or empty: no calendar.
+
+    Raises
+    ------
+    IngestError
+        A file that cannot be read, a missing column, a date that is not one,
+        a wave that ends before it starts or is listed twice.
+    """
+    if path is None or not str(path).strip():
+        return {}
+    p = Path(path)
+    if p.suffix.lower() in (".yml", ".yaml"):
+        return Mapping.load(p).waves
+    try:
+        frame = read_export(p).frame
+    except ExportError as exc:
+        raise IngestError(f"Wave calendar: {exc}") from exc
+    frame.columns = [normalise_header(c) for c in frame.columns]
+    missing = sorted({"wave", "start", "end"} - set(frame.columns))
+    if missing:
+        raise IngestError(f"Wave calendar {p} needs the columns wave, start and end (grace_days is optional); "
+                          f"it has no {', '.join(missing)}.")
+    labels = frame["wave"].dropna()
+    twice = sorted(set(labels[labels.duplicated()]))
+    if twice:
+        raise IngestError(f"Wave calendar {p} lists wave(s) {', '.join(map(repr, twice))} more than once.")
+    entries = {row["wave"]: {k: v for k, v in row.items() if k != "wave" and pd.notna(v)}
+               for row in frame.to_dict("records") if pd.notna(row["wave"])}
+    return _calendar_from_yaml(entries, source=str(p))
+
+
+def _calendar_from_yaml(entries: object, *, source: str) -> dict[str, WaveWindow]:
+    """A ``waves:`` section (label → start, end and optional grace_days) as label → :class:`WaveWindow`."""
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict):
+        raise IngestError(f"{source}: 'waves:' must give each wave label its first and last day, e.g. "
+                          "'2026Q3: {start: 2026-08-15, end: 2026-10-15}'.")
+    return {str(label).strip(): _calendar_entry(str(label).strip(), value, source=source)
+            for label, value in entries.items()}
+
+
+def _calendar_entry(label: str, value: object, *, source: str) -> WaveWindow:
+    """One calendar entry, checked: both days are dates, the last not before the first, grace days whole."""
+    if not isinstance(value, dict) or not {"start", "end"} <= set(value):
+        raise IngestError(f"{source}: wave {label!r} needs its first and last day, e.g. "
+                          f"'{label}: {{start: 2026-08-15, end: 2026-10-15}}'.")
+    start, end = (_calendar_day(value[k], label=label, what=k, source=source) for k in ("start", "end"))
+    if end < start:
+        raise IngestError(f"{source}: wave {label!r} ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d}).")
+    grace = value.get("grace_days", GRACE_DAYS)
+    grace = int(grace) if isinstance(grace, str) and grace.strip().isdigit() else grace
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        raise IngestError(f"{source}: grace_days of wave {label!r} must be a whole number of days (0 or more), "
+                          f"not {grace!r}.")
+    return WaveWindow(start=start, end=end + pd.Timedelta(days=1), grace_days=grace)
+
+
+def _calendar_day(value: object, *, label: str, what: str, source: str) -> pd.Timestamp:
+    """A calendar date (ISO, Finnish or a YAML date) as midnight of that day."""
+    ts, bad = parse_dates(pd.Series([None if value is None else str(value)], dtype=object))
+    if bad.iloc[0] or pd.isna(ts.iloc[0]):
+        raise IngestError(f"{source}: the {what} of wave {label!r} is {value!r}, not a date "
+                          "(use 2026-08-15 or 15.8.2026).")
+    return ts.iloc[0].normalize()
 
 
 def _group(kind: str) -> str:
