@@ -76,8 +76,12 @@ def test_sample_quarantine_shows_planted_errors(sample_store):
     q = query('SELECT "row", reason FROM quarantine WHERE file LIKE \'%client_2026Q3%\'', store=sample_store)
     reasons = " | ".join(q["reason"])
     for expected in ("outside the 1–5 scale", "outside the 0–10 NPS scale", "not a known account",
-                     "duplicates response id", "superseded by a resubmission"):
+                     "duplicates response id", "superseded by a resubmission", "is in the future",
+                     "is not a valid id: it contains U+0007 (a control character)"):
         assert expected in reasons
+    # the account name planted with a right-to-left override is stored as simulated, without it
+    names = load_accounts(store=sample_store)["name"]
+    assert "Sävel Media" in set(names) and not names.str.contains("\u202e").any()
     staff_q = query("SELECT count(*) AS n FROM quarantine WHERE reason LIKE '%preview%'", store=sample_store)
     assert staff_q["n"].iloc[0] == 8  # two preview rows in each of the four staff exports
 
