@@ -35,7 +35,7 @@ def test_ids_the_alphabet_allows(value):
     ("A1\u200b", "U+200B ZERO WIDTH SPACE"),
     ("A1\u00a0B", "U+00A0 NO-BREAK SPACE"),
     ('A1"', "'\"' (U+0022 QUOTATION MARK)"),
-    ("A1'; --", "''' (U+0027 APOSTROPHE)"),
+    ("A1'; --", "\"'\" (U+0027 APOSTROPHE)"),
     ("<b>A1</b>", "'<' (U+003C LESS-THAN SIGN)"),
     ("A1\tB", "U+0009 (a control character)"),
     ("A1\x9b", "U+009B (a control character)"),

@@ -462,7 +462,8 @@ def describe_char(ch: str) -> str:
         return f"{code} (a control character)"
     if cat[0] in "CZ" or not name:
         return f"{code} {name}".strip()
-    return f"'{ch}' ({code} {name})"
+    quote = '"' if ch == "'" else "'"
+    return f"{quote}{ch}{quote} ({code} {name})"
 
 
 def id_problem(value: str) -> str | None:
