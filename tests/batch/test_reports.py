@@ -212,6 +212,27 @@ def test_index_escapes_everything():
     assert "−33 [−80 … +40]" in page and 'lang="fi"' in page
 
 
+def test_index_isolates_names_and_the_wave_from_the_text_around_them():
+    evil = "Oy Ab\u202e1A\u0007 (evil)"  # as an older store may still hold it: an override that is never closed
+    reports = [results.ReportResult(name=evil, kind="account", slug="oy-ab-a1", status="ok", account_id="A1"),
+               results.ReportResult(name="שלום Oy", kind="account", slug="x-a2", status="failed", account_id="A2",
+                                    error="boom"),
+               results.ReportResult(name="portfolio", kind="portfolio", slug="portfolio", status="ok",
+                                    title="Portfolio · 2026Q3")]
+    for language in ("en", "fi"):
+        page = batch_index._index_html(reports, wave=WAVE, language=language, data_hash="abc")
+        assert f'href="oy-ab-a1.html"><bdi>{evil}</bdi></a>' in page
+        assert "<td><bdi>שלום Oy</bdi></td>" in page  # not linked: it failed
+        heading = re.search(r"<h1>(.*?)</h1>", page).group(1)
+        assert heading == ("Reports <bdi>2026Q3</bdi>" if language == "en" else "Raportit <bdi>2026Q3</bdi>")
+        intro = re.search(r"<p>(.*?)</p>", page).group(1)
+        assert "<bdi>2026Q3</bdi>" in intro and "<bdi>" not in intro.replace("<bdi>2026Q3</bdi>", "")
+        assert "<title>Reports 2026Q3</title>" in page or "<title>Raportit 2026Q3</title>" in page
+        # with the tags taken out, the page says what it said before
+        assert "Survey wave 2026Q3. Data abc. 2 of 3 reports rendered, 1 failed." in page.replace(
+            "<bdi>", "").replace("</bdi>", "") or language == "fi"
+
+
 def test_images_are_embedded_with_escaped_metadata():
     png = "iVBORw0KGgo="
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -429,7 +450,7 @@ def test_batch_of_ten_with_one_failing_account(sample_store, tmp_path):
     assert "<title>Mäkelä Rakennus (A002) · Fixture report · 2026Q3</title>" in (
         out / "mäkelä-rakennus-a002.html").read_text(encoding="utf-8")
     assert "planted failure for A004" in index and 'href="j%C3%A4rvi-suomen-vesi-a004.failed.ipynb"' in index
-    assert 'href="m%C3%A4kel%C3%A4-rakennus-a002.html">Mäkelä Rakennus</a>' in index
+    assert 'href="m%C3%A4kel%C3%A4-rakennus-a002.html"><bdi>Mäkelä Rakennus</bdi></a>' in index
     assert 'href="j%C3%A4rvi-suomen-vesi-a004.html"' not in index
     assert "<script" not in index and not EXTERNAL.search(index)
     # headline figures: from the notebook's JSON, and from the store for the failed account

@@ -349,12 +349,12 @@ def test_resubmission_across_files_supersedes_the_stored_answer(ready, tmp_path)
 
 def test_dates_with_offsets_and_excel_serials(ready, tmp_path):
     f = survey_frame(4).assign(submitted_at=["2026-03-28T10:00:00+02:00", "2026-03-30T10:00:00+03:00",
-                                             "46000", "46001.5"])
+                                             "46030", "46031.5"])  # Excel day numbers in the wave too
     res = ingest(write_csv(f, tmp_path / "c.csv"), kind="client", wave="2026Q1", store=ready)
     assert res.rows_stored == 4
     got = load_responses(store=ready).set_index("response_id")["submitted_at"]
     assert got["R1"] == pd.Timestamp("2026-03-28 08:00") and got["R2"] == pd.Timestamp("2026-03-30 07:00")
-    assert got["R3"] == pd.Timestamp("2025-12-09") and got["R4"] == pd.Timestamp("2025-12-10 12:00")
+    assert got["R3"] == pd.Timestamp("2026-01-08") and got["R4"] == pd.Timestamp("2026-01-09 12:00")
 
 
 def test_quarantine_gives_the_text_line_when_a_comment_spans_lines(ready, tmp_path, capsys):
@@ -376,3 +376,15 @@ def test_quarantine_gives_the_text_line_when_a_comment_spans_lines(ready, tmp_pa
     g.loc[2, "nps"] = "12"
     res = ingest(write_csv(g, tmp_path / "plain.csv"), kind="client", wave="2026Q3", store=ready)
     assert res.quarantine[["row", "line"]].iloc[0].tolist() == [4, 4] and "text lines" not in res.summary()
+
+
+@pytest.mark.parametrize("kind", ["client", "staff"])
+def test_empty_wave_beside_a_respondent_id_is_quarantined_not_a_crash(ready, tmp_path, kind):
+    f = survey_frame(4).assign(wave=["2026Q3", None, "2026Q3", None], respondent_id=["P1", "P2", "P1", None])
+    res = ingest(write_csv(f, tmp_path / "c.csv"), kind=kind, store=ready)  # no --wave: the column says it
+    assert (res.rows_stored, res.rows_quarantined) == (1, 3)
+    q = load_quarantine(store=ready)
+    assert q.loc[q["column"] == "wave", "row"].tolist() == [3, 5]
+    assert set(q.loc[q["column"] == "wave", "reason"]) == {"is required but empty"}
+    assert "superseded by a resubmission from the same respondent (row 4)" in q.loc[q["row"] == 2, "reason"].iloc[0]
+    assert load_responses(store=ready)["response_id"].tolist() == ["R3"]

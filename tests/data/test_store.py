@@ -76,8 +76,12 @@ def test_sample_quarantine_shows_planted_errors(sample_store):
     q = query('SELECT "row", reason FROM quarantine WHERE file LIKE \'%client_2026Q3%\'', store=sample_store)
     reasons = " | ".join(q["reason"])
     for expected in ("outside the 1–5 scale", "outside the 0–10 NPS scale", "not a known account",
-                     "duplicates response id", "superseded by a resubmission"):
+                     "duplicates response id", "superseded by a resubmission", "is in the future",
+                     "is not a valid id: it contains U+0007 (a control character)"):
         assert expected in reasons
+    # the account name planted with a right-to-left override is stored as simulated, without it
+    names = load_accounts(store=sample_store)["name"]
+    assert "Sävel Media" in set(names) and not names.str.contains("\u202e").any()
     staff_q = query("SELECT count(*) AS n FROM quarantine WHERE reason LIKE '%preview%'", store=sample_store)
     assert staff_q["n"].iloc[0] == 8  # two preview rows in each of the four staff exports
 
@@ -94,7 +98,7 @@ def test_store_locked_by_a_writer_is_a_clear_error(tmp_path):
 
 @contextmanager
 def held(path, *, read_only):
-    """Another process holds a connection to the store while the block runs."""
+    """Another process holds a connection to the store while the block runs (or until the event it yields is set)."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
@@ -103,7 +107,7 @@ def held(path, *, read_only):
     p.start()
     try:
         assert ready.wait(30)
-        yield
+        yield done
     finally:
         done.set()
         p.join(30)
@@ -114,6 +118,58 @@ def _hold(path, read_only, ready, done):
     ready.set()
     done.wait(30)
     con.close()
+
+
+def _ingest_accounts(path, tmp_path, name="Mäkelä Oy", **kw):
+    import pandas as pd
+
+    from helpers.data.ingest import ingest
+
+    csv = tmp_path / "acc.csv"
+    pd.DataFrame({"account_id": ["A1"], "name": [name]}).to_csv(csv, index=False)
+    return ingest(csv, kind="accounts", store=path, **kw)
+
+
+def test_an_ingest_waits_for_a_busy_store_and_then_says_how_long(tmp_path, monkeypatch):
+    import time
+
+    from helpers.data.store import connect
+
+    path = tmp_path / "busy.duckdb"
+    with connect(path, read_only=False):
+        pass
+    with held(path, read_only=False):
+        t0 = time.monotonic()
+        with pytest.raises(StoreError, match=r"open for writing in another process.*Waited 1\.5 s for it "
+                                             r"\(an ingest's wait is set by \$FLAMEKIT_STORE_WAIT"):
+            _ingest_accounts(path, tmp_path, wait=1.5)
+        assert 1.0 <= time.monotonic() - t0 < 10
+        monkeypatch.setenv("FLAMEKIT_STORE_WAIT", "0.5")
+        with pytest.raises(StoreError, match=r"Waited 0\.5 s"):
+            _ingest_accounts(path, tmp_path)
+        monkeypatch.setenv("FLAMEKIT_STORE_WAIT", "soon")
+        with pytest.raises(StoreError, match=r"\$FLAMEKIT_STORE_WAIT is 'soon'"):
+            _ingest_accounts(path, tmp_path)
+    assert load_accounts(store=path).empty  # nothing was written meanwhile
+
+
+def test_an_ingest_goes_ahead_once_the_other_process_lets_go(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from helpers.data.store import connect
+
+    path = tmp_path / "busy.duckdb"
+    with connect(path, read_only=False):
+        pass
+    monkeypatch.setenv("FLAMEKIT_STORE_WAIT", "30")
+    for name, read_only in (("Mäkelä Oy", False), ("Mäkelä Oyj", True)):  # another ingest, or a report reading
+        with held(path, read_only=read_only) as release:
+            threading.Timer(1.0, release.set).start()
+            t0 = time.monotonic()
+            assert _ingest_accounts(path, tmp_path, name).rows_stored == 1
+            assert time.monotonic() - t0 >= 0.9
+        assert load_accounts(store=path)["name"].tolist() == [name]
 
 
 def test_duckdb_threads_can_be_capped_for_parallel_workers(sample_store, monkeypatch):

@@ -5,7 +5,8 @@ Takes the notebooks in ``notebooks/`` and a wave; plans one task per report
 (:mod:`.parameters`), executes it in a warm kernel (:mod:`.worker`,
 :mod:`.pool`, :mod:`.kernel`), exports sanitised HTML (:mod:`.html`) and
 writes ``reports/<wave>/`` with an index and a manifest (:mod:`.run`,
-:mod:`.index`, :mod:`.results`).
+:mod:`.index`, :mod:`.results`); each finished report is recorded at once
+(:mod:`.journal`), so an interrupted batch resumes where it stopped.
 """
 
 from .errors import ParameterError, RenderError, ReportError

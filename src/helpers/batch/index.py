@@ -92,7 +92,12 @@ def _fmt_nps(head: Mapping[str, Any] | None, language: str) -> str:
 
 
 def _index_html(reports: Sequence[ReportResult], *, wave: str, language: str, data_hash: str) -> str:
-    """The wave's index page: self-contained, every value escaped, links percent-encoded."""
+    """The wave's index page: self-contained, every value escaped, links percent-encoded.
+
+    Account names and the wave label are set in ``<bdi>``, so a name written
+    right to left, or one that still carries a direction override from an
+    older store, cannot reorder the text around it.
+    """
     t = TEXT[language]
     current = [r for r in reports if r.action != "kept"]
     n_failed = sum(r.status == "failed" for r in current)
@@ -105,9 +110,11 @@ def _index_html(reports: Sequence[ReportResult], *, wave: str, language: str, da
     if accounts:
         parts.append(_accounts_table(accounts, t, language))
     title = t["index_title"].format(wave=wave)
-    intro = t["index_intro"].format(wave=wave, data_hash=data_hash, ok=ok, total=len(reports),
-                                    failed=t["failed_note"].format(n=n_failed) if n_failed else "")
-    return _INDEX_PAGE.format(language=_e(language), title=_e(title), intro=_e(intro), body="\n".join(parts))
+    heading = _e(t["index_title"]).format(wave=_bdi(wave))
+    intro = _e(t["index_intro"]).format(wave=_bdi(wave), data_hash=_e(data_hash), ok=ok, total=len(reports),
+                                        failed=_e(t["failed_note"].format(n=n_failed)) if n_failed else "")
+    return _INDEX_PAGE.format(language=_e(language), title=_e(title), heading=heading, intro=intro,
+                              body="\n".join(parts))
 
 
 def _overviews_table(overviews: Sequence[ReportResult], t: Mapping[str, str]) -> str:
@@ -135,7 +142,7 @@ def _accounts_table(accounts: Sequence[ReportResult], t: Mapping[str, str], lang
 
 def _link(r: ReportResult) -> str:
     """The report's name, linked to its page when it rendered."""
-    label = _e(r.name if r.kind == "account" else (r.title or r.name))
+    label = _bdi(r.name) if r.kind == "account" else _e(r.title or r.name)
     if r.status == "ok":
         return f'<a href="{_e(quote(r.slug + ".html"))}">{label}</a>'
     return label
@@ -149,6 +156,11 @@ def _status(r: ReportResult, t: Mapping[str, str]) -> str:
     partial = (f' · <a class="nb" href="{_e(quote(r.slug + ".failed.ipynb"))}">{_e(t["partial"])}</a>'
                if r.failed_ipynb else "")
     return f'<span class="failed">{_e(t["failed"])}</span>: <span class="error">{_e(r.error)}</span>{partial}'
+
+
+def _bdi(value: Any) -> str:
+    """``value`` escaped and isolated from the text around it (``<bdi>``): user text of either direction."""
+    return f"<bdi>{_e(value)}</bdi>"
 
 
 def _e(value: Any) -> str:
@@ -177,7 +189,7 @@ span.ok {{ color: #2b8a3e; }} a.nb {{ color: #868e96; font-size: .9em; }} .error
 </style>
 </head>
 <body>
-<h1>{title}</h1>
+<h1>{heading}</h1>
 <p>{intro}</p>
 {body}
 </body>

@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import ParameterError, ReportError
 from .files import ACCOUNT_NOTEBOOK, EXTRA_NOTEBOOKS, _read_notebook, account_slugs, code_hash, slugify, wave_folder
+from .journal import read_records
 from .parameters import BATCH_PARAMETERS, _notebook_imports, check_parameters
 from .pool import _inspect_notebooks
 from .results import MANIFEST, ReportResult, _load_manifest, _task_key
@@ -63,7 +64,8 @@ class BatchPlan:
         Slug → result of each report whose key is the previous manifest's and
         whose files are still there.
     previous : dict
-        Slug → the previous manifest's entry.
+        Slug → the previous manifest's entry, or the report's newer record
+        from a batch that did not finish (:func:`helpers.batch.journal.read_records`).
     """
 
     wave: str
@@ -150,6 +152,7 @@ def plan_batch(
         data_hash=data_hash(store=store_path), code_hash=code_hash(),
     )
     plan.previous = {e.get("slug"): e for e in _load_manifest(out_dir / MANIFEST).get("reports", [])}
+    plan.previous.update(read_records(out_dir))  # what each report's last rendering left, finished or not
     plan.sources = _notebook_sources([*plan.extras.values(), plan.notebook])
     plan.tasks = _report_tasks(plan, ids=ids, names=names, slugs=account_slugs(acc))
     plan.unchanged = _unchanged_reports(plan)
@@ -339,7 +342,11 @@ def _report_tasks(plan: BatchPlan, *, ids: Iterable[str], names: Mapping[str, st
 
 
 def _unchanged_reports(plan: BatchPlan) -> dict[str, ReportResult]:
-    """Reports with the previous manifest's key whose HTML and notebook are still there (none when forced)."""
+    """Reports rendered with this run's key whose HTML and notebook are still there (none when forced).
+
+    What a report was last rendered with comes from the manifest, or from
+    its record when a batch stopped before writing one (:mod:`.journal`).
+    """
     if plan.force:
         return {}
     unchanged = {}

@@ -211,8 +211,12 @@ def run_batch(
 
     A report is skipped when its key — hash of the notebook file, its
     parameters, :func:`helpers.data.store.data_hash`, the helpers' source and the
-    HTML options — equals the key in the previous manifest and its files exist.
-    Reports of earlier runs not in this one stay listed (``action="kept"``).
+    HTML options — equals the key it was last rendered with and its files exist.
+    Each report records that in ``.done/<slug>.json`` as soon as it finishes
+    (:mod:`helpers.batch.journal`), so a batch that is killed before it writes
+    the manifest is resumed by running it again: only the reports it had not
+    finished are rendered.  Reports of earlier runs not in this one stay listed
+    (``action="kept"``).
 
     Examples
     --------

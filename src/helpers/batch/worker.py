@@ -15,6 +15,7 @@ from typing import Any
 
 from .files import atomic_write
 from .html import headline_from_notebook, html_exporter, notebook_title, to_html
+from .journal import record_finished, record_started
 from .kernel import (
     _KERNEL_RESET,
     _KERNEL_SETUP,
@@ -229,6 +230,8 @@ class ReportWorker:
             file is read), parameters (dict, already checked), out_dir, slug,
             name, title (optional: else :func:`notebook_title`), with_code,
             language; anything else but source is passed through to the result.
+            With a key (a batch's report), the report's progress is recorded
+            in ``out_dir/.done/`` (:mod:`.journal`) before and after.
 
         Returns
         -------
@@ -255,6 +258,8 @@ class ReportWorker:
         progress: dict[str, Any] = {"cell": None}
         nb = None
         stage = "execute"
+        if task.get("key"):
+            record_started(out_dir, slug, task["key"])
         try:
             source = task.get("source")
             nb = inject_parameters(self._parse(notebook.read_text(encoding="utf-8") if source is None else source),
@@ -264,14 +269,7 @@ class ReportWorker:
             result["seconds_execute"] = round(t1 - t0, 3)
             stage = "export"
             _normalise_executed(nb)
-            title = task.get("title")
-            wave = str(task.get("wave") or "")
-            if not title and task.get("kind") == "account":
-                kind = notebook_title(nb, default="Report", outputs=False)
-                title = " · ".join(p for p in (f"{task.get('name')} ({task.get('account_id')})", kind, wave) if p)
-            elif not title:
-                title = notebook_title(nb, default=task.get("name") or slug)
-                title = f"{title} · {wave}" if wave and wave not in title else title
+            title = _page_title(task, nb)
             page = to_html(nb, title=title, exporter=self._exporter(task.get("with_code", False), language),
                            language=language, path=notebook.parent)
             atomic_write(nb_path, nbformat.writes(nb))
@@ -295,7 +293,23 @@ class ReportWorker:
                     result["failed_ipynb"] = str(failed_path)
         result["seconds"] = round(time.perf_counter() - t0, 3)
         result["kernel_starts"] = self.kernel_starts
+        if task.get("key"):
+            record_finished(out_dir, result)
         return result
+
+
+def _page_title(task: Mapping[str, Any], nb: Any) -> str:
+    """The page's ``<title>``: the task's own, else "Name (id) · report kind · wave" for an account, else the
+    notebook's heading with the wave."""
+    title = task.get("title")
+    wave = str(task.get("wave") or "")
+    if not title and task.get("kind") == "account":
+        kind = notebook_title(nb, default="Report", outputs=False)
+        title = " · ".join(p for p in (f"{task.get('name')} ({task.get('account_id')})", kind, wave) if p)
+    elif not title:
+        title = notebook_title(nb, default=task.get("name") or task["slug"])
+        title = f"{title} · {wave}" if wave and wave not in title else title
+    return title
 
 
 _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{4,16}>")

@@ -10,6 +10,7 @@ one transaction.  Column matching and the validation rules live in
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,12 +32,17 @@ from .validation import (
     _survey_schema,
     _touchpoint_schema,
     _validate,
+    load_wave_calendar,
     resolve_columns,
+    wave_window,
 )
 
 KINDS = ("client", "staff", "accounts", "touchpoints")
 WAVE_LABEL = re.compile(r"[\w.\- ]{1,40}")
 STRAIGHTLINE_MIN_ITEMS = 6
+#: How far past the time of the ingest a date may lie before it is in the future: times without a zone are
+#: the survey tool's local time, and a day covers every time zone and a clock that runs a little fast.
+FUTURE_SKEW = pd.Timedelta(days=1)
 
 PREVIEW_VALUES = {"survey preview", "survey test", "preview", "test", "spam", "esikatselu", "testi"}
 SIDE_VALUES = {"client": "client", "asiakas": "client", "customer": "client",
@@ -62,6 +68,8 @@ class IngestResult:
     superseded_in_store: int = 0
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
     encoding: str = ""
+    stripped: dict[str, tuple[int, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         what = f"{self.kind}" + (f" wave {self.wave}" if self.wave else "")
@@ -76,21 +84,34 @@ class IngestResult:
                          "from the same respondent (kept in the store, no longer counted).")
         if self.flagged_straightlining:
             lines.append(f"  {self.flagged_straightlining} response(s) flagged for straight-lining (kept).")
+        if self.stripped:
+            chars, cells = (sum(v[i] for v in self.stripped.values()) for i in (1, 0))
+            cols = ", ".join(f"'{col}' ({n})" for col, (n, _) in self.stripped.items())
+            lines.append(f"  Removed {chars} control or text-direction character(s) from {cells} text cell(s) in "
+                         f"column(s) {cols}; the rows were kept.")
+        lines += [f"  {note}" for note in self.notes]
         if len(self.quarantine):
-            for (col, reason), grp in self.quarantine.groupby(["column", "reason"], sort=False, dropna=False):
-                rows = sorted(set(grp["row"].astype(int)))
-                vals = sorted({str(v) for v in grp["value"].dropna()})
-                shown_rows = ", ".join(map(str, rows[:8])) + (f" … ({len(rows)} rows)" if len(rows) > 8 else "")
-                at = grp["line"] if "line" in grp else pd.Series(dtype="Int64")
-                if (at.notna() & (at != grp["row"])).any():  # a quoted cell above spans lines: say where in the text
-                    shown_rows += "; text lines " + ", ".join(map(str, sorted(set(at.dropna().astype(int)))[:8]))
-                shown_vals = (" " + ", ".join(repr(v) for v in vals[:5]) + (" …" if len(vals) > 5 else "")) if vals else ""
-                col_txt = f"column '{col}'" if isinstance(col, str) and col else "row"
-                lines.append(f"  {col_txt}:{shown_vals} {reason} (rows {shown_rows})")
+            lines += [f"  {line}" for line in _quarantine_lines(self.quarantine)]
             lines.append("  Quarantined rows are kept in the store: `flamekit quarantine --file …` lists them.")
         return "\n".join(lines)
 
     __str__ = summary
+
+
+def _quarantine_lines(quarantine: pd.DataFrame) -> list[str]:
+    """One line per column and reason: the values, and the rows (and text lines) they are on."""
+    lines = []
+    for (col, reason), grp in quarantine.groupby(["column", "reason"], sort=False, dropna=False):
+        rows = sorted(set(grp["row"].astype(int)))
+        vals = sorted({str(v) for v in grp["value"].dropna()})
+        shown_rows = ", ".join(map(str, rows[:8])) + (f" … ({len(rows)} rows)" if len(rows) > 8 else "")
+        at = grp["line"] if "line" in grp else pd.Series(dtype="Int64")
+        if (at.notna() & (at != grp["row"])).any():  # a quoted cell above spans lines: say where in the text
+            shown_rows += "; text lines " + ", ".join(map(str, sorted(set(at.dropna().astype(int)))[:8]))
+        shown_vals = (" " + ", ".join(repr(v) for v in vals[:5]) + (" …" if len(vals) > 5 else "")) if vals else ""
+        col_txt = f"column '{col}'" if isinstance(col, str) and col else "row"
+        lines.append(f"{col_txt}:{shown_vals} {reason} (rows {shown_rows})")
+    return lines
 
 
 def _fingerprint(df: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -147,6 +168,8 @@ def ingest(
     mapping: str | Path | None = None,
     store: str | Path | None = None,
     instrument: str | Path | Instrument | None = None,
+    calendar: str | Path | None = None,
+    wait: float | None = None,
 ) -> IngestResult:
     """Validate one export and write it to the store in a single transaction.
 
@@ -165,6 +188,14 @@ def ingest(
         The DuckDB store file.
     instrument : path or Instrument, optional
         Instrument definition (default: the flamekit instrument).
+    calendar : path, optional
+        Wave calendar (:func:`helpers.data.validation.load_wave_calendar`);
+        default ``$FLAMEKIT_WAVES``.  A mapping file's ``waves:`` entries win
+        over it.  Waves it lacks are dated by their labels (``2026Q3``).
+    wait : float, optional
+        Seconds to wait while another process has the store open
+        (default ``$FLAMEKIT_STORE_WAIT``, else 30; see
+        :func:`helpers.data.store.connect`).
 
     Returns
     -------
@@ -175,6 +206,16 @@ def ingest(
     ------
     IngestError
         When the file as a whole cannot be used; the store is left unchanged.
+    helpers.data.store.StoreError
+        The store stayed open in another process for ``wait`` seconds.
+
+    Notes
+    -----
+    Dates are checked against the time of the ingest: one more than
+    :data:`FUTURE_SKEW` (a day) later is quarantined.  A survey answer must
+    also fall in its wave's window, from the first day until ``grace_days``
+    (60) after the last; a wave the kit cannot date is named once in the
+    summary and its answers are not checked against it.
     """
     if kind not in KINDS:
         raise IngestError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
@@ -190,12 +231,14 @@ def ingest(
     except ExportError as exc:
         raise IngestError(str(exc)) from exc
     mp = Mapping.load(mapping)
+    mp.waves = {**load_wave_calendar(calendar if calendar is not None else os.environ.get("FLAMEKIT_WAVES")),
+                **mp.waves}
     resolved = resolve_columns(raw, kind, inst, mp)
     if kind in ("client", "staff") and wave is None and "wave" not in resolved.values():
         raise IngestError(f"{raw.file}: give the survey wave with --wave (e.g. --wave 2026Q3); the file has no wave column.")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = IngestResult(file=raw.file, kind=kind, wave=wave, rows_read=len(raw.frame), encoding=raw.encoding)
-    with connect(store, read_only=False) as con:
+    with connect(store, read_only=False, wait=wait) as con:
         if _earlier_ingest(con, sha, kind, wave) is not None:  # another process got there in the meantime
             result.already_ingested = True
             return result
@@ -204,6 +247,7 @@ def ingest(
         try:
             problems = _Problems()
             builder(con, raw, resolved, mp, inst, problems, result, kind=kind, wave=wave, now=now)
+            result.stripped = dict(problems.stripped)
             q = _quarantine_frame(problems.frame(), raw, kind, wave, sha, now)
             result.quarantine = q[["file", "row", "line", "column", "value", "reason"]].sort_values(["row", "column"])
             result.rows_quarantined = int(q["row"].nunique())
@@ -231,6 +275,8 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
     _validate(df, _survey_schema(inst), problems, header_of, seen, raw)
     _check_side(df, problems, header_of, kind=kind)
     _check_wave(df, problems, header_of, wave=wave)
+    future = _flag_future(df, problems, header_of, raw, columns=["submitted_at"], now=now)
+    _check_wave_windows(df[~future], problems, header_of, raw, result, calendar=mp.waves)
     _flag_previews(df, problems, header_of)
     _flag_unknown_accounts(con, df, problems, header_of)
     answered = df[items].notna().sum(axis=1)
@@ -281,6 +327,50 @@ def _check_wave(df: pd.DataFrame, problems: _Problems, header_of: dict, *, wave:
     df["wave"] = w.where(w.notna(), wave) if wave is None else wave
 
 
+def _flag_future(df: pd.DataFrame, problems: _Problems, header_of: dict, raw: RawExport, *,
+                 columns: list[str], now: datetime) -> pd.Series:
+    """Dates later than the ingest (beyond :data:`FUTURE_SKEW`); the mask of rows with one."""
+    limit = pd.Timestamp(now) + FUTURE_SKEW
+    any_future = pd.Series(False, index=df.index)
+    for col in columns:
+        if col in df:
+            future = df[col] > limit
+            problems.add(future, header_of[col], raw.frame[header_of[col]],
+                         f"is in the future (this ingest ran on {now:%Y-%m-%d})")
+            any_future |= future
+    return any_future
+
+
+def _check_wave_windows(df: pd.DataFrame, problems: _Problems, header_of: dict, raw: RawExport,
+                        result: IngestResult, *, calendar: dict) -> None:
+    """Answers dated before their wave opened, or after it closed and its grace days passed.
+
+    Waves without dates (a label the kit cannot read, not in the calendar) are
+    named once in the result's notes; their answers are not checked.
+    """
+    if "submitted_at" not in df:
+        return
+    header, at = header_of["submitted_at"], df["submitted_at"]
+    undated = []
+    for label in pd.unique(df["wave"].dropna()):
+        if not WAVE_LABEL.fullmatch(str(label)):
+            continue  # quarantined as a label already
+        window = wave_window(label, calendar)
+        if window is None:
+            undated.append(str(label))
+            continue
+        ours = (df["wave"] == label) & at.notna()
+        problems.add(ours & (at < window.start), header, raw.frame[header],
+                     f"is before wave {label} opened on {window.start:%Y-%m-%d}")
+        problems.add(ours & (at >= window.closes), header, raw.frame[header],
+                     f"is after wave {label} closed on {window.last_day:%Y-%m-%d} and its {window.grace_days} "
+                     "days of grace")
+    if undated:
+        result.notes.append(
+            f"Answer dates not checked against wave {', '.join(map(repr, undated))}: the kit cannot tell when it "
+            "was open. Use a label such as 2026Q3, or give its first and last day in a wave calendar (waves:).")
+
+
 def _flag_previews(df: pd.DataFrame, problems: _Problems, header_of: dict) -> None:
     """Rows a survey tool marks as preview or test responses."""
     for col in ("status", "channel"):
@@ -315,7 +405,7 @@ def _flag_resubmissions_in_file(df: pd.DataFrame, base: pd.DataFrame, problems: 
     """
     order = base.assign(_t=base.get("submitted_at"), _i=base.index).sort_values(["_t", "_i"], na_position="first")
     key = ["respondent_id", "account_id", "wave"]
-    has = order["respondent_id"].notna()
+    has = order["respondent_id"].notna() & order["account_id"].notna() & order["wave"].notna()  # else quarantined
     latest = order[has].groupby(key)["_i"].last()
     keep_i = order[has].set_index(key).index.map(lambda k: latest.get(k))
     sup = pd.Series(False, index=df.index)
@@ -490,6 +580,7 @@ def _build_touchpoints(con, raw, resolved, mp, inst: Instrument, problems: _Prob
                                         dates=["visit_at", "answered_at"], instrument=inst)
     _validate(df, _touchpoint_schema(inst), problems, header_of, seen, raw)
     _flag_unknown_accounts(con, df, problems, header_of)
+    _flag_future(df, problems, header_of, raw, columns=["visit_at", "answered_at"], now=now)
     if "visit_at" in df:
         problems.add(df["visit_at"].notna() & df["answered_at"].notna() & (df["answered_at"] < df["visit_at"]),
                      header_of["answered_at"], raw.frame[header_of["answered_at"]], "is before the visit")

@@ -400,7 +400,7 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     rng = np.random.default_rng(seed + 1)  # answer durations, apart from the survey's own stream
     waves = sorted(sim.responses["wave"].unique())
     p = out / "accounts.csv"  # CRM export: comma CSV, UTF-8
-    sim.accounts.to_csv(p, index=False, encoding="utf-8")
+    _plant_account_errors(sim.accounts).to_csv(p, index=False, encoding="utf-8")
     files = {"accounts": [p], "client": [], "staff": [], "touchpoints": [], "mapping": []}
     for w_i, wave in enumerate(waves):
         # One wave comes from an older Excel that saves Windows-1252; the others are UTF-8 with BOM.
@@ -516,9 +516,27 @@ def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: s
     resub = f.iloc[[30]].copy()                         # respondent answered again the next day
     resub["Vastaustunnus"] = resub["Vastaustunnus"] + "-b"
     resub["Lähetetty"] = "30.9.2026 09.15"  # after every original answer of the wave
+    future = f.iloc[[12]].copy()                        # a survey tool whose clock was far off
+    future["Vastaustunnus"] = future["Vastaustunnus"] + "-c"
+    future["Lähetetty"] = "1.1.2099 10.00"
+    odd_id = f.iloc[[20]].copy()                        # a response id with a control character pasted in
+    odd_id["Vastaustunnus"] = odd_id["Vastaustunnus"] + "\x07"
+    for extra in (future, odd_id):
+        extra["Vastaajatunnus"] = None  # no respondent: they must not supersede the answers they copy
     # one comment with markup someone pasted in: must stay inert text in every report
     f.loc[5, f.columns[-2]] = 'Hyvä palvelu <script>alert("x")</script> – kiitos!'
-    return pd.concat([f, dup, resub], ignore_index=True)
+    return pd.concat([f, dup, resub, future, odd_id], ignore_index=True)
+
+
+def _plant_account_errors(accounts: pd.DataFrame) -> pd.DataFrame:
+    """The CRM export with one name ending in a right-to-left override, which the ingest strips.
+
+    The stored name is the simulated one, so the clean data stay the same.
+    """
+    out = accounts.copy()
+    if len(out) > 7:
+        out.loc[7, "name"] = out.loc[7, "name"] + "\u202e"
+    return out
 
 
 def build_sample_store(store: str | Path, *, out: str | Path, seed: int = 2026, n_accounts: int = 60,

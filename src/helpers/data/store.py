@@ -115,9 +115,45 @@ def _path(store: str | Path | None) -> Path:
     return Path(store) if store is not None else default_store()
 
 
+#: Seconds a writer (an ingest) waits while another process has the store open, unless told otherwise.
+WRITE_WAIT = 30.0
+
+
+def write_wait(wait: float | None = None) -> float:
+    """Seconds a writer waits for the store: ``wait``, else ``$FLAMEKIT_STORE_WAIT``, else :data:`WRITE_WAIT`.
+
+    Raises
+    ------
+    StoreError
+        ``$FLAMEKIT_STORE_WAIT`` or ``wait`` is not a number of seconds (0 or more).
+    """
+    if wait is None:
+        env = os.environ.get("FLAMEKIT_STORE_WAIT", "").strip()
+        if not env:
+            return WRITE_WAIT
+        try:
+            wait = float(env)
+        except ValueError:
+            wait = -1.0
+        if not wait >= 0:
+            raise StoreError(f"$FLAMEKIT_STORE_WAIT is {env!r}; set it to the seconds an ingest may wait for the "
+                             "store (e.g. 60), or unset it for 30.")
+    if not (isinstance(wait, (int, float)) and wait >= 0):
+        raise StoreError(f"The wait for the store must be 0 or more seconds, not {wait!r}.")
+    return float(wait)
+
+
 @contextmanager
-def connect(store: str | Path | None = None, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(store: str | Path | None = None, *, read_only: bool = True,
+            wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store; read-only unless writing.  Creates the schema when writing.
+
+    DuckDB lets one process write a file, or several read it.  A writer
+    waits up to ``wait`` seconds (default :func:`write_wait`: ``$FLAMEKIT_STORE_WAIT``,
+    else 30) while another process has the file open, trying again with a
+    short back-off, so a scheduled ingest does not fail because a report or
+    another ingest was using the store.  A reader waits a second for a
+    writer, as before.  Then a :class:`StoreError` says how long it waited.
 
     A store written by an earlier version is upgraded the first time it is
     read: the tables and columns it lacks are added (nothing is removed or
@@ -138,12 +174,13 @@ def connect(store: str | Path | None = None, *, read_only: bool = True) -> Itera
             f"No store at {path}. Ingest survey exports first (`flamekit ingest …`, or `make demo` for sample data)."
         )
     if not read_only:
+        wait = write_wait(wait)
         path.parent.mkdir(parents=True, exist_ok=True)
     config = {}
     threads = os.environ.get("FLAMEKIT_DUCKDB_THREADS", "").strip()
     if threads.isdigit() and int(threads) > 0:  # set by the report batch so parallel workers do not oversubscribe
         config["threads"] = int(threads)
-    con = _open(path, read_only=read_only, config=config)
+    con = _open(path, read_only=read_only, config=config, wait=None if read_only else wait)
     missing: list[str] = []
     try:
         if not read_only:
@@ -169,10 +206,13 @@ class StoreWarning(UserWarning):
 
 
 def _open(path: Path, *, read_only: bool, config: dict, wait: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Connect; a reader waits up to ``wait`` seconds (default 1) for a writer that holds the file briefly."""
+    """Connect, waiting up to ``wait`` seconds while another process holds the file (default: a reader 1 s,
+    a writer not at all); tries again after a pause that doubles up to 0.2 s (a reader) or 0.5 s (a writer)."""
+    import random
     import time
 
-    deadline = time.monotonic() + (1.0 if wait is None and read_only else wait or 0.0)
+    wait = (1.0 if read_only else 0.0) if wait is None else wait
+    start = time.monotonic()
     pause = 0.01
     while True:
         try:
@@ -180,13 +220,15 @@ def _open(path: Path, *, read_only: bool, config: dict, wait: float | None = Non
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
-            if time.monotonic() + pause > deadline:
+            if time.monotonic() - start + pause > wait:
+                waited = "" if not wait else f" Waited {wait:g} s for it" + (
+                    "." if read_only else " (an ingest's wait is set by $FLAMEKIT_STORE_WAIT, in seconds).")
                 raise StoreError(
                     f"The store {path} is open for writing in another process (an ingest, or a notebook holding "
-                    "a write connection). Wait for it to finish, or close that connection, and try again."
+                    "a write connection). Wait for it to finish, or close that connection, and try again." + waited
                 ) from exc
-            time.sleep(pause)
-            pause = min(pause * 2, 0.2)
+            time.sleep(pause * (0.75 + 0.5 * random.random()))  # jitter: waiting writers do not retry in step
+            pause = min(pause * 2, 0.2 if read_only else 0.5)
 
 
 @lru_cache(maxsize=1)

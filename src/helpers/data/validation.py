@@ -9,6 +9,7 @@ values are pandera schemas; dates accept ISO and Finnish forms.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandera.pandas as pa
 import yaml
 
 from .instrument import Instrument, normalise_header
-from .readers import RawExport, parse_numbers
+from .readers import ExportError, RawExport, parse_numbers, read_export
 
 ACCOUNT_STATUSES = ("active", "renewed", "churned")
 
@@ -87,11 +88,12 @@ class IngestError(ValueError):
 # ---------------------------------------------------------------------------
 @dataclass
 class Mapping:
-    """A mapping file: export headers → fields, ignored headers, value recodings."""
+    """A mapping file: export headers → fields, ignored headers, value recodings and a wave calendar."""
 
     columns: dict[str, str] = field(default_factory=dict)
     ignore: set[str] = field(default_factory=set)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    waves: dict[str, WaveWindow] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None) -> Mapping:
@@ -105,13 +107,179 @@ class Mapping:
         except yaml.YAMLError as exc:
             raise IngestError(f"Mapping file {p} is not valid YAML: {exc}") from exc
         if not isinstance(raw, dict):
-            raise IngestError(f"Mapping file {p} must be a YAML mapping with 'columns:', 'ignore:', 'values:'.")
+            raise IngestError(f"Mapping file {p} must be a YAML mapping with 'columns:', 'ignore:', 'values:' "
+                              "or 'waves:'.")
         return cls(
             columns={normalise_header(k): str(v) for k, v in (raw.get("columns") or {}).items()},
             ignore={normalise_header(h) for h in (raw.get("ignore") or [])},
             values={f: {normalise_header(k): str(v) for k, v in (m or {}).items()}
                     for f, m in (raw.get("values") or {}).items()},
+            waves=_calendar_from_yaml(raw.get("waves"), source=str(p)),
         )
+
+
+# ---------------------------------------------------------------------------
+# Wave calendar: when each wave was open
+# ---------------------------------------------------------------------------
+#: Days after a wave's last day in which its answers still count: surveys stay open a while.
+GRACE_DAYS = 60
+
+
+@dataclass(frozen=True)
+class WaveWindow:
+    """When a wave was open.
+
+    Attributes
+    ----------
+    start : Timestamp
+        Midnight at the start of its first day; earlier answers do not belong to it.
+    end : Timestamp
+        Midnight after its last day.
+    grace_days : int
+        Days after ``end`` in which answers still count.
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    grace_days: int = GRACE_DAYS
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The wave's last day."""
+        return self.end - pd.Timedelta(days=1)
+
+    @property
+    def closes(self) -> pd.Timestamp:
+        """The first moment at which an answer comes too late: ``end`` plus the grace days."""
+        return self.end + pd.Timedelta(days=self.grace_days)
+
+
+_YEAR = r"(?P<year>(?:19|20|21)\d\d)"
+_SEP = r"[-_ /]?"
+# Wave labels the kit reads, each with the months of its period; group "n" numbers the quarter, half or month.
+_WAVE_LABELS = [
+    (re.compile(rf"{_YEAR}{_SEP}Q(?P<n>[1-4])", re.I), 3),
+    (re.compile(rf"Q(?P<n>[1-4]){_SEP}{_YEAR}", re.I), 3),
+    (re.compile(rf"{_YEAR}{_SEP}H(?P<n>[12])", re.I), 6),
+    (re.compile(rf"H(?P<n>[12]){_SEP}{_YEAR}", re.I), 6),
+    (re.compile(rf"{_YEAR}(?:-|{_SEP}M)(?P<n>0?[1-9]|1[0-2])", re.I), 1),
+    (re.compile(_YEAR), 12),
+]
+
+
+def wave_window(label: object, calendar: dict[str, WaveWindow] | None = None) -> WaveWindow | None:
+    """When wave ``label`` was open: its calendar entry, else what the label says, else ``None``.
+
+    Parameters
+    ----------
+    label : str
+        A wave label.  Read without a calendar: a quarter (``2026Q3``,
+        ``2026-Q3``, ``Q3 2026``), a half year (``2026H1``, ``H1 2026``), a
+        month (``2026-09``, ``2026M09``) or a year (``2026``).
+    calendar : dict, optional
+        label → :class:`WaveWindow`, from :func:`load_wave_calendar` or a
+        mapping file's ``waves:`` section; it wins over the label.
+
+    Returns
+    -------
+    WaveWindow or None
+        ``None`` for a label the kit cannot read and the calendar lacks.
+
+    Examples
+    --------
+    >>> w = wave_window("Q3 2026")
+    >>> w.start.date().isoformat(), w.last_day.date().isoformat(), w.grace_days
+    ('2026-07-01', '2026-09-30', 60)
+    >>> wave_window("Syksy 2025") is None
+    True
+    """
+    label = str(label).strip()
+    if calendar and label in calendar:
+        return calendar[label]
+    for pattern, months in _WAVE_LABELS:
+        m = pattern.fullmatch(label)
+        if m:
+            n = int(m.groupdict().get("n") or 1)
+            start = pd.Timestamp(year=int(m["year"]), month=(n - 1) * months + 1, day=1)
+            return WaveWindow(start=start, end=start + pd.DateOffset(months=months))
+    return None
+
+
+def load_wave_calendar(path: str | Path | None) -> dict[str, WaveWindow]:
+    """Read a wave calendar: label → :class:`WaveWindow`.
+
+    Parameters
+    ----------
+    path : path, optional
+        A YAML file with a ``waves:`` section, as in a mapping file
+        (``2026Q3: {start: 2026-08-15, end: 2026-10-15, grace_days: 30}``), or
+        a CSV or XLSX file with the columns ``wave``, ``start``, ``end`` and
+        optionally ``grace_days``.  Dates as ``2026-08-15`` or ``15.8.2026``;
+        ``end`` is the last day.  ``None`` or empty: no calendar.
+
+    Raises
+    ------
+    IngestError
+        A file that cannot be read, a missing column, a date that is not one,
+        a wave that ends before it starts or is listed twice.
+    """
+    if path is None or not str(path).strip():
+        return {}
+    p = Path(path)
+    if p.suffix.lower() in (".yml", ".yaml"):
+        return Mapping.load(p).waves
+    try:
+        frame = read_export(p).frame
+    except ExportError as exc:
+        raise IngestError(f"Wave calendar: {exc}") from exc
+    frame.columns = [normalise_header(c) for c in frame.columns]
+    missing = sorted({"wave", "start", "end"} - set(frame.columns))
+    if missing:
+        raise IngestError(f"Wave calendar {p} needs the columns wave, start and end (grace_days is optional); "
+                          f"it has no {', '.join(missing)}.")
+    labels = frame["wave"].dropna()
+    twice = sorted(set(labels[labels.duplicated()]))
+    if twice:
+        raise IngestError(f"Wave calendar {p} lists wave(s) {', '.join(map(repr, twice))} more than once.")
+    entries = {row["wave"]: {k: v for k, v in row.items() if k != "wave" and pd.notna(v)}
+               for row in frame.to_dict("records") if pd.notna(row["wave"])}
+    return _calendar_from_yaml(entries, source=str(p))
+
+
+def _calendar_from_yaml(entries: object, *, source: str) -> dict[str, WaveWindow]:
+    """A ``waves:`` section (label → start, end and optional grace_days) as label → :class:`WaveWindow`."""
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict):
+        raise IngestError(f"{source}: 'waves:' must give each wave label its first and last day, e.g. "
+                          "'2026Q3: {start: 2026-08-15, end: 2026-10-15}'.")
+    return {str(label).strip(): _calendar_entry(str(label).strip(), value, source=source)
+            for label, value in entries.items()}
+
+
+def _calendar_entry(label: str, value: object, *, source: str) -> WaveWindow:
+    """One calendar entry, checked: both days are dates, the last not before the first, grace days whole."""
+    if not isinstance(value, dict) or not {"start", "end"} <= set(value):
+        raise IngestError(f"{source}: wave {label!r} needs its first and last day, e.g. "
+                          f"'{label}: {{start: 2026-08-15, end: 2026-10-15}}'.")
+    start, end = (_calendar_day(value[k], label=label, what=k, source=source) for k in ("start", "end"))
+    if end < start:
+        raise IngestError(f"{source}: wave {label!r} ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d}).")
+    grace = value.get("grace_days", GRACE_DAYS)
+    grace = int(grace) if isinstance(grace, str) and grace.strip().isdigit() else grace
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        raise IngestError(f"{source}: grace_days of wave {label!r} must be a whole number of days (0 or more), "
+                          f"not {grace!r}.")
+    return WaveWindow(start=start, end=end + pd.Timedelta(days=1), grace_days=grace)
+
+
+def _calendar_day(value: object, *, label: str, what: str, source: str) -> pd.Timestamp:
+    """A calendar date (ISO, Finnish or a YAML date) as midnight of that day."""
+    ts, bad = parse_dates(pd.Series([None if value is None else str(value)], dtype=object))
+    if bad.iloc[0] or pd.isna(ts.iloc[0]):
+        raise IngestError(f"{source}: the {what} of wave {label!r} is {value!r}, not a date "
+                          "(use 2026-08-15 or 15.8.2026).")
+    return ts.iloc[0].normalize()
 
 
 def _group(kind: str) -> str:
@@ -177,10 +345,15 @@ def resolve_columns(raw: RawExport, kind: str, instrument: Instrument, mapping: 
 # Cell parsing
 # ---------------------------------------------------------------------------
 class _Problems:
-    """Collects (row index, column header, value, reason) for quarantine."""
+    """Collects (row index, column header, value, reason) for quarantine, and what was cleaned from text.
+
+    ``stripped`` is header → (cells, characters) removed by :func:`clean_text`;
+    those rows are kept.
+    """
 
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
+        self.stripped: dict[str, tuple[int, int]] = {}
 
     def add(self, mask: pd.Series, column: str, values: pd.Series | None, reason: str | pd.Series) -> None:
         mask = mask.fillna(False).astype(bool)
@@ -252,6 +425,119 @@ def _recode(series: pd.Series, table: dict[str, str] | None) -> pd.Series:
 
 def _text(series: pd.Series) -> pd.Series:
     return series.astype("object").where(series.notna(), None)
+
+
+# ---------------------------------------------------------------------------
+# Ids and free text: what may be stored
+# ---------------------------------------------------------------------------
+ID_FIELDS = ("response_id", "account_id", "respondent_id", "touchpoint_id")
+ID_MAX_LENGTH = 64
+ID_PUNCTUATION = "-_.:/#@+"
+ID_RULE = (f"(an id may hold letters, digits, spaces inside and {' '.join(ID_PUNCTUATION)}, "
+           f"at most {ID_MAX_LENGTH} characters)")
+_ID_PLAIN = re.compile(r"[A-Za-z0-9_:#@+\-]{1,%d}" % ID_MAX_LENGTH)  # valid for sure: no dot, slash or space
+_PATH_PART = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+# Removed from stored text: C0 and C1 control characters (DEL too), and the bidirectional embeddings,
+# overrides and isolates, which reorder the text after them on a page (U+202A–U+202E, U+2066–U+2069).
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+_INVISIBLE_BUT_BREAKS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")  # keeps tab and line break
+_BREAKS = re.compile(r"[\t\n\r]+")
+#: Text fields whose line breaks and tabs are kept.
+TEXT_WITH_BREAKS = ("comment",)
+
+
+def describe_char(ch: str) -> str:
+    """A character as a reason shows it: ``U+202E RIGHT-TO-LEFT OVERRIDE``, ``'"' (U+0022 QUOTATION MARK)``.
+
+    Examples
+    --------
+    >>> describe_char("\\x07"), describe_char("\\u202e")
+    ('U+0007 (a control character)', 'U+202E RIGHT-TO-LEFT OVERRIDE')
+    """
+    code = f"U+{ord(ch):04X}"
+    cat = unicodedata.category(ch)
+    name = unicodedata.name(ch, "")
+    if cat == "Cc":
+        return f"{code} (a control character)"
+    if cat[0] in "CZ" or not name:
+        return f"{code} {name}".strip()
+    quote = '"' if ch == "'" else "'"
+    return f"{quote}{ch}{quote} ({code} {name})"
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an id, or ``None`` when it can.
+
+    An id is at most 64 characters of letters (any script's, so ``Mäkelä``
+    and ``Åbo`` are fine), digits, spaces between them and ``- _ . : / # @ +``
+    (compared in Unicode NFC form); no ``.`` or ``..`` between slashes, so an
+    id never names another folder.
+
+    Examples
+    --------
+    >>> id_problem("A-001") is None, id_problem("Mäkelä:7") is None
+    (True, True)
+    >>> id_problem("A1\\u202e")  # doctest: +ELLIPSIS
+    'is not a valid id: it contains U+202E RIGHT-TO-LEFT OVERRIDE (an id may hold letters, ...)'
+    """
+    text = unicodedata.normalize("NFC", value)
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if not (cat[0] == "L" or cat == "Nd" or ch in ID_PUNCTUATION or ch == " "):
+            return f"is not a valid id: it contains {describe_char(ch)} {ID_RULE}"
+    if text != text.strip():
+        return f"is not a valid id: it starts or ends with a space {ID_RULE}"
+    if len(text) > ID_MAX_LENGTH:
+        return f"is not a valid id: it has {len(text)} characters {ID_RULE}"
+    if _PATH_PART.search(text):
+        return f"is not a valid id: '.' or '..' between slashes could name another folder {ID_RULE}"
+    return None
+
+
+def id_problems(values: pd.Series) -> pd.Series:
+    """:func:`id_problem` of every cell (``None`` where the id is fine or the cell empty), each value checked once."""
+    reasons = {v: id_problem(str(v)) for v in pd.unique(values.dropna()) if not _ID_PLAIN.fullmatch(str(v))}
+    reasons = {v: r for v, r in reasons.items() if r is not None}
+    out = pd.Series(None, index=values.index, dtype=object)
+    if reasons:
+        bad = values.isin(list(reasons))
+        out[bad] = values[bad].map(reasons)
+    return out
+
+
+def clean_text(values: pd.Series, *, keep_breaks: bool = False) -> tuple[pd.Series, int, int]:
+    """``values`` without control characters and bidirectional embeddings, overrides and isolates.
+
+    Parameters
+    ----------
+    values : Series
+        Text cells (missing ones stay missing).
+    keep_breaks : bool
+        Keep line breaks and tabs (comments; a Windows or old Mac line break
+        becomes ``\\n``).  Otherwise each run of them becomes one space.
+
+    Returns
+    -------
+    (cleaned, cells, characters)
+        The cleaned cells (a cell left empty becomes missing), how many cells
+        changed and how many characters were removed or replaced.
+    """
+    present = values.dropna()
+    pattern = _INVISIBLE_BUT_BREAKS if keep_breaks else _INVISIBLE
+    if not len(present) or not pattern.search("".join(map(str, pd.unique(present)))):
+        return values, 0, 0
+    txt = present.astype(str)
+    if keep_breaks:
+        txt = txt.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+        counts = txt.str.count(pattern.pattern)
+    else:
+        counts = txt.str.count(pattern.pattern)
+        txt = txt.str.replace(_BREAKS, " ", regex=True)
+    cleaned = txt.str.replace(pattern, "", regex=True).str.strip()
+    out = values.astype(object).copy()
+    out[present.index] = cleaned.where(cleaned != "", None)
+    return out, int((counts > 0).sum()), int(counts.sum())
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +615,13 @@ def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, pr
     out = pd.DataFrame(index=frame.index)
     seen: set[tuple[Any, str]] = set()
     for col in frame.columns:
-        s = _recode(frame[col], mapping.values.get(col))
+        s = frame[col]
+        free_text = col not in numeric and col not in dates and col not in ID_FIELDS
+        if free_text:
+            s, cells, chars = clean_text(s, keep_breaks=col in TEXT_WITH_BREAKS)
+            if chars:
+                problems.stripped[header_of[col]] = (cells, chars)
+        s = _recode(s, mapping.values.get(col))
         if col in numeric:
             if instrument is not None:
                 codes = {u for u in pd.unique(s.dropna()) if instrument.is_dont_know(u)}
@@ -346,4 +638,7 @@ def _parse_common(raw: RawExport, resolved: dict[str, str], mapping: Mapping, pr
             out[col] = ts
         else:
             out[col] = _text(s)
+            if col in ID_FIELDS:
+                reason = id_problems(out[col])
+                problems.add(reason.notna(), header_of[col], frame[col], reason)
     return out, header_of, seen
