@@ -52,3 +52,29 @@ def test_terminal_safe_keeps_letters_tabs_and_line_breaks():
 
     assert terminal_safe("Mäkelä\tå\nö € −7") == "Mäkelä\tå\nö € −7"
     assert terminal_safe("\x9b31m\u2028x") == r"\x9b31m\u2028x"
+
+
+def test_ingest_passes_the_calendar_and_the_wait_on(store, accounts_csv, tmp_path, capsys, monkeypatch):
+    """`flamekit ingest --calendar F --wait S` reaches the ingest: the calendar's window decides the date check."""
+    from helpers_data import survey_frame, write_csv
+
+    from helpers.data import ingest as ingest_module
+
+    seen = {}
+    real = ingest_module.ingest
+
+    def spy(*args, **kw):
+        seen.update(calendar=kw.get("calendar"), wait=kw.get("wait"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ingest_module, "ingest", spy)
+    cal = tmp_path / "waves.yml"
+    cal.write_text("waves:\n  Syksy:\n    start: 2026-09-01\n    end: 2026-09-30\n", encoding="utf-8")
+    assert main(["--store", str(store), "ingest", str(accounts_csv), "--kind", "accounts"]) == 0
+    rows = survey_frame(3)
+    rows["submitted_at"] = "2026-05-01"  # months before the calendar's window opens
+    f = write_csv(rows, tmp_path / "c.csv")
+    assert main(["--store", str(store), "ingest", str(f), "--kind", "client", "--wave", "Syksy",
+                 "--calendar", str(cal), "--wait", "5"]) == 0
+    assert seen == {"calendar": str(cal), "wait": 5.0}
+    assert "before wave Syksy opened" in capsys.readouterr().out

@@ -68,7 +68,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     for f in args.files:
         try:
             res = ingest(f, kind=args.kind, wave=args.wave, mapping=args.mapping, store=args.store,
-                         instrument=args.instrument)
+                         instrument=args.instrument, calendar=args.calendar, wait=args.wait)
         except IngestError as exc:
             _say(f"error: {exc}", err=True)
             _say("Nothing was written to the store for this file.", err=True)
@@ -143,8 +143,8 @@ def _cmd_reports(args: argparse.Namespace) -> int:
         _say(f"error: {exc}", err=True)
         return 2
     except KeyboardInterrupt:
-        _say("interrupted: reports not yet started were dropped; index.html and manifest.json were not updated.",
-             err=True)
+        _say("interrupted: index.html and manifest.json were not updated. Reports that finished are kept: run the "
+             "same command again to render only the rest.", err=True)
         return 130
     rendered = sum(r.action == "rendered" and r.ok for r in result.reports)
     unchanged = sum(r.action == "unchanged" for r in result.reports)
@@ -170,6 +170,11 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", required=True, choices=["client", "staff", "accounts", "touchpoints"])
     p.add_argument("--wave", help="survey wave, e.g. 2026Q3 (client and staff files)")
     p.add_argument("--mapping", help="YAML mapping of export headers to flamekit fields")
+    p.add_argument("--calendar", help="wave calendar (YAML/CSV/XLSX: label, start, end) for the date checks "
+                                      "(default $FLAMEKIT_WAVES, else read from the wave label)")
+    p.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="how long to wait for a store another process is writing (default $FLAMEKIT_STORE_WAIT "
+                        "or 30)")
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("summary", help="print dimension scores and NPS per wave and side")

@@ -27,6 +27,7 @@ from .kernel import (
     _KernelFailure,
     _wait_for_kernel,
 )
+from .language import keep_language
 from .parameters import _ensure_cell_ids, inject_parameters
 
 __all__ = [
@@ -264,6 +265,7 @@ class ReportWorker:
             source = task.get("source")
             nb = inject_parameters(self._parse(notebook.read_text(encoding="utf-8") if source is None else source),
                                    task["parameters"], kernel_name=self.kernel_name)
+            keep_language(nb, language)  # the other language's prose cells out, before anything runs
             self._run(self._execute(nb, notebook.parent.resolve(), progress))
             t1 = time.perf_counter()
             result["seconds_execute"] = round(t1 - t0, 3)
