@@ -583,7 +583,7 @@ def test_tables_escape_free_text(a001, sample_store):
     assert "<img" not in display.view_table(bad).to_html()
     fi = display.gaps_table(a001["gaps"], language="fi").to_html()
     assert "Välittäminen" in fi and "Ero (asiakas − tiimi)" in fi
-    assert display.title_markdown(account).data.startswith("## Pohjolan Energia (A001)")
+    assert display.title_markdown(account).data.startswith("## <bdi>Pohjolan Energia</bdi> (<bdi>A001</bdi>)")
 
 
 def test_team_comment_list_below_threshold_is_a_note(a002):
@@ -776,3 +776,11 @@ def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path,
     assert "Attentiveness" in display.view_table(sections.view_360(account)).to_html()
     # frames made elsewhere, or elsewhere combined, get the instrument in use
     assert instrument.instrument_of(pd.DataFrame()).labels("en")["care"] == "Care"
+
+
+def test_the_sample_comment_naming_the_owner_reaches_the_report_scrubbed(a001):
+    """The planted comment names A001's owner (in a case form), a phone number and an e-mail address."""
+    text = as_text(a001)
+    assert "[name removed] ansiosta asiat hoituvat" in text
+    assert "[phone removed]" in text and "[email removed]" in text
+    assert "Åström" not in text and "040 123 4567" not in text and "example.com" not in text

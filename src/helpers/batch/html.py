@@ -33,7 +33,7 @@ HEADLINE_TAG = "headline"
 # HTML
 # ---------------------------------------------------------------------------
 _ALLOWED_TAGS = frozenset({
-    "a", "abbr", "acronym", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "a", "abbr", "acronym", "b", "bdi", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
     "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
     "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
     "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
@@ -445,7 +445,8 @@ _H1 = re.compile(r"^ {0,3}#\s+(.+?)\s*#*\s*$", re.M)
 
 
 def _plain_heading(md: str) -> str:
-    s = re.sub(r"\\(.)", r"\1", md)
+    s = re.sub(r"</?bdi>", "", md)  # the isolation marks around names in a heading
+    s = re.sub(r"\\(.)", r"\1", s)
     s = re.sub(r"[*_`]+", "", s)
     return html.unescape(s).strip()
 

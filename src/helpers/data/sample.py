@@ -443,7 +443,8 @@ def _write_webropol_client_wave(out: Path, sim: Simulation, inst: Instrument, rn
     frame["Vastauksen kesto (min)"] = [_fi_number(round(float(x), 1)) for x in rng.gamma(4, 1.2, len(frame))]
     frame = frame.reset_index(drop=True)
     if broken_rows:
-        frame = _plant_client_errors(frame, fi_items, nps_fi)
+        owner = sim.accounts.set_index("account_id")["owner"].get(frame.loc[7, "Asiakasyritys (tunnus)"], "")
+        frame = _plant_client_errors(frame, fi_items, nps_fi, owner=owner)
     p = out / f"client_{wave}.csv"
     frame.to_csv(p, sep=";", index=False, encoding=encoding)
     return p
@@ -505,8 +506,12 @@ def _qualtrics_header_rows(frame: pd.DataFrame, inst: Instrument, questions: dic
     return pd.DataFrame([texts, import_ids])
 
 
-def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: str) -> pd.DataFrame:
-    """A few broken rows, as real exports have, so the quarantine shows its work."""
+def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: str, *, owner: str = "") -> pd.DataFrame:
+    """A few broken rows, as real exports have, so the quarantine shows its work.
+
+    Also a comment that names the account's owner (``owner``, in a Finnish case form) with a phone number and an
+    e-mail address: the shared reports must show it without any of them.
+    """
     f = frame.copy()
     first_item = next(iter(items.values()))
     f.loc[3, first_item] = "6"                          # outside the 1–5 scale
@@ -525,6 +530,11 @@ def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: s
         extra["Vastaajatunnus"] = None  # no respondent: they must not supersede the answers they copy
     # one comment with markup someone pasted in: must stay inert text in every report
     f.loc[5, f.columns[-2]] = 'Hyvä palvelu <script>alert("x")</script> – kiitos!'
+    if owner:
+        first, _, last = owner.partition(" ")
+        mail = f"{first}.{last}".lower().translate(str.maketrans("åäö", "aao"))
+        f.loc[7, f.columns[-2]] = (f"{first} {last}in ansiosta asiat hoituvat, ja hänet tavoittaa aina: 040 123 4567 "
+                                   f"tai {mail}@example.com. Asiantunteva porukka.")
     return pd.concat([f, dup, resub, future, odd_id], ignore_index=True)
 
 
