@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from .contacts import contact_rows, insert_contacts, refuse_staff_contacts
 from .instrument import Instrument, load_instrument, normalise_header
 from .readers import ExportError, RawExport, read_export
 from .store import StoreError, connect
@@ -234,6 +235,8 @@ def ingest(
     mp.waves = {**load_wave_calendar(calendar if calendar is not None else os.environ.get("FLAMEKIT_WAVES")),
                 **mp.waves}
     resolved = resolve_columns(raw, kind, inst, mp)
+    if kind == "staff":
+        refuse_staff_contacts(resolved, file=raw.file)
     if kind in ("client", "staff") and wave is None and "wave" not in resolved.values():
         raise IngestError(f"{raw.file}: give the survey wave with --wave (e.g. --wave 2026Q3); the file has no wave column.")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -296,6 +299,10 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
     long = good.melt(id_vars=["response_id", "account_id"], value_vars=items, var_name="item", value_name="value")
     _insert_responses(con, resp)
     _insert_answers(con, long[["response_id", "account_id", "item", "value"]])
+    if kind == "client":  # consented contacts, apart from the answers (helpers.data.contacts)
+        contacts, notes = contact_rows(good, instrument=inst, row_number=raw.row_number, source_file=raw.file, now=now)
+        insert_contacts(con, contacts)
+        result.notes += notes
     for new_id, old_id in supersede.itertuples(index=False):
         con.execute("UPDATE responses SET superseded_by = ? WHERE response_id = ?", [new_id, old_id])
     result.superseded_in_store = len(supersede)

@@ -29,7 +29,9 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "survey": {
         "required": ("response_id", "account_id", "nps"),
         "optional": ("side", "wave", "submitted_at", "respondent_id", "role", "team", "comment",
-                     "duration_min", "status", "channel"),
+                     "duration_min", "status", "channel",
+                     # client files only (a staff file with any of them is refused): see helpers.data.contacts
+                     "consent", "contact_name", "contact_email", "contact_phone"),
     },
     "accounts": {
         "required": ("account_id", "name"),
@@ -69,6 +71,11 @@ SYNONYMS: dict[str, str] = {
     **{k: "visit_at" for k in ("visit_at", "visit", "visit time", "käynti", "käyntiaika")},
     **{k: "answered_at" for k in ("answered_at", "answered", "answer time", "vastausaika tapahtumaan")},
     **{k: "score" for k in ("score", "pisteet", "arvosana")},
+    **{k: "consent" for k in ("consent", "contact consent", "yhteydenottolupa", "lupa yhteydenottoon")},
+    **{k: "contact_name" for k in ("contact_name", "contact name", "respondent name", "vastaajan nimi")},
+    **{k: "contact_email" for k in ("contact_email", "contact email", "email", "e-mail", "sähköposti",
+                                    "sähköpostiosoite")},
+    **{k: "contact_phone" for k in ("contact_phone", "contact phone", "phone", "puhelin", "puhelinnumero")},
 }
 
 # Survey-tool metadata that carries no analysis value (or personal data): never stored.
