@@ -1,4 +1,4 @@
-"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports.
+"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports, followup.
 
 Each sub-command is a small function that calls the helpers of one stage
 (:mod:`helpers.data`, :mod:`helpers.stats`, :mod:`helpers.batch`), imported
@@ -167,7 +167,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ingest", help="validate survey exports and add them to the store")
     p.add_argument("files", nargs="+", help="CSV or XLSX exports")
-    p.add_argument("--kind", required=True, choices=["client", "staff", "accounts", "touchpoints"])
+    p.add_argument("--kind", required=True, choices=["client", "staff", "accounts", "touchpoints", "followups"],
+                   help="followups: an owner's follow-up workbook with Status, Contacted at and Note filled in")
     p.add_argument("--wave", help="survey wave, e.g. 2026Q3 (client and staff files)")
     p.add_argument("--mapping", help="YAML mapping of export headers to flamekit fields")
     p.add_argument("--calendar", help="wave calendar (YAML/CSV/XLSX: label, start, end) for the date checks "
@@ -214,7 +215,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--instrument", default=None, help="instrument YAML (default: the flamekit instrument)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_cli(sub)
+    _register_loop_commands(sub)
     return parser
+
+
+# ---------------------------------------------------------------------------
+# The follow-up loop: followup (the daily queue)
+# ---------------------------------------------------------------------------
+def _cmd_followup(args: argparse.Namespace) -> int:
+    from helpers.data.clock import TimezoneError
+    from helpers.data.validation import load_wave_calendar
+    from helpers.followup import FollowupError, run_followup
+
+    try:
+        calendar = load_wave_calendar(args.calendar if args.calendar is not None else os.environ.get("FLAMEKIT_WAVES"))
+        result = run_followup(store=args.store, out=args.out, since=args.since, sla=args.sla, timezone=args.timezone,
+                              language=args.lang, wait=args.wait, calendar=calendar)
+    except (FollowupError, TimezoneError) as exc:
+        _say(f"error: {exc}", err=True)
+        return 2
+    _say(result.summary())
+    return result.exit_code
+
+
+def _register_loop_commands(sub: argparse._SubParsersAction) -> None:
+    from helpers.data.clock import DEFAULT_TIMEZONE
+
+    p = sub.add_parser(
+        "followup", help="build the follow-up queue: one workbook per owner and an HTML list (run it daily)",
+        description="Put every client detractor (0-6), contact request and comment to act on, and every touchpoint "
+                    "detractor, answered since --since into the follow-up queue, each due --sla after its answer, "
+                    "and write one workbook per account owner (with the contacts of clients who consented) and an "
+                    "HTML list (without contacts) into --out. Re-running never duplicates an item. Owners fill in "
+                    "Status, Contacted at and Note and send the workbook back: `flamekit ingest FILE --kind "
+                    "followups`. Exit code: 0 when nothing is overdue, 3 when some open item is past due, 2 when "
+                    "it cannot run (bad option, missing store).")
+    p.add_argument("--since", help="answers from this date (2026-07-01), days back (30d) or wave (2026Q3); "
+                                   "default 30d. Older items still open stay listed.")
+    p.add_argument("--sla", default="48h", help="time to the first contact: 48h, 2d, 90min (default 48h)")
+    p.add_argument("--timezone", default=DEFAULT_TIMEZONE,
+                   help=f"zone of the survey tool's times and of the files (default {DEFAULT_TIMEZONE})")
+    p.add_argument("--out", default="reports/followup", metavar="DIR", help="folder (default reports/followup)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="language of the files (default en)")
+    p.add_argument("--calendar", help="wave calendar for a --since given as a wave (default $FLAMEKIT_WAVES)")
+    p.add_argument("--wait", type=float, metavar="SECONDS", help="how long to wait for a store another process "
+                                                                 "is writing (default $FLAMEKIT_STORE_WAIT or 30)")
+    p.set_defaults(func=_cmd_followup)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .contacts import contact_rows, insert_contacts, refuse_staff_contacts
+from .followups import build_outcomes, outcome_mapping
 from .instrument import Instrument, load_instrument, normalise_header
 from .readers import ExportError, RawExport, read_export
 from .store import StoreError, connect
@@ -38,7 +39,7 @@ from .validation import (
     wave_window,
 )
 
-KINDS = ("client", "staff", "accounts", "touchpoints")
+KINDS = ("client", "staff", "accounts", "touchpoints", "followups")
 WAVE_LABEL = re.compile(r"[\w.\- ]{1,40}")
 STRAIGHTLINE_MIN_ITEMS = 6
 #: How far past the time of the ingest a date may lie before it is in the future: times without a zone are
@@ -178,8 +179,9 @@ def ingest(
     ----------
     path : path
         CSV or XLSX export.
-    kind : {'client', 'staff', 'accounts', 'touchpoints'}
-        What the file holds.
+    kind : {'client', 'staff', 'accounts', 'touchpoints', 'followups'}
+        What the file holds (``followups``: outcomes of the follow-up queue,
+        :mod:`helpers.data.followups`).
     wave : str, optional
         Survey wave (e.g. ``"2026Q3"``); required for client and staff files unless
         the file has a wave column.
@@ -234,6 +236,8 @@ def ingest(
     mp = Mapping.load(mapping)
     mp.waves = {**load_wave_calendar(calendar if calendar is not None else os.environ.get("FLAMEKIT_WAVES")),
                 **mp.waves}
+    if kind == "followups":  # the owners' workbook: its own headers, and every column but four left alone
+        mp = outcome_mapping(mp)
     resolved = resolve_columns(raw, kind, inst, mp)
     if kind == "staff":
         refuse_staff_contacts(resolved, file=raw.file)
@@ -245,7 +249,8 @@ def ingest(
         if _earlier_ingest(con, sha, kind, wave) is not None:  # another process got there in the meantime
             result.already_ingested = True
             return result
-        builder = {"accounts": _build_accounts, "touchpoints": _build_touchpoints}.get(kind, _build_survey)
+        builder = {"accounts": _build_accounts, "touchpoints": _build_touchpoints,
+                   "followups": build_outcomes}.get(kind, _build_survey)
         con.execute("BEGIN TRANSACTION")
         try:
             problems = _Problems()

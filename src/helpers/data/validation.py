@@ -41,6 +41,11 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "required": ("account_id", "answered_at", "score"),
         "optional": ("touchpoint_id", "visit_at", "comment"),
     },
+    # outcomes of the follow-up queue, in the workbook the owners got (helpers.data.followups)
+    "followups": {
+        "required": ("item_id", "status", "outcome_at"),
+        "optional": ("note",),
+    },
 }
 
 # Common header names in survey tools and CRMs (English and Finnish), folded.
@@ -437,7 +442,7 @@ def _text(series: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------
 # Ids and free text: what may be stored
 # ---------------------------------------------------------------------------
-ID_FIELDS = ("response_id", "account_id", "respondent_id", "touchpoint_id")
+ID_FIELDS = ("response_id", "account_id", "respondent_id", "touchpoint_id", "item_id")
 ID_MAX_LENGTH = 64
 ID_PUNCTUATION = "-_.:/#@+"
 ID_RULE = (f"(an id may hold letters, digits, spaces inside and {' '.join(ID_PUNCTUATION)}, "
