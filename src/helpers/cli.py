@@ -1,4 +1,4 @@
-"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports, followup.
+"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports, followup, forget.
 
 Each sub-command is a small function that calls the helpers of one stage
 (:mod:`helpers.data`, :mod:`helpers.stats`, :mod:`helpers.batch`), imported
@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------------
-# The follow-up loop: followup (the daily queue)
+# The follow-up loop: followup (the daily queue) and forget (a respondent's contact and comments)
 # ---------------------------------------------------------------------------
 def _cmd_followup(args: argparse.Namespace) -> int:
     from helpers.data.clock import TimezoneError
@@ -236,6 +236,34 @@ def _cmd_followup(args: argparse.Namespace) -> int:
         return 2
     _say(result.summary())
     return result.exit_code
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from helpers.data.forget import forget
+    from helpers.followup import rewrite_files
+    from helpers.words import say
+
+    lang = args.lang
+    if not any((args.respondent, args.response, args.email)):
+        _say("error: say whom to forget: --respondent ID, --response ID or --email ADDRESS.", err=True)
+        return 2
+    res = forget(respondent=args.respondent, response=args.response, email=args.email, store=args.store,
+                 wait=args.wait)
+    if not res.found:
+        _say(say("followup.forget.none", lang))
+        return 1
+    _say(say("followup.forget.removed", lang, contacts=res.contacts, comments=res.comments, responses=res.responses,
+             notes=res.notes, cells=res.quarantine_cells))
+    if not res.rewritten:
+        _say(say("followup.forget.not_rewritten", lang), err=True)
+    rewritten = rewrite_files(args.followup_dir, store=args.store)
+    if rewritten is not None:
+        _say(say("followup.forget.files", lang, folder=rewritten.folder))
+    if res.waves:
+        _say(say("followup.forget.reports", lang,
+                 commands="; ".join(f"flamekit reports --wave {w}" for w in res.waves)))
+    _say(say("followup.forget.exports", lang))
+    return 0
 
 
 def _register_loop_commands(sub: argparse._SubParsersAction) -> None:
@@ -261,6 +289,21 @@ def _register_loop_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", type=float, metavar="SECONDS", help="how long to wait for a store another process "
                                                                  "is writing (default $FLAMEKIT_STORE_WAIT or 30)")
     p.set_defaults(func=_cmd_followup)
+
+    p = sub.add_parser(
+        "forget", help="remove a respondent's contact and comments from the store",
+        description="Remove a respondent's contact, their comments, the follow-up notes about them and quarantined "
+                    "cells holding their id or e-mail from the store, in one transaction, and rewrite the store "
+                    "file so the values leave its bytes; then write the follow-up files again. Exit code: 0 when "
+                    "something was removed, 1 when nothing of the respondent was found, 2 on an error.")
+    p.add_argument("--respondent", metavar="ID", help="respondent id, as in the survey export")
+    p.add_argument("--response", metavar="ID", help="one response id (a respondent without an id)")
+    p.add_argument("--email", metavar="ADDRESS", help="the e-mail address they gave with their consent")
+    p.add_argument("--followup-dir", default="reports/followup", metavar="DIR",
+                   help="the follow-up queue's folder to write again (default reports/followup)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="language of the messages (default en)")
+    p.add_argument("--wait", type=float, metavar="SECONDS", help="how long to wait for the store")
+    p.set_defaults(func=_cmd_forget)
 
 
 def main(argv: list[str] | None = None) -> int:
