@@ -116,3 +116,12 @@ def test_the_window_lists_new_answers_and_older_open_items(tiny_store, tmp_path)
     res = run_followup(store=store, out=tmp_path / "q", since="2026-09-01", now=NOW)
     assert sorted(res.queue["source_id"]) == ["R1", "R3"]  # R1 older but open; R2 older and closed
 
+
+def test_the_sample_loop(loop_sample):
+    first, second = loop_sample["first"], loop_sample["second"]
+    assert first.counts["n_new"] > 50 and second.counts["n_new"] == 0
+    assert second.counts["n_items"] == first.counts["n_items"]
+    assert 0 < second.counts["n_closed"] < second.counts["n_items"]
+    reasons = set(",".join(second.queue["reasons"]).split(","))
+    assert reasons == {"detractor", "contact_request", "comment"}
+    assert set(second.queue["source"]) == {"survey", "touchpoint"}
