@@ -128,3 +128,17 @@ def test_the_command_writes_the_followup_files_again_without_them(remembered, tm
     assert "liisa@example.fi" in files
     assert main(["--store", str(remembered), "forget", "--respondent", "P-MATTI"]) == 1
     assert main(["--store", str(remembered), "forget"]) == 2
+
+
+def test_a_report_rendered_after_forget_has_no_trace_of_them(remembered):
+    """What the account report's notebook shows comes from ``account_report_data``: Matti's comment is in it
+    before; after forget neither his comment nor his contact is (Liisa's comment stays)."""
+    from helpers.report.account.report_data import account_report_data
+
+    before = repr(account_report_data("A1", "2026Q3", store=remembered))
+    assert "Laskutus meni pieleen" in before and "Raportit myöhässä" in before
+    forget(respondent="P-MATTI", store=remembered)
+    after = repr(account_report_data("A1", "2026Q3", store=remembered))
+    for secret in SECRETS:
+        assert secret.lower() not in after.lower(), secret
+    assert "Raportit myöhässä" in after
