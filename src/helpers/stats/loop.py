@@ -27,7 +27,7 @@ import pandas as pd
 from .gaps import welch_test
 from .scores import t_value, touchpoint_nps, z_value
 
-#: Plain-language caveat for :func:`later_nps_change` (pages take theirs from the catalogue, ``followup.caveat``).
+#: Plain-language caveat for :func:`later_nps_change` (pages take theirs from the catalogue, ``followup.loop.caveat``).
 CAVEAT = ("Not an experiment: owners chose whom to call and whom they reached, so the groups can differ in ways "
           "that also change later scores (how upset they were, how reachable, which account). Both groups also "
           "drift towards their usual score (regression to the mean). Read the difference as a hint, not an effect.")
