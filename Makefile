@@ -33,6 +33,11 @@ demo: setup
 	  $(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/staff_$$w.csv --kind staff --wave $$w || exit 1; \
 	done
 	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/touchpoints.csv --kind touchpoints
+	# The follow-up loop since the last two waves: the queue, the owners' partly filled outcomes, the queue again
+	# (exit code 3 = overdue items: expected in the sample, not a failure of the demo).
+	$(BIN)/flamekit --store $(STORE) followup --since $$(tail -n 2 $(SAMPLE)/waves.txt | head -n 1) || [ $$? -eq 3 ]
+	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/followup_outcomes.xlsx --kind followups
+	$(BIN)/flamekit --store $(STORE) followup --since $$(tail -n 2 $(SAMPLE)/waves.txt | head -n 1) || [ $$? -eq 3 ]
 	$(BIN)/flamekit --store $(STORE) summary
 	$(BIN)/flamekit --store $(STORE) reports --wave $$(tail -n 1 $(SAMPLE)/waves.txt) --jobs 2
 

@@ -78,3 +78,57 @@ def test_ingest_passes_the_calendar_and_the_wait_on(store, accounts_csv, tmp_pat
                  "--calendar", str(cal), "--wait", "5"]) == 0
     assert seen == {"calendar": str(cal), "wait": 5.0}
     assert "before wave Syksy opened" in capsys.readouterr().out
+
+
+def _loop_store(store, accounts_csv, tmp_path, *, submitted_at):
+    """Accounts and two client detractors answered at ``submitted_at`` (one asks to be contacted)."""
+    from helpers_data import survey_frame, write_csv
+
+    from helpers.data.ingest import ingest
+
+    ingest(accounts_csv, kind="accounts", store=store)
+    rows = survey_frame(2, nps=3).assign(submitted_at=submitted_at)
+    rows["May we contact you about your answers?"] = ["Yes, please contact me", "No"]
+    ingest(write_csv(rows, tmp_path / "c.csv"), kind="client", wave="2026", store=store)
+
+
+def test_followup_exits_3_while_something_is_overdue_and_0_when_nothing_is(store, accounts_csv, tmp_path, capsys):
+    """The daily command's exit codes: 3 = overdue items, 0 = nothing overdue; outcomes go back in via ingest."""
+    from helpers.data.followups import item_id
+
+    _loop_store(store, accounts_csv, tmp_path, submitted_at="2026-06-10 10:00")
+    out = tmp_path / "queue"
+    args = ["--store", str(store), "followup", "--since", "2026-06-01", "--out", str(out)]
+    assert main(args) == 3
+    text = capsys.readouterr().out
+    assert "2 answers in the queue (2 new): 2 open, 2 overdue" in text and "Aino: 2 overdue" in text
+    assert (out / "index.html").exists() and (out / "aino.xlsx").exists()
+    import pandas as pd
+
+    pd.DataFrame({"Item": [item_id("survey", "R1"), item_id("survey", "R2")], "Status": ["contacted", "resolved"],
+                  "Contacted at": ["2026-06-11 09:00", "2026-06-15 09:00"]}).to_csv(tmp_path / "o.csv", index=False)
+    assert main(["--store", str(store), "ingest", str(tmp_path / "o.csv"), "--kind", "followups"]) == 0
+    assert "2 stored" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "0 overdue, 2 contacted or resolved" in capsys.readouterr().out
+
+
+def test_followup_in_finnish_and_its_errors(store, accounts_csv, tmp_path, capsys):
+    _loop_store(store, accounts_csv, tmp_path, submitted_at="2026-06-10 10:00")
+    base = ["--store", str(store), "followup", "--out", str(tmp_path / "q")]
+    assert main([*base, "--since", "2026-06-01", "--lang", "fi"]) == 3
+    assert "Jonossa 2 vastausta" in capsys.readouterr().out
+    assert main([*base, "--sla", "two days"]) == 2
+    assert "48h" in capsys.readouterr().err
+    assert main([*base, "--timezone", "Mars/Olympus"]) == 2
+    assert "Unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+    assert main(["--store", str(tmp_path / "none.duckdb"), "followup"]) == 2
+
+
+def test_followup_help_documents_the_exit_codes(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["followup", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "0 when nothing is overdue, 3 when some open item is past due" in text

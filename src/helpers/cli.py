@@ -1,4 +1,4 @@
-"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports.
+"""The ``flamekit`` command line: sample, ingest, summary, quarantine, reports, followup, forget.
 
 Each sub-command is a small function that calls the helpers of one stage
 (:mod:`helpers.data`, :mod:`helpers.stats`, :mod:`helpers.batch`), imported
@@ -167,7 +167,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ingest", help="validate survey exports and add them to the store")
     p.add_argument("files", nargs="+", help="CSV or XLSX exports")
-    p.add_argument("--kind", required=True, choices=["client", "staff", "accounts", "touchpoints"])
+    p.add_argument("--kind", required=True, choices=["client", "staff", "accounts", "touchpoints", "followups"],
+                   help="followups: an owner's follow-up workbook with Status, Contacted at and Note filled in")
     p.add_argument("--wave", help="survey wave, e.g. 2026Q3 (client and staff files)")
     p.add_argument("--mapping", help="YAML mapping of export headers to flamekit fields")
     p.add_argument("--calendar", help="wave calendar (YAML/CSV/XLSX: label, start, end) for the date checks "
@@ -214,7 +215,95 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--instrument", default=None, help="instrument YAML (default: the flamekit instrument)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_cli(sub)
+    _register_loop_commands(sub)
     return parser
+
+
+# ---------------------------------------------------------------------------
+# The follow-up loop: followup (the daily queue) and forget (a respondent's contact and comments)
+# ---------------------------------------------------------------------------
+def _cmd_followup(args: argparse.Namespace) -> int:
+    from helpers.data.clock import TimezoneError
+    from helpers.data.validation import load_wave_calendar
+    from helpers.followup import FollowupError, run_followup
+
+    try:
+        calendar = load_wave_calendar(args.calendar if args.calendar is not None else os.environ.get("FLAMEKIT_WAVES"))
+        result = run_followup(store=args.store, out=args.out, since=args.since, sla=args.sla, timezone=args.timezone,
+                              language=args.lang, wait=args.wait, calendar=calendar)
+    except (FollowupError, TimezoneError) as exc:
+        _say(f"error: {exc}", err=True)
+        return 2
+    _say(result.summary())
+    return result.exit_code
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from helpers.data.forget import forget
+    from helpers.followup import rewrite_files
+    from helpers.words import say
+
+    lang = args.lang
+    if not any((args.respondent, args.response, args.email)):
+        _say("error: say whom to forget: --respondent ID, --response ID or --email ADDRESS.", err=True)
+        return 2
+    res = forget(respondent=args.respondent, response=args.response, email=args.email, store=args.store,
+                 wait=args.wait)
+    if not res.found:
+        _say(say("followup.forget.none", lang))
+        return 1
+    _say(say("followup.forget.removed", lang, contacts=res.contacts, comments=res.comments, responses=res.responses,
+             notes=res.notes, cells=res.quarantine_cells))
+    if not res.rewritten:
+        _say(say("followup.forget.not_rewritten", lang), err=True)
+    rewritten = rewrite_files(args.followup_dir, store=args.store)
+    if rewritten is not None:
+        _say(say("followup.forget.files", lang, folder=rewritten.folder))
+    if res.waves:
+        _say(say("followup.forget.reports", lang,
+                 commands="; ".join(f"flamekit reports --wave {w}" for w in res.waves)))
+    _say(say("followup.forget.exports", lang))
+    return 0
+
+
+def _register_loop_commands(sub: argparse._SubParsersAction) -> None:
+    from helpers.data.clock import DEFAULT_TIMEZONE
+
+    p = sub.add_parser(
+        "followup", help="build the follow-up queue: one workbook per owner and an HTML list (run it daily)",
+        description="Put every client detractor (0-6), contact request and comment to act on, and every touchpoint "
+                    "detractor, answered since --since into the follow-up queue, each due --sla after its answer, "
+                    "and write one workbook per account owner (with the contacts of clients who consented) and an "
+                    "HTML list (without contacts) into --out. Re-running never duplicates an item. Owners fill in "
+                    "Status, Contacted at and Note and send the workbook back: `flamekit ingest FILE --kind "
+                    "followups`. Exit code: 0 when nothing is overdue, 3 when some open item is past due, 2 when "
+                    "it cannot run (bad option, missing store).")
+    p.add_argument("--since", help="answers from this date (2026-07-01), days back (30d) or wave (2026Q3); "
+                                   "default 30d. Older items still open stay listed.")
+    p.add_argument("--sla", default="48h", help="time to the first contact: 48h, 2d, 90min (default 48h)")
+    p.add_argument("--timezone", default=DEFAULT_TIMEZONE,
+                   help=f"zone of the survey tool's times and of the files (default {DEFAULT_TIMEZONE})")
+    p.add_argument("--out", default="reports/followup", metavar="DIR", help="folder (default reports/followup)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="language of the files (default en)")
+    p.add_argument("--calendar", help="wave calendar for a --since given as a wave (default $FLAMEKIT_WAVES)")
+    p.add_argument("--wait", type=float, metavar="SECONDS", help="how long to wait for a store another process "
+                                                                 "is writing (default $FLAMEKIT_STORE_WAIT or 30)")
+    p.set_defaults(func=_cmd_followup)
+
+    p = sub.add_parser(
+        "forget", help="remove a respondent's contact and comments from the store",
+        description="Remove a respondent's contact, their comments, the follow-up notes about them and quarantined "
+                    "cells holding their id or e-mail from the store, in one transaction, and rewrite the store "
+                    "file so the values leave its bytes; then write the follow-up files again. Exit code: 0 when "
+                    "something was removed, 1 when nothing of the respondent was found, 2 on an error.")
+    p.add_argument("--respondent", metavar="ID", help="respondent id, as in the survey export")
+    p.add_argument("--response", metavar="ID", help="one response id (a respondent without an id)")
+    p.add_argument("--email", metavar="ADDRESS", help="the e-mail address they gave with their consent")
+    p.add_argument("--followup-dir", default="reports/followup", metavar="DIR",
+                   help="the follow-up queue's folder to write again (default reports/followup)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="language of the messages (default en)")
+    p.add_argument("--wait", type=float, metavar="SECONDS", help="how long to wait for the store")
+    p.set_defaults(func=_cmd_forget)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from .contacts import contact_rows, insert_contacts, refuse_staff_contacts
+from .followups import build_outcomes, outcome_mapping
 from .instrument import Instrument, load_instrument, normalise_header
 from .readers import ExportError, RawExport, read_export
 from .store import StoreError, connect
@@ -37,7 +39,7 @@ from .validation import (
     wave_window,
 )
 
-KINDS = ("client", "staff", "accounts", "touchpoints")
+KINDS = ("client", "staff", "accounts", "touchpoints", "followups")
 WAVE_LABEL = re.compile(r"[\w.\- ]{1,40}")
 STRAIGHTLINE_MIN_ITEMS = 6
 #: How far past the time of the ingest a date may lie before it is in the future: times without a zone are
@@ -177,8 +179,9 @@ def ingest(
     ----------
     path : path
         CSV or XLSX export.
-    kind : {'client', 'staff', 'accounts', 'touchpoints'}
-        What the file holds.
+    kind : {'client', 'staff', 'accounts', 'touchpoints', 'followups'}
+        What the file holds (``followups``: outcomes of the follow-up queue,
+        :mod:`helpers.data.followups`).
     wave : str, optional
         Survey wave (e.g. ``"2026Q3"``); required for client and staff files unless
         the file has a wave column.
@@ -233,7 +236,11 @@ def ingest(
     mp = Mapping.load(mapping)
     mp.waves = {**load_wave_calendar(calendar if calendar is not None else os.environ.get("FLAMEKIT_WAVES")),
                 **mp.waves}
+    if kind == "followups":  # the owners' workbook: its own headers, and every column but four left alone
+        mp = outcome_mapping(mp)
     resolved = resolve_columns(raw, kind, inst, mp)
+    if kind == "staff":
+        refuse_staff_contacts(resolved, file=raw.file)
     if kind in ("client", "staff") and wave is None and "wave" not in resolved.values():
         raise IngestError(f"{raw.file}: give the survey wave with --wave (e.g. --wave 2026Q3); the file has no wave column.")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -242,7 +249,8 @@ def ingest(
         if _earlier_ingest(con, sha, kind, wave) is not None:  # another process got there in the meantime
             result.already_ingested = True
             return result
-        builder = {"accounts": _build_accounts, "touchpoints": _build_touchpoints}.get(kind, _build_survey)
+        builder = {"accounts": _build_accounts, "touchpoints": _build_touchpoints,
+                   "followups": build_outcomes}.get(kind, _build_survey)
         con.execute("BEGIN TRANSACTION")
         try:
             problems = _Problems()
@@ -296,6 +304,10 @@ def _build_survey(con, raw, resolved, mp, inst: Instrument, problems: _Problems,
     long = good.melt(id_vars=["response_id", "account_id"], value_vars=items, var_name="item", value_name="value")
     _insert_responses(con, resp)
     _insert_answers(con, long[["response_id", "account_id", "item", "value"]])
+    if kind == "client":  # consented contacts, apart from the answers (helpers.data.contacts)
+        contacts, notes = contact_rows(good, instrument=inst, row_number=raw.row_number, source_file=raw.file, now=now)
+        insert_contacts(con, contacts)
+        result.notes += notes
     for new_id, old_id in supersede.itertuples(index=False):
         con.execute("UPDATE responses SET superseded_by = ? WHERE response_id = ?", [new_id, old_id])
     result.superseded_in_store = len(supersede)

@@ -131,6 +131,39 @@ class Instrument:
             for side_texts in (self.texts.get(key, {}).get("text", {}) or {}).values():
                 for text in side_texts.values():
                     out[normalise_header(text)] = key
+        for field_name, texts in self.contact_questions().items():
+            for text in texts:
+                out[normalise_header(text)] = field_name
+        return out
+
+    def contact_questions(self) -> dict[str, list[str]]:
+        """The contact questions' wordings (every language): ``consent``, ``contact_name``, ``contact_email``,
+        ``contact_phone`` → texts.  Empty when the instrument asks none."""
+        c = self.texts.get("contact") or {}
+        out = {"consent": list(((c.get("consent") or {}).get("text") or {}).values())}
+        for key in ("name", "email", "phone"):
+            out[f"contact_{key}"] = list((c.get(key) or {}).values())
+        return {k: [str(t) for t in v] for k, v in out.items() if v}
+
+    def consent_answer(self, value: Any) -> str | None:
+        """What a consent answer means: ``"request"`` (please contact me), ``"yes"``, ``"no"``; None when the
+        text is none of the instrument's answers (the ingest then counts it as no).
+
+        >>> load_instrument().consent_answer("Kyllä, ottakaa minuun yhteyttä")
+        'request'
+        """
+        if value is None:
+            return None
+        return self._consent_folded.get(normalise_header(value))
+
+    @cached_property
+    def _consent_folded(self) -> dict[str, str]:
+        answers = ((self.texts.get("contact") or {}).get("consent") or {}).get("answers") or {}
+        out = {normalise_header(m): m for m in ("request", "yes", "no")}
+        for meaning, texts in answers.items():
+            meaning = {True: "yes", False: "no"}.get(meaning, str(meaning))  # YAML 1.1 reads a bare yes as True
+            for text in texts or []:
+                out[normalise_header(text)] = meaning
         return out
 
 
@@ -190,7 +223,7 @@ def _load_cached(path: str, mtime: float) -> Instrument:
         nps_max=int(nps.get("max", 10)),
         min_items=int(raw.get("min_items", 1)),
         dont_know=tuple(str(v) for v in raw.get("dont_know", [])),
-        texts={"nps": nps, "comment": raw.get("comment") or {}},
+        texts={"nps": nps, "comment": raw.get("comment") or {}, "contact": raw.get("contact") or {}},
         source=str(p),
     )
 

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from .instrument import Instrument, load_instrument
+from .sample_loop import contact_columns, write_outcomes
 
 WAVES = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
 # Outcomes are known for renewals up to this date; later renewals are "active".
@@ -398,15 +399,16 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     out.mkdir(parents=True, exist_ok=True)
     sim = simulate(seed=seed, n_accounts=n_accounts, instrument=inst)
     rng = np.random.default_rng(seed + 1)  # answer durations, apart from the survey's own stream
+    loop_rng = np.random.default_rng(seed + 2)  # consent, contacts and follow-up outcomes: their own stream too
     waves = sorted(sim.responses["wave"].unique())
     p = out / "accounts.csv"  # CRM export: comma CSV, UTF-8
     _plant_account_errors(sim.accounts).to_csv(p, index=False, encoding="utf-8")
-    files = {"accounts": [p], "client": [], "staff": [], "touchpoints": [], "mapping": []}
+    files = {"accounts": [p], "client": [], "staff": [], "touchpoints": [], "mapping": [], "followups": []}
     for w_i, wave in enumerate(waves):
         # One wave comes from an older Excel that saves Windows-1252; the others are UTF-8 with BOM.
         files["client"].append(_write_webropol_client_wave(
             out, sim, inst, rng, wave=wave, encoding="cp1252" if w_i == 1 else "utf-8-sig",
-            broken_rows=w_i == len(waves) - 1))
+            broken_rows=w_i == len(waves) - 1, loop_rng=loop_rng))
     files["mapping"].append(_write_webropol_mapping(out))
     for wave in waves:
         files["staff"].append(_write_qualtrics_staff_wave(out, sim, inst, wave=wave))
@@ -416,14 +418,18 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     p = out / "touchpoints.csv"
     tp.to_csv(p, index=False, encoding="utf-8")
     files["touchpoints"].append(p)
+    last = sim.responses[(sim.responses["side"] == "client") & (sim.responses["wave"] == waves[-1])]
+    broken = set(last["response_id"].iloc[[i for i in BROKEN_CLIENT_ROWS if i < len(last)]])
+    files["followups"].append(write_outcomes(out, sim.responses, waves=waves, skip=broken, rng=loop_rng))
     (out / "waves.txt").write_text("\n".join(waves) + "\n", encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(sim.truth, indent=2, ensure_ascii=False), encoding="utf-8")
     return files
 
 
 def _write_webropol_client_wave(out: Path, sim: Simulation, inst: Instrument, rng: np.random.Generator, *,
-                                wave: str, encoding: str, broken_rows: bool) -> Path:
-    """One wave's client answers as a Finnish Webropol export: semicolons, decimal commas, Finnish dates."""
+                                wave: str, encoding: str, broken_rows: bool, loop_rng: np.random.Generator) -> Path:
+    """One wave's client answers as a Finnish Webropol export: semicolons, decimal commas, Finnish dates, and the
+    consent and contact questions at the end (:func:`helpers.data.sample_loop.contact_columns`)."""
     fi_items = {it.id: it.text["client"]["fi"] for it in inst.items}
     nps_fi = inst.texts["nps"]["text"]["client"]["fi"]
     comment_fi = inst.texts["comment"]["text"]["client"]["fi"]
@@ -440,11 +446,12 @@ def _write_webropol_client_wave(out: Path, sim: Simulation, inst: Instrument, rn
         frame[text] = c[item].map(lambda v: "En osaa sanoa" if pd.isna(v) else _fi_number(v))
     frame[nps_fi] = c["nps"].map(_fi_number)
     frame[comment_fi] = c["comment"]
+    frame = frame.join(contact_columns(c, inst, loop_rng))
     frame["Vastauksen kesto (min)"] = [_fi_number(round(float(x), 1)) for x in rng.gamma(4, 1.2, len(frame))]
     frame = frame.reset_index(drop=True)
     if broken_rows:
         owner = sim.accounts.set_index("account_id")["owner"].get(frame.loc[7, "Asiakasyritys (tunnus)"], "")
-        frame = _plant_client_errors(frame, fi_items, nps_fi, owner=owner)
+        frame = _plant_client_errors(frame, fi_items, nps_fi, owner=owner, comment=comment_fi)
     p = out / f"client_{wave}.csv"
     frame.to_csv(p, sep=";", index=False, encoding=encoding)
     return p
@@ -506,7 +513,12 @@ def _qualtrics_header_rows(frame: pd.DataFrame, inst: Instrument, questions: dic
     return pd.DataFrame([texts, import_ids])
 
 
-def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: str, *, owner: str = "") -> pd.DataFrame:
+#: Rows of the last wave's client export that :func:`_plant_client_errors` breaks or supersedes (no follow-up item).
+BROKEN_CLIENT_ROWS = (3, 10, 17, 30)
+
+
+def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: str, *, owner: str = "",
+                         comment: str) -> pd.DataFrame:
     """A few broken rows, as real exports have, so the quarantine shows its work.
 
     Also a comment that names the account's owner (``owner``, in a Finnish case form) with a phone number and an
@@ -529,11 +541,11 @@ def _plant_client_errors(frame: pd.DataFrame, items: dict[str, str], nps_text: s
     for extra in (future, odd_id):
         extra["Vastaajatunnus"] = None  # no respondent: they must not supersede the answers they copy
     # one comment with markup someone pasted in: must stay inert text in every report
-    f.loc[5, f.columns[-2]] = 'Hyvä palvelu <script>alert("x")</script> – kiitos!'
+    f.loc[5, comment] = 'Hyvä palvelu <script>alert("x")</script> – kiitos!'
     if owner:
         first, _, last = owner.partition(" ")
         mail = f"{first}.{last}".lower().translate(str.maketrans("åäö", "aao"))
-        f.loc[7, f.columns[-2]] = (f"{first} {last}in ansiosta asiat hoituvat, ja hänet tavoittaa aina: 040 123 4567 "
+        f.loc[7, comment] = (f"{first} {last}in ansiosta asiat hoituvat, ja hänet tavoittaa aina: 040 123 4567 "
                                    f"tai {mail}@example.com. Asiantunteva porukka.")
     return pd.concat([f, dup, resub, future, odd_id], ignore_index=True)
 

@@ -8,6 +8,11 @@ Tables (one row per …):
 ``touchpoints``  transactional NPS event (e.g. sent two hours after a service visit)
 ``quarantine``   rejected cell or row, with file, row (and CSV line), column, value and reason
 ``ingests``      ingested file (content hash), to make re-ingesting a no-op
+``contacts``     client response whose respondent consented to contact: name, e-mail, phone (apart from
+                 the answers; read only by the follow-up queue, never by a report page)
+``followup_items``     answer that needs a follow-up (detractor, contact request, comment to act on)
+``followup_outcomes``  what an owner recorded for an item: status, when, note
+``erasures``     a ``flamekit forget``: when and how much was removed (no identifiers)
 
 Loaders open the file read-only and filter in SQL, so loading one account never
 brings another account's rows into memory, and several report processes can
@@ -97,6 +102,47 @@ CREATE TABLE IF NOT EXISTS ingests (
     rows_already_stored INTEGER,
     rows_quarantined INTEGER,
     ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS contacts (
+    response_id VARCHAR PRIMARY KEY,
+    account_id VARCHAR NOT NULL,
+    respondent_id VARCHAR,
+    consent VARCHAR NOT NULL,
+    name VARCHAR,
+    email VARCHAR,
+    phone VARCHAR,
+    source_file VARCHAR,
+    ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS followup_items (
+    item_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    wave VARCHAR,
+    reasons VARCHAR NOT NULL,
+    score INTEGER,
+    answered_at_utc TIMESTAMP NOT NULL,
+    due_at_utc TIMESTAMP NOT NULL,
+    timezone VARCHAR NOT NULL,
+    sla_hours DOUBLE NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS followup_outcomes (
+    item_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    outcome_at_utc TIMESTAMP NOT NULL,
+    note VARCHAR,
+    source_file VARCHAR,
+    ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS erasures (
+    token VARCHAR,
+    erased_at TIMESTAMP,
+    contacts INTEGER,
+    comments INTEGER,
+    notes INTEGER,
+    quarantine_cells INTEGER
 );
 """
 
@@ -479,7 +525,7 @@ def sort_waves(labels: Iterable[str], *, dated: dict | None = None) -> list[str]
 
 
 def data_hash(*, store: str | Path | None = None) -> str:
-    """A short content hash of every file ingested into the store.
+    """A short content hash of every file ingested into the store, and of every erasure (``flamekit forget``).
 
     Reports print it in their methods note and the batch uses it to skip
     unchanged inputs (a report's benchmark depends on every account, so any
@@ -489,5 +535,11 @@ def data_hash(*, store: str | Path | None = None) -> str:
 
     with connect(store) as con:
         files = con.execute("SELECT file_sha256 FROM ingests ORDER BY file_sha256").fetchall()
-    h = hashlib.sha256("".join(f[0] for f in files).encode())
+        try:
+            erased = con.execute("SELECT token FROM erasures ORDER BY token").fetchall()
+        except duckdb.CatalogException:  # an earlier version's store that could not be upgraded: none yet
+            erased = []
+    # A `flamekit forget` changes what the pages may show without a new file: its token is part of the hash,
+    # so the batch renders every report again instead of keeping pages with the forgotten comments.
+    h = hashlib.sha256("".join(f[0] for f in files).encode() + "".join(e[0] for e in erased).encode())
     return h.hexdigest()[:16]

@@ -29,7 +29,9 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "survey": {
         "required": ("response_id", "account_id", "nps"),
         "optional": ("side", "wave", "submitted_at", "respondent_id", "role", "team", "comment",
-                     "duration_min", "status", "channel"),
+                     "duration_min", "status", "channel",
+                     # client files only (a staff file with any of them is refused): see helpers.data.contacts
+                     "consent", "contact_name", "contact_email", "contact_phone"),
     },
     "accounts": {
         "required": ("account_id", "name"),
@@ -38,6 +40,11 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "touchpoints": {
         "required": ("account_id", "answered_at", "score"),
         "optional": ("touchpoint_id", "visit_at", "comment"),
+    },
+    # outcomes of the follow-up queue, in the workbook the owners got (helpers.data.followups)
+    "followups": {
+        "required": ("item_id", "status", "outcome_at"),
+        "optional": ("note",),
     },
 }
 
@@ -69,6 +76,11 @@ SYNONYMS: dict[str, str] = {
     **{k: "visit_at" for k in ("visit_at", "visit", "visit time", "käynti", "käyntiaika")},
     **{k: "answered_at" for k in ("answered_at", "answered", "answer time", "vastausaika tapahtumaan")},
     **{k: "score" for k in ("score", "pisteet", "arvosana")},
+    **{k: "consent" for k in ("consent", "contact consent", "yhteydenottolupa", "lupa yhteydenottoon")},
+    **{k: "contact_name" for k in ("contact_name", "contact name", "respondent name", "vastaajan nimi")},
+    **{k: "contact_email" for k in ("contact_email", "contact email", "email", "e-mail", "sähköposti",
+                                    "sähköpostiosoite")},
+    **{k: "contact_phone" for k in ("contact_phone", "contact phone", "phone", "puhelin", "puhelinnumero")},
 }
 
 # Survey-tool metadata that carries no analysis value (or personal data): never stored.
@@ -430,7 +442,7 @@ def _text(series: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------
 # Ids and free text: what may be stored
 # ---------------------------------------------------------------------------
-ID_FIELDS = ("response_id", "account_id", "respondent_id", "touchpoint_id")
+ID_FIELDS = ("response_id", "account_id", "respondent_id", "touchpoint_id", "item_id")
 ID_MAX_LENGTH = 64
 ID_PUNCTUATION = "-_.:/#@+"
 ID_RULE = (f"(an id may hold letters, digits, spaces inside and {' '.join(ID_PUNCTUATION)}, "
