@@ -486,9 +486,11 @@ def test_risk_signals_collect_corrected_shortfalls_blind_spots_and_low_nps():
     sig = risk.risk_signals(heat, gaps, nps_tab, language="fi").set_index("account_id")
     below = heat.loc[heat["direction"] == "below", "account_id"]
     assert set(below) <= set(sig.index)
-    assert "sokea piste" not in sig.to_string()  # text is English; labels are Finnish
-    assert "Välittäminen" in sig.loc["A", "signals"]  # the planted Care blind spot on A
-    assert "NPS" in sig.loc["C", "signals"]
+    assert "sokea piste, Välittäminen: asiakas 3,2, tiimi 4,8 (n = 12/8)" in sig.loc["A", "signals"]  # planted
+    assert sig.loc["C", "signals"] == "NPS −100, muu salkku +50 (n = 10)"
+    english = risk.risk_signals(heat, gaps, nps_tab).set_index("account_id")
+    assert "blind spot on Care: client 3.2, team 4.8 (n = 12/8)" in english.loc["A", "signals"]
+    assert english["n_signals"].equals(sig["n_signals"])
     assert (sig["n_signals"] >= 1).all()
     assert "C" not in set(gaps.loc[gaps["significant"], "account_id"])  # team of 3 never signals
     empty = risk.risk_signals(heat.assign(direction=""))
@@ -678,7 +680,7 @@ def test_waves_are_ordered_like_the_store_not_by_label():
     sc = pd.concat([scores_frame({("A", "care"): [3, 3, 3, 3, 3.5]}, wave="W9"),
                     scores_frame({("A", "care"): [4, 4.5, 4, 4.5, 4]}, wave="W10")])
     ev = celebrations.celebrate(sc, r[r["wave"] != "Syksy"], wave="W10")
-    assert "W9 → W10" in " ".join(ev["detail"]) or ev.empty
+    assert "from W9 to W10" in " ".join(ev["detail"]) or ev.empty
 
 
 # ---------------------------------------------------------------------------
