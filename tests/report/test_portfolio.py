@@ -142,7 +142,7 @@ def test_plot_heatmap_draws_one_text_per_cell_and_frames_significant_cells():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Vaikutus", "Välittäminen"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C", "D"]
     texts = [t.get_text() for t in ax.texts]
-    assert len(texts) == 6 and "4.8 (n=6)" in texts  # D's hidden cells carry no value
+    assert len(texts) == 6 and "4,8 (n=6)" in texts  # D's hidden cells carry no value; a Finnish decimal comma
     frames = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(frames) == int(heat["significant"].sum()) >= 1
     bold = [t for t in ax.texts if t.get_fontweight() == "bold"]
@@ -296,8 +296,9 @@ def test_nps_plots_draw_what_they_say():
     r2 = pd.concat([r, r.assign(wave="2026Q4")])
     tr = comparisons.nps_trend(r2, n_boot=100)
     ax2 = plots.plot_nps_trend(tr)
-    assert [t.get_text() for t in ax2.get_xticklabels()] == ["2026Q3\nn=30", "2026Q4\nn=30"]
+    assert [t.get_text() for t in ax2.get_xticklabels()] == ["2026Q3\nn = 30", "2026Q4\nn = 30"]
     assert len(ax2.collections) == 1  # the interval band
+    assert [t.get_text() for t in ax2.texts] == ["0", "0"]  # 15 promoters, 15 detractors in each wave
 
 
 def test_headline_counts_and_nps():

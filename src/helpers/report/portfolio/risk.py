@@ -123,7 +123,9 @@ def warning_signs(
     Returns
     -------
     DataFrame
-        account_id, sign (one of :data:`SIGNS`), dimension (or None), text
+        account_id, sign (one of :data:`SIGNS`), dimension (or None), value
+        (the signed difference: from the rest of the portfolio in scale or
+        NPS points, client − team, or the change since ``previous``), text
         (the sign in words with its numbers and n) — in the order of
         :data:`SIGNS` within an account.
 
@@ -135,33 +137,33 @@ def warning_signs(
     """
     inst = load_instrument(instrument)
     labels = inst.labels(language)
-    rows: list[tuple[str, str, str | None, str]] = []
+    rows: list[tuple[str, str, str | None, float, str]] = []
 
     def num(x) -> str:
         return number(x, language, 1)
 
     if gaps is not None and len(gaps):
         for r in gaps[gaps["significant"] & (gaps["gap"] < 0)].itertuples():
-            rows.append((getattr(r, account), "blind spot", r.dimension, say(
+            rows.append((getattr(r, account), "blind spot", r.dimension, r.gap, say(
                 "portfolio.sign.blind spot", language, dim=labels.get(r.dimension, r.dimension),
                 client=num(r.client_mean), team=num(r.staff_mean), n_client=count(r.n_client, language),
                 n_team=count(r.n_staff, language))))
     if account_nps is not None and len(account_nps):
         for r in account_nps[account_nps["direction"] == "below"].itertuples():
-            rows.append((getattr(r, account), "nps below", None, say(
+            rows.append((getattr(r, account), "nps below", None, r.diff, say(
                 "portfolio.sign.nps below", language, nps=points(r.nps, language), rest=points(r.rest_nps, language),
                 n=count(r.n, language))))
     for r in heatmap[heatmap["direction"] == "below"].itertuples():
-        rows.append((getattr(r, account), "dimension below", r.dimension, say(
+        rows.append((getattr(r, account), "dimension below", r.dimension, r.diff, say(
             "portfolio.sign.dimension below", language, dim=labels.get(r.dimension, r.dimension), mean=num(r.mean),
             rest=num(r.rest_mean), n=count(r.n, language))))
     if changes is not None and len(changes):
         fall = changes[changes["significant"].astype(bool) & (changes["change"] < 0)]
         for r in fall.itertuples():
-            rows.append((getattr(r, account), "nps fall", None, say(
+            rows.append((getattr(r, account), "nps fall", None, r.change, say(
                 "portfolio.sign.nps fall", language, x=points(-r.change, language).lstrip("+"),
                 previous=previous or "", n_from=count(r.n_from, language), n_to=count(r.n_to, language))))
-    out = pd.DataFrame(rows, columns=[account, "sign", "dimension", "text"])
+    out = pd.DataFrame(rows, columns=[account, "sign", "dimension", "value", "text"])
     order = {k: i for i, k in enumerate(SIGNS)}
     return out.assign(_k=out["sign"].map(order)).sort_values([account, "_k"], kind="mergesort").drop(
         columns="_k").reset_index(drop=True)
