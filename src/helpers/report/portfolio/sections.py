@@ -247,7 +247,7 @@ def celebrate_table(p: Portfolio):
     flagged = _attention(p).set_index("account_id")["reasons"]
     data = p.cheers.assign(name=p.cheers["account_id"].map(p.name), detail=p.cheers["account_id"].map(what),
                            n_wave=p.cheers["account_id"].map(n_wave),
-                           also_at_risk=p.cheers["account_id"].map(flagged).fillna(""))
+                           also_at_risk=p.cheers["account_id"].map(flagged).astype(object).fillna(""))
     columns = {"name": "text", "n_wave": "count", "detail": "text"}
     if data["also_at_risk"].astype(bool).any():
         columns["also_at_risk"] = "text"
