@@ -190,10 +190,11 @@ def gaps_words(p: Portfolio) -> Html:
     clear = g[g["significant"].astype(bool)]
     with_view = g.loc[~g["suppressed"].astype(bool), "account_id"].nunique()
     hidden = g["account_id"].nunique() - with_view
-    text = words_with_names("portfolio.gaps.sentence", lang,
-                            blind=count(clear.loc[clear["gap"] < 0, "account_id"].nunique(), lang),
-                            strength=count(clear.loc[clear["gap"] > 0, "account_id"].nunique(), lang),
-                            shown=count(with_view, lang))
+    text = (words_with_names("portfolio.gaps.sentence", lang,
+                             blind=count(clear.loc[clear["gap"] < 0, "account_id"].nunique(), lang),
+                             strength=count(clear.loc[clear["gap"] > 0, "account_id"].nunique(), lang),
+                             shown=count(with_view, lang))
+            if with_view else words_with_names("portfolio.gaps.no_view", lang))
     if hidden:
         text += " " + words_with_names("portfolio.gaps.hidden", lang, n=count(hidden, lang), k=p.k_team,
                                        k_client=p.k_client)
