@@ -64,15 +64,18 @@ def test_portfolio_runs_with_defaults(module_tmp):
     nb = _run("portfolio", module_tmp)
     assert not _errors(nb)
     text = _text(nb)
-    for expected in ("client NPS", "accounts with ≥ 5 team answers", "Wave 2026Q3", "data hash",
-                     "churn", "not shown"):
+    for expected in ("Client NPS", "accounts with ≥ 5 team answers", "2026Q3", "Data hash",
+                     "churn", "is not shown", "For analysts"):
         assert expected in text, expected
-    assert _images(nb) >= 4  # heatmap, gap map, NPS distribution, trend
+    assert _images(nb) >= 4  # NPS per account, dimension map, gap map, trend
     # free text is escaped in the HTML tables: the sample has "Metsä & Meri"
     html = "".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", []))
     assert "Metsä &amp; Meri" in html and "Metsä & Meri" not in html
     assert "<script" not in html.lower()
+    # nothing printed: every output is a table, a chart or words from the catalogue
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if o.get("output_type") == "stream"]
 
 
 @pytest.mark.slow
@@ -80,7 +83,12 @@ def test_portfolio_shows_no_small_team_group(module_tmp, store_path):
     """With a threshold above every team size, no team result may appear."""
     nb = _run("portfolio", module_tmp, store=store_path, min_group_size=99)
     assert not _errors(nb)
-    assert re.search(r"0 accounts shown; 60 accounts are not shown \(too few team or client answers", _text(nb))
+    text = _text(nb)
+    assert "No account has a team view to compare with this wave." in text
+    assert re.search(r"Accounts without a team view \(fewer than 99 team or 5 client answers, or a held-back "
+                     r"result\): 60\.", text)
+    assert "Largest blind spots" not in text
+    assert _images(nb) == 3  # NPS per account, dimension map, trend: no gap map
 
 
 @pytest.mark.slow
@@ -132,3 +140,51 @@ def test_notebooks_have_no_definitions_and_no_outputs():
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None
                 assert not re.search(r"^\s*(def|class) ", cell.source, re.M), f"{name}: logic belongs in helpers"
+
+
+# portfolio
+@pytest.fixture(scope="module")
+def portfolio_pages(tmp_path_factory, sample_store) -> dict[str, str]:
+    """The portfolio page as the batch renders it (the other language's cells taken out), in each language."""
+    from helpers.batch.run import render_notebook
+
+    out = tmp_path_factory.mktemp("portfolio-pages")
+    pages = {}
+    for language in ("en", "fi"):
+        res = render_notebook(NOTEBOOKS / "portfolio.ipynb", out / f"portfolio-{language}.html",
+                              parameters={"wave": "2026Q3", "store": str(sample_store), "language": language},
+                              language=language)
+        pages[language] = Path(res.html).read_text(encoding="utf-8")
+    return pages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_portfolio_page_speaks_one_language(portfolio_pages, language):
+    from language import other_language_words, page_text
+
+    page = portfolio_pages[language]
+    assert other_language_words(page_text(page), language) == []
+    heading = {"en": "For analysts", "fi": "Analyytikoille"}[language]
+    other = {"en": "Analyytikoille", "fi": "For analysts"}[language]
+    assert heading in page and other not in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_portfolio_page_opens_with_the_band_and_keeps_statistics_for_the_appendix(portfolio_pages, language):
+    page = portfolio_pages[language]
+    band = page.index('class="fk-band')
+    appendix = page.index({"en": '<h2 id="For-analysts"', "fi": '<h2 id="Analyytikoille"'}[language])
+    first_section = page.index("<h2")
+    assert band < first_section < appendix
+    body = re.sub(r'src="data:[^"]*"', "", page[band:appendix])  # words and alt texts, not image data
+    assert not re.search(r"Welch|Benjamini|Hochberg|Hedges|DeLong|adjusted Wald|korjattu Wald|AUC", body)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", page)
+    assert headers and not [h for h in headers if re.search(r"[a-z]_[a-z]", h)]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert "True" not in cells and "False" not in cells
+    assert not re.search(r"<pre|class=\"[^\"]*jp-RenderedText", page)  # no print() output, no repr
+    assert "<details>" in page[band:appendix]  # the full list folded
+    assert len(page.encode("utf-8")) < 1_500_000
+

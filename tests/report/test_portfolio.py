@@ -142,7 +142,7 @@ def test_plot_heatmap_draws_one_text_per_cell_and_frames_significant_cells():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Vaikutus", "Välittäminen"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C", "D"]
     texts = [t.get_text() for t in ax.texts]
-    assert len(texts) == 6 and "4.8 (n=6)" in texts  # D's hidden cells carry no value
+    assert len(texts) == 6 and "4,8 (n=6)" in texts  # D's hidden cells carry no value; a Finnish decimal comma
     frames = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(frames) == int(heat["significant"].sum()) >= 1
     bold = [t for t in ax.texts if t.get_fontweight() == "bold"]
@@ -296,8 +296,9 @@ def test_nps_plots_draw_what_they_say():
     r2 = pd.concat([r, r.assign(wave="2026Q4")])
     tr = comparisons.nps_trend(r2, n_boot=100)
     ax2 = plots.plot_nps_trend(tr)
-    assert [t.get_text() for t in ax2.get_xticklabels()] == ["2026Q3\nn=30", "2026Q4\nn=30"]
+    assert [t.get_text() for t in ax2.get_xticklabels()] == ["2026Q3\nn = 30", "2026Q4\nn = 30"]
     assert len(ax2.collections) == 1  # the interval band
+    assert [t.get_text() for t in ax2.texts] == ["0", "0"]  # 15 promoters, 15 detractors in each wave
 
 
 def test_headline_counts_and_nps():
@@ -486,9 +487,11 @@ def test_risk_signals_collect_corrected_shortfalls_blind_spots_and_low_nps():
     sig = risk.risk_signals(heat, gaps, nps_tab, language="fi").set_index("account_id")
     below = heat.loc[heat["direction"] == "below", "account_id"]
     assert set(below) <= set(sig.index)
-    assert "sokea piste" not in sig.to_string()  # text is English; labels are Finnish
-    assert "Välittäminen" in sig.loc["A", "signals"]  # the planted Care blind spot on A
-    assert "NPS" in sig.loc["C", "signals"]
+    assert "sokea piste, Välittäminen: asiakas 3,2, tiimi 4,8 (n = 12/8)" in sig.loc["A", "signals"]  # planted
+    assert sig.loc["C", "signals"] == "NPS −100, muu salkku +50 (n = 10)"
+    english = risk.risk_signals(heat, gaps, nps_tab).set_index("account_id")
+    assert "blind spot on Care: client 3.2, team 4.8 (n = 12/8)" in english.loc["A", "signals"]
+    assert english["n_signals"].equals(sig["n_signals"])
     assert (sig["n_signals"] >= 1).all()
     assert "C" not in set(gaps.loc[gaps["significant"], "account_id"])  # team of 3 never signals
     empty = risk.risk_signals(heat.assign(direction=""))
@@ -678,7 +681,7 @@ def test_waves_are_ordered_like_the_store_not_by_label():
     sc = pd.concat([scores_frame({("A", "care"): [3, 3, 3, 3, 3.5]}, wave="W9"),
                     scores_frame({("A", "care"): [4, 4.5, 4, 4.5, 4]}, wave="W10")])
     ev = celebrations.celebrate(sc, r[r["wave"] != "Syksy"], wave="W10")
-    assert "W9 → W10" in " ".join(ev["detail"]) or ev.empty
+    assert "from W9 to W10" in " ".join(ev["detail"]) or ev.empty
 
 
 # ---------------------------------------------------------------------------
@@ -740,3 +743,60 @@ def test_ranking_decision_prefers_deLong_paired_comparison_from_retention_cv():
     assert ok and "DeLong" in why and "+0.06" in why
     cv.attrs["auc_difference"] = {"difference": 0.06, "ci_low": -0.01, "ci_high": 0.13, "model_better": False}
     assert not risk.ranking_decision(cv)[0]
+
+
+# ---------------------------------------------------------------------------
+# The same results in the page's language
+# ---------------------------------------------------------------------------
+def test_current_nps_holds_back_a_change_only_for_the_clients_own_held_back_nps():
+    r = pd.concat([responses_frame({"A": [10] * 6 + [0] * 2, "B": [8] * 8}, wave="2026Q2"),
+                   responses_frame({"A": [10] * 8, "B": [0] * 8}, wave="2026Q3")])
+    acc = comparisons.nps_vs_portfolio(r[r["wave"] == "2026Q3"])
+    team_held = pd.DataFrame({"account_id": ["A"], "side": ["staff"], "wave": ["2026Q2"], "dimension": ["nps"]})
+    out = risk.current_nps(acc, r, wave="2026Q3", previous="2026Q2", withheld=team_held).set_index("account_id")
+    assert out.loc["A", "nps_change"] == pytest.approx(100 - 50) and out.loc["B", "nps_change"] == -100
+    client_held = team_held.assign(side="client")
+    out = risk.current_nps(acc, r, wave="2026Q3", previous="2026Q2", withheld=client_held).set_index("account_id")
+    assert np.isnan(out.loc["A", "nps_change"]) and out.loc["B", "nps_change"] == -100
+    no_side = team_held.drop(columns="side")  # a frame without sides counts every row, as before
+    assert np.isnan(risk.current_nps(acc, r, wave="2026Q3", previous="2026Q2", withheld=no_side).set_index(
+        "account_id").loc["A", "nps_change"])
+
+
+def test_warning_signs_are_tidy_and_include_a_clear_fall():
+    heat = comparisons.dimension_heatmap(scores_frame(HEAT_CELLS))
+    changes = pd.DataFrame({"account_id": ["B", "C"], "change": [-40.0, -30.0], "significant": [True, False],
+                            "n_from": [20, 20], "n_to": [18, 18]})
+    signs = risk.warning_signs(heat, changes=changes, previous="2026Q2", language="fi")
+    assert list(signs.columns) == ["account_id", "sign", "dimension", "value", "text"]
+    fall = signs[signs["sign"] == "nps fall"]
+    assert fall["account_id"].tolist() == ["B"] and fall["value"].tolist() == [-40.0]
+    assert fall["text"].iloc[0] == "NPS laskenut 40 pistettä kierroksen 2026Q2 jälkeen (n = 20 → 18)"
+    below = signs[signs["sign"] == "dimension below"]
+    assert set(below["account_id"]) == set(heat.loc[heat["direction"] == "below", "account_id"])
+    # risk_signals (the at-risk rule's count) does not count the fall
+    assert "laskenut" not in " ".join(risk.risk_signals(heat, language="fi")["signals"])
+
+
+def test_ranking_and_verdict_in_finnish_keep_their_numbers():
+    cv = pd.DataFrame({"model": ["model", "model", "baseline", "baseline"], "metric": ["auc", "brier"] * 2,
+                       "estimate": [0.5, 0.29, 0.61, 0.22], "ci_low": [0.31, 0.2, 0.42, 0.16],
+                       "ci_high": [0.70, 0.39, 0.80, 0.28], "n": 39, "n_events": 13})
+    cv.attrs["auc_difference"] = {"difference": -0.11, "ci_low": -0.34, "ci_high": 0.12}
+    ok, why = risk.ranking_decision(cv, language="fi")
+    assert not ok and "−0,11 [−0,34, +0,12]" in why and "DeLongin parivertailu" in why and risk.rule("fi") in why
+    verdict = risk.baseline_verdict(cv, language="fi")
+    assert "mallin AUC 0,50 [0,31, 0,70], pelkän NPS:n 0,61 [0,42, 0,80]" in verdict and "Ei ole selvää" in verdict
+    assert risk.RULE == risk.rule("en") and "warning signals" in risk.RULE
+
+
+def test_headline_and_celebrate_in_finnish():
+    r = pd.concat([responses_frame({"A": [10] * 6, "B": [0] * 4}), responses_frame({"A": [9] * 5}, side="staff")])
+    acc = pd.DataFrame({"account_id": ["A", "B", "C"], "status": ["active", "renewed", "churned"]})
+    h = summary.headline(r, acc, wave="2026Q3", n_boot=0, language="fi").set_index("key")
+    assert h.loc["with_team_view", "measure"] == "asiakkuuksia, joissa vähintään 5 tiimin vastausta"
+    assert h.loc["accounts", "note"] == "auki 1, jatkui 1, päättyi 1"
+    sc, rs = _celebrate_portfolio()
+    ev = celebrations.celebrate(sc, rs, wave="2026Q3", language="fi")
+    a0 = ev[(ev["account_id"] == "A0") & (ev["evidence"] == "score up")]["detail"].iloc[0]
+    assert a0.startswith("Välittäminen ") and "kierroksesta 2026Q2 kierrokseen 2026Q3" in a0 and "," in a0

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
+from helpers.report.formatting import count, interval, number, points
 from helpers.stats.comparisons import (
     nps_change_tests,
     require_waves,
@@ -16,6 +17,7 @@ from helpers.stats.comparisons import (
     nps_vs_portfolio,
     score_change,
 )
+from helpers.words import say
 
 __all__ = [
     "celebrate",
@@ -92,7 +94,7 @@ def celebrate(
         Results the reports may not publish (:func:`helpers.data.disclosure.withheld`:
         account_id, side, wave, dimension — "nps" for NPS): they give no evidence.
     language : str
-        Dimension labels in the evidence text.
+        Language of the evidence text (dimension labels, numbers), "en" or "fi".
     by_account : bool
         One row per account instead of one per piece of evidence.
 
@@ -125,7 +127,7 @@ def celebrate(
         earlier = waves[:waves.index(wave)]
         previous = earlier[-1] if earlier else None
     step = (inst.scale_max - inst.scale_min) / 8 if min_score_step is None else float(min_score_step)
-    tests = {"account": account, "alpha": alpha, "ci": ci, "min_n": min_n}
+    tests = {"account": account, "alpha": alpha, "ci": ci, "min_n": min_n, "language": language}
     rows: list[dict] = []
     if previous is not None:
         rows += _nps_up(responses, wave=wave, previous=previous, step=min_nps_step, withheld=withheld, **tests)
@@ -138,7 +140,7 @@ def celebrate(
     out = _most_evidence_first(pd.DataFrame(rows, columns=cols), account=account)
     if by_account:
         out = _shortlist(_evidence_by_account(out, account=account), top=top)
-        out["also_at_risk"] = _also_at_risk(out[account], at_risk, account=account)
+        out["also_at_risk"] = _also_at_risk(out[account], at_risk, account=account, language=language)
     if accounts is not None and "name" in accounts:
         out.insert(1, "name", out[account].map(accounts.set_index(account)["name"]))
     return out
@@ -153,13 +155,14 @@ def _shortlist(by_account: pd.DataFrame, *, top: int | None) -> pd.DataFrame:
     return out
 
 
-def _also_at_risk(ids: pd.Series, at_risk: pd.DataFrame | None, *, account: str) -> pd.Series:
+def _also_at_risk(ids: pd.Series, at_risk: pd.DataFrame | None, *, account: str, language: str = "en") -> pd.Series:
     """For accounts also on the at-risk list, why they are there ("" for the others)."""
     if at_risk is None or at_risk.empty:
         return pd.Series("", index=ids.index, dtype=object)
     why = at_risk.set_index(account)
     reasons = why["signals"] if "signals" in why else pd.Series("", index=why.index)
-    text = ids.map(lambda a: (reasons.get(a) or "on the at-risk list") if a in why.index else "")
+    listed = say("portfolio.celebrate.on_risk_list", language)
+    text = ids.map(lambda a: (reasons.get(a) or listed) if a in why.index else "")
     return text.astype(object)
 
 
@@ -168,54 +171,64 @@ KINDS = ("NPS up", "score up", "NPS above portfolio", "score above portfolio")
 
 
 def _nps_up(responses: pd.DataFrame, *, wave: str, previous: str, account: str, alpha: float, ci: float,
-            min_n: int, step: float, withheld: pd.DataFrame | None) -> list[dict]:
+            min_n: int, step: float, withheld: pd.DataFrame | None, language: str = "en") -> list[dict]:
     """Account NPS clearly up from ``previous`` to ``wave``, by at least ``step`` points."""
     ch = nps_change_tests(responses, wave_from=previous, wave_to=wave, account=account, score="nps",
                            side="client", ci=ci, alpha=alpha)
     ch = _published(ch.assign(dimension="nps"), withheld, waves=(previous, wave), account=account)
     return _evidence(_clear_rise(ch, min_n, step), account=account, kind="NPS up", estimate="change", n="n_to",
-                     detail=lambda r: f"NPS {r.nps_from:+.0f} → {r.nps_to:+.0f} ({previous} → {wave}); change "
-                                      f"{r.change:+.0f} [{r.ci_low:+.0f}, {r.ci_high:+.0f}], "
-                                      f"n {int(r.n_from)} → {int(r.n_to)}")
+                     detail=lambda r: say("portfolio.celebrate.nps_up", language, before=points(r.nps_from, language),
+                                          after=points(r.nps_to, language), previous=previous, wave=wave,
+                                          x=points(r.change, language),
+                                          ci=interval(r.ci_low, r.ci_high, language, 0, sign=True),
+                                          n_from=count(r.n_from, language), n_to=count(r.n_to, language)))
 
 
 def _scores_up(scores: pd.DataFrame, *, wave: str, previous: str, labels: dict[str, str], instrument: Instrument,
                account: str, alpha: float, ci: float, min_n: int, step: float,
-               withheld: pd.DataFrame | None) -> list[dict]:
+               withheld: pd.DataFrame | None, language: str = "en") -> list[dict]:
     """Dimension means clearly up from ``previous`` to ``wave``, by at least ``step`` scale points."""
     sc = score_change(scores, wave_from=previous, wave_to=wave, account=account, side="client", alpha=alpha,
                       ci=ci, instrument=instrument)
     sc = _published(sc, withheld, waves=(previous, wave), account=account)
     return _evidence(_clear_rise(sc, min_n, step), account=account, kind="score up", estimate="change", n="n_to",
                      dimension=True,
-                     detail=lambda r: f"{labels.get(r.dimension, r.dimension)} {r.mean_from:.2f} → {r.mean_to:.2f} "
-                                      f"({previous} → {wave}); change {r.change:+.2f} "
-                                      f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}], n {int(r.n_from)} → {int(r.n_to)}")
+                     detail=lambda r: say("portfolio.celebrate.score_up", language,
+                                          dim=labels.get(r.dimension, r.dimension),
+                                          before=number(r.mean_from, language, 1), after=number(r.mean_to, language, 1),
+                                          previous=previous, wave=wave, x=number(r.change, language, 1, sign=True),
+                                          ci=interval(r.ci_low, r.ci_high, language, 1, sign=True),
+                                          n_from=count(r.n_from, language), n_to=count(r.n_to, language)))
 
 
 def _nps_above_portfolio(responses: pd.DataFrame, *, account: str, alpha: float, ci: float,
-                         min_n: int, step: float, withheld: pd.DataFrame | None) -> list[dict]:
+                         min_n: int, step: float, withheld: pd.DataFrame | None, language: str = "en") -> list[dict]:
     """Account NPS clearly above the rest of the portfolio in the wave, by at least ``step`` points."""
     nps_held = None if withheld is None else withheld[withheld["dimension"] == "nps"]
     top = nps_vs_portfolio(responses, account=account, side="client", alpha=alpha, ci=ci, min_group_size=min_n,
                            withheld=nps_held)
     return _evidence(_clearly_above(top, min_n, step), account=account, kind="NPS above portfolio", estimate="diff",
                      low="diff_low", high="diff_high",
-                     detail=lambda r: f"NPS {r.nps:+.0f} vs {r.rest_nps:+.0f} for the rest; difference "
-                                      f"{r.diff:+.0f} [{r.diff_low:+.0f}, {r.diff_high:+.0f}], n = {int(r.n)}")
+                     detail=lambda r: say("portfolio.celebrate.nps_above", language, nps=points(r.nps, language),
+                                          rest=points(r.rest_nps, language), x=points(r.diff, language),
+                                          ci=interval(r.diff_low, r.diff_high, language, 0, sign=True),
+                                          n=count(r.n, language)))
 
 
 def _scores_above_portfolio(scores: pd.DataFrame, *, labels: dict[str, str], instrument: Instrument, account: str,
                             alpha: float, ci: float, min_n: int, step: float,
-                            withheld: pd.DataFrame | None) -> list[dict]:
+                            withheld: pd.DataFrame | None, language: str = "en") -> list[dict]:
     """Dimension means clearly above the rest of the portfolio in the wave, by at least ``step`` points."""
     heat = dimension_heatmap(scores, account=account, side="client", alpha=alpha, ci=ci, instrument=instrument,
                              min_group_size=min_n, withheld=withheld)
     return _evidence(_clearly_above(heat, min_n, step), account=account, kind="score above portfolio", estimate="diff",
                      low="diff_low", high="diff_high", dimension=True,
-                     detail=lambda r: f"{labels.get(r.dimension, r.dimension)} {r.mean:.2f} vs {r.rest_mean:.2f} "
-                                      f"for the rest; difference {r.diff:+.2f} [{r.diff_low:+.2f}, "
-                                      f"{r.diff_high:+.2f}], n = {int(r.n)}")
+                     detail=lambda r: say("portfolio.celebrate.score_above", language,
+                                          dim=labels.get(r.dimension, r.dimension), mean=number(r.mean, language, 1),
+                                          rest=number(r.rest_mean, language, 1),
+                                          x=number(r.diff, language, 1, sign=True),
+                                          ci=interval(r.diff_low, r.diff_high, language, 1, sign=True),
+                                          n=count(r.n, language)))
 
 
 def _published(tests: pd.DataFrame, withheld: pd.DataFrame | None, *, waves: tuple[str, str],

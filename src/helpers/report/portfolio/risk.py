@@ -10,7 +10,9 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
+from helpers.report.formatting import count, number, points
 from helpers.stats.diagnostics import fit_with_warnings
+from helpers.words import say
 
 __all__ = [
     "PortfolioWarning",
@@ -18,6 +20,9 @@ __all__ = [
     "current_nps",
     "ranking_decision",
     "MIN_OUTCOME_GROUP",
+    "SIGNS",
+    "rule",
+    "warning_signs",
     "risk_signals",
     "accounts_at_risk",
     "baseline_verdict",
@@ -48,7 +53,9 @@ def current_nps(account_nps: pd.DataFrame, responses: pd.DataFrame, *, wave: str
         Responses of both waves (account_id, side, wave, nps).
     wave, previous : str
     withheld : DataFrame, optional
-        :func:`helpers.data.disclosure.withheld`: a change is not given when either wave's NPS is held back.
+        :func:`helpers.data.disclosure.withheld`: a change is not given when either wave's client NPS is held
+        back.  A team NPS held back says nothing about the client NPS (rows with ``side`` "staff" are not
+        used); a frame without ``side`` counts every row, as before.
 
     Returns
     -------
@@ -66,10 +73,100 @@ def current_nps(account_nps: pd.DataFrame, responses: pd.DataFrame, *, wave: str
     held = set()
     if withheld is not None and len(withheld):
         w = withheld[(withheld["dimension"] == "nps") & withheld["wave"].isin([previous, wave])]
+        if "side" in w:
+            w = w[w["side"] == "client"]
         held = set(w["account_id"])
     shown = out["nps"].notna() & ~out["account_id"].isin(held)
     out["nps_change"] = out["account_id"].map(ch).astype(float).where(shown)
     return out
+
+
+#: The kinds of warning sign, in the order an account's signs are listed (keys of ``portfolio.sign`` in the catalogue).
+SIGNS = ("blind spot", "nps below", "dimension below", "nps fall")
+
+
+def warning_signs(
+    heatmap: pd.DataFrame,
+    gaps: pd.DataFrame | None = None,
+    account_nps: pd.DataFrame | None = None,
+    *,
+    changes: pd.DataFrame | None = None,
+    previous: str | None = None,
+    account: str = "account_id",
+    language: str = "en",
+    instrument: str | Instrument | None = None,
+) -> pd.DataFrame:
+    """Every model-free warning sign, one row each: what is clearly below the portfolio, a clear blind spot, a fall.
+
+    Parameters
+    ----------
+    heatmap : DataFrame
+        :func:`dimension_heatmap` of one wave (client side): a dimension
+        clearly below the rest of the portfolio is a sign.
+    gaps : DataFrame, optional
+        :func:`gap_map` of the same wave: a clear blind spot (team above
+        client) is a sign.  Suppressed team groups never appear (they are not
+        significant).
+    account_nps : DataFrame, optional
+        :func:`nps_vs_portfolio` of the same wave: NPS clearly below the rest.
+    changes : DataFrame, optional
+        Client NPS changes since ``previous`` that may be published
+        (:func:`helpers.stats.comparisons.nps_change_tests`, only the rows
+        whose two NPS are shown): a clear fall is a sign.  Not part of
+        :func:`risk_signals` (the at-risk rule counts the fall in its own
+        place); the page lists it among the reasons for attention.
+    previous : str, optional
+        The earlier wave, named in the text of a fall.
+    language : str
+        Language of the text ("en" or "fi").
+
+    Returns
+    -------
+    DataFrame
+        account_id, sign (one of :data:`SIGNS`), dimension (or None), value
+        (the signed difference: from the rest of the portfolio in scale or
+        NPS points, client − team, or the change since ``previous``), text
+        (the sign in words with its numbers and n) — in the order of
+        :data:`SIGNS` within an account.
+
+    Notes
+    -----
+    Every sign is a test that passed its table's Benjamini–Hochberg
+    correction (false discovery rate as chosen there), so the list inherits
+    those corrections; it needs no outcome data and no model.
+    """
+    inst = load_instrument(instrument)
+    labels = inst.labels(language)
+    rows: list[tuple[str, str, str | None, float, str]] = []
+
+    def num(x) -> str:
+        return number(x, language, 1)
+
+    if gaps is not None and len(gaps):
+        for r in gaps[gaps["significant"] & (gaps["gap"] < 0)].itertuples():
+            rows.append((getattr(r, account), "blind spot", r.dimension, r.gap, say(
+                "portfolio.sign.blind spot", language, dim=labels.get(r.dimension, r.dimension),
+                client=num(r.client_mean), team=num(r.staff_mean), n_client=count(r.n_client, language),
+                n_team=count(r.n_staff, language))))
+    if account_nps is not None and len(account_nps):
+        for r in account_nps[account_nps["direction"] == "below"].itertuples():
+            rows.append((getattr(r, account), "nps below", None, r.diff, say(
+                "portfolio.sign.nps below", language, nps=points(r.nps, language), rest=points(r.rest_nps, language),
+                n=count(r.n, language))))
+    for r in heatmap[heatmap["direction"] == "below"].itertuples():
+        rows.append((getattr(r, account), "dimension below", r.dimension, r.diff, say(
+            "portfolio.sign.dimension below", language, dim=labels.get(r.dimension, r.dimension), mean=num(r.mean),
+            rest=num(r.rest_mean), n=count(r.n, language))))
+    if changes is not None and len(changes):
+        fall = changes[changes["significant"].astype(bool) & (changes["change"] < 0)]
+        for r in fall.itertuples():
+            rows.append((getattr(r, account), "nps fall", None, r.change, say(
+                "portfolio.sign.nps fall", language, x=points(-r.change, language).lstrip("+"),
+                previous=previous or "", n_from=count(r.n_from, language), n_to=count(r.n_to, language))))
+    out = pd.DataFrame(rows, columns=[account, "sign", "dimension", "value", "text"])
+    order = {k: i for i, k in enumerate(SIGNS)}
+    return out.assign(_k=out["sign"].map(order)).sort_values([account, "_k"], kind="mergesort").drop(
+        columns="_k").reset_index(drop=True)
 
 
 def risk_signals(
@@ -85,50 +182,27 @@ def risk_signals(
 
     Parameters
     ----------
-    heatmap : DataFrame
-        :func:`dimension_heatmap` of one wave (client side).
-    gaps : DataFrame, optional
-        :func:`gap_map` of the same wave; clear blind spots count.
-        Suppressed team groups never appear (they are not significant).
-    account_nps : DataFrame, optional
-        :func:`nps_vs_portfolio` of the same wave; NPS clearly below the rest
-        counts.
+    heatmap, gaps, account_nps
+        As :func:`warning_signs` (a fall in NPS is not counted here: the
+        at-risk rule ranks by the fall in its own place).
     language : str
-        Dimension labels in the text.
+        Language of the text.
 
     Returns
     -------
     DataFrame
         account_id, n_signals, signals (text, "; "-separated, with n) — one
-        row per account with at least one signal.
+        row per account with at least one signal, by account.
 
     Notes
     -----
-    Every signal is a test that passed its table's Benjamini–Hochberg
-    correction (false discovery rate as chosen there), so the list inherits
-    those corrections; it needs no outcome data and no model.
+    See :func:`warning_signs`: each signal passed its table's
+    Benjamini–Hochberg correction.
     """
-    inst = load_instrument(instrument)
-    labels = inst.labels(language)
-    rows: list[tuple[str, str]] = []
-    low = heatmap[(heatmap["direction"] == "below")]
-    for r in low.itertuples():
-        rows.append((getattr(r, account), f"{labels.get(r.dimension, r.dimension)} {r.mean:.1f} vs {r.rest_mean:.1f} "
-                                         f"for the rest (n={int(r.n)})"))
-    if gaps is not None and len(gaps):
-        blind = gaps[gaps["significant"] & (gaps["gap"] < 0)]
-        for r in blind.itertuples():
-            rows.append((getattr(r, account), f"blind spot on {labels.get(r.dimension, r.dimension)}: client "
-                                             f"{r.client_mean:.1f} vs team {r.staff_mean:.1f} "
-                                             f"(n={int(r.n_client)}/{int(r.n_staff)})"))
-    if account_nps is not None and len(account_nps):
-        bad = account_nps[account_nps["direction"] == "below"]
-        for r in bad.itertuples():
-            rows.append((getattr(r, account), f"NPS {r.nps:+.0f} vs {r.rest_nps:+.0f} for the rest (n={int(r.n)})"))
-    out = pd.DataFrame(rows, columns=[account, "signal"])
-    if out.empty:
+    signs = warning_signs(heatmap, gaps, account_nps, account=account, language=language, instrument=instrument)
+    if signs.empty:
         return pd.DataFrame(columns=[account, "n_signals", "signals"])
-    g = out.groupby(account, sort=True)["signal"]
+    g = signs.groupby(account, sort=True)["text"]
     return pd.DataFrame({account: list(g.groups), "n_signals": g.size().to_numpy(),
                          "signals": g.agg("; ".join).to_numpy()})
 
@@ -184,7 +258,8 @@ def accounts_at_risk(
     today : date, optional
         For "how soon the renewal is" (default: now).
     language : str
-        Language of the dimension names in ``drivers``, "en" or "fi".
+        Language of the dimension names in ``drivers``, of the summary and
+        of this function's warnings, "en" or "fi".
 
     Returns
     -------
@@ -198,8 +273,10 @@ def accounts_at_risk(
         annual value), value_low, value_high.  Only active accounts, in the
         list's order; probabilities are NaN when no model can be trained.
         ``attrs``: ranking ("model" or "rule"), rule (the rule in words),
-        warnings (list of sentences: the model's own and this function's),
-        n_known, n_events, n_active, estimator, summary (one sentence).
+        warnings (list of sentences: the model's own, in English, and this
+        function's, in ``language``), caveats (this function's alone),
+        n_known, n_events, n_active, estimator, summary (one sentence in
+        ``language``).
 
     Warns
     -----
@@ -235,7 +312,8 @@ def accounts_at_risk(
     n_events = int((y == 1).sum())
     is_active = table["status"] == active
     n_active = int(is_active.sum())
-    messages = [*_training_caveats(n_known=n_known, n_events=n_events, n_active=n_active), *_data_caveats(table)]
+    messages = [*_training_caveats(n_known=n_known, n_events=n_events, n_active=n_active, language=language),
+                *_data_caveats(table, language=language)]
     for m in messages:
         _w.warn(m, PortfolioWarning, stacklevel=2)
     risk = fit_with_warnings(lambda: _churn_model(table, predictors=predictors, method=method, ci=ci, top=top,
@@ -245,20 +323,26 @@ def accounts_at_risk(
     fitted = bool(out["p_churn"].notna().any()) or (n_active == 0 and estimator != "none")
     by_model = bool(rank_by_model and fitted)
     out = _ranked(out, by_model=by_model)
-    summary = (f"{n_active} active account(s); churn model ({estimator}) trained on {n_known} accounts with a known "
-               f"outcome, {n_events} of them churned." if fitted else
-               f"{n_active} active account(s); no churn model could be trained ({n_known} accounts with a known "
-               f"outcome, {n_events} churned) — see the notes below.")
-    summary += (" Ranked by the model's churn probability." if by_model else f" Ranked by a stated rule: {RULE}.")
+    counts = {"n_active": count(n_active, language), "n_known": count(n_known, language),
+              "n_events": count(n_events, language), "estimator": estimator}
+    summary = say("portfolio.risk.summary_fitted" if fitted else "portfolio.risk.summary_unfitted", language,
+                  **counts)
+    summary += " " + (say("portfolio.risk.by_model", language) if by_model else
+                      say("portfolio.risk.by_rule", language, rule=rule(language)))
     out.attrs.update(warnings=list(dict.fromkeys([*messages, *risk.attrs["warnings"]])), n_known=n_known,
                      n_events=n_events, n_active=n_active, estimator=estimator, summary=summary,
-                     ranking="model" if by_model else "rule", rule=RULE, waves=table.attrs.get("waves"))
+                     ranking="model" if by_model else "rule", rule=rule(language), waves=table.attrs.get("waves"),
+                     caveats=messages)
     return out
 
 
+def rule(language: str = "en") -> str:
+    """:data:`RULE` in the page's language."""
+    return say("portfolio.rule", language)
+
+
 #: The transparent ranking used unless the churn model has shown, out of sample, that it ranks better than NPS.
-RULE = ("most warning signals first, then the lowest client NPS of the wave, then the largest fall in NPS since the "
-        "previous wave, then the soonest renewal, then the largest contract")
+RULE = rule("en")
 
 
 def _ranked(out: pd.DataFrame, *, by_model: bool) -> pd.DataFrame:
@@ -276,7 +360,7 @@ def _ranked(out: pd.DataFrame, *, by_model: bool) -> pd.DataFrame:
     return out
 
 
-def ranking_decision(cv: pd.DataFrame | None) -> tuple[bool, str]:
+def ranking_decision(cv: pd.DataFrame | None, *, language: str = "en") -> tuple[bool, str]:
     """Should the at-risk list be ranked by the churn model?  Yes only when it is credibly better than NPS alone.
 
     Credibly better: the model's cross-validated AUC minus the NPS-only
@@ -286,67 +370,68 @@ def ranking_decision(cv: pd.DataFrame | None) -> tuple[bool, str]:
     ``attrs["auc_difference"]``, or a row model == "difference",
     metric == "auc"; without either, the model's AUC interval must lie above
     the baseline's whole interval).  Returns the
-    decision and one sentence saying it.
+    decision and one sentence saying it, in ``language``.
     """
+    unchecked = False, say("portfolio.risk.unchecked", language)
     if cv is None or cv.empty or cv.attrs.get("not_applicable"):
-        return False, "The churn model could not be checked against NPS alone, so a stated rule ranks the list."
+        return unchecked
     m = cv.set_index(["model", "metric"])
     paired = cv.attrs.get("auc_difference") or {}
+
+    def signed(x) -> str:
+        return number(x, language, 2, sign=True)
+
     if pd.notna(paired.get("ci_low", np.nan)):
         better = bool(paired["ci_low"] > 0)
-        how = (f"its AUC is {paired['difference']:+.2f} [{paired['ci_low']:+.2f}, {paired['ci_high']:+.2f}] away "
-               "from NPS alone's on the same accounts (DeLong's paired comparison)")
+        how = say("portfolio.risk.how_delong", language, d=signed(paired["difference"]), lo=signed(paired["ci_low"]),
+                  hi=signed(paired["ci_high"]))
     elif ("difference", "auc") in m.index:
         d = m.loc[("difference", "auc")]
         better = bool(d["ci_low"] > 0)
-        how = (f"its AUC is {d['estimate']:+.2f} [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}] away from NPS alone's "
-               "on the same accounts")
+        how = say("portfolio.risk.how_difference", language, d=signed(d["estimate"]), lo=signed(d["ci_low"]),
+                  hi=signed(d["ci_high"]))
     elif ("model", "auc") in m.index and ("baseline", "auc") in m.index:
         a, b = m.loc[("model", "auc")], m.loc[("baseline", "auc")]
         better = bool(a["ci_low"] > b["ci_high"])
-        how = (f"its AUC {a['estimate']:.2f} [{a['ci_low']:.2f}, {a['ci_high']:.2f}] against "
-               f"{b['estimate']:.2f} [{b['ci_low']:.2f}, {b['ci_high']:.2f}] for NPS alone")
+        how = say("portfolio.risk.how_intervals", language, **{k: number(v, language, 2) for k, v in (
+            ("a", a["estimate"]), ("a_lo", a["ci_low"]), ("a_hi", a["ci_high"]), ("b", b["estimate"]),
+            ("b_lo", b["ci_low"]), ("b_hi", b["ci_high"]))})
     else:
-        return False, "The churn model could not be checked against NPS alone, so a stated rule ranks the list."
+        return unchecked
     if better:
-        return True, f"The churn model ranks the list: out of sample {how}, credibly better than NPS alone."
-    return False, (f"The churn model is not yet better than NPS alone ({how}), so it does not rank the list: "
-                   f"a stated rule does ({RULE}).")
+        return True, say("portfolio.risk.model_ranks", language, how=how)
+    return False, say("portfolio.risk.rule_ranks", language, how=how, rule=rule(language))
 
 
-def _training_caveats(*, n_known: int, n_events: int, n_active: int) -> list[str]:
+def _training_caveats(*, n_known: int, n_events: int, n_active: int, language: str = "en") -> list[str]:
     """Why the churn model cannot be trained or says little, and whether any account is still open."""
     messages = []
+    n = {"n_known": count(n_known, language), "n_events": count(n_events, language),
+         "n_renewed": count(n_known - n_events, language)}
     if n_known == 0:
-        messages.append("No account has a known outcome (renewed or churned) yet, so there is nothing to train a "
-                        "churn model on: the active accounts are listed without probabilities.")
+        messages.append(say("portfolio.risk.no_known", language))
     elif n_events == 0:
-        messages.append(f"None of the {n_known} accounts with a known outcome churned, so nothing can be learnt about "
-                        "what predicts churn: the active accounts are listed without probabilities.")
+        messages.append(say("portfolio.risk.no_churned", language, **n))
     elif n_events == n_known:
-        messages.append(f"All {n_known} accounts with a known outcome churned, so nothing can be learnt about what "
-                        "predicts renewal: the active accounts are listed without probabilities.")
+        messages.append(say("portfolio.risk.all_churned", language, **n))
     elif min(n_events, n_known - n_events) < MIN_OUTCOME_GROUP:
-        messages.append(f"Only {n_events} churned and {n_known - n_events} renewed accounts: with so few in one "
-                        "group any churn probability is a guess; read the list as a prompt for conversations.")
+        messages.append(say("portfolio.risk.few_outcomes", language, **n))
     if n_active == 0:
-        messages.append("No account is active (every outcome is known): no account is at risk of an open renewal.")
+        messages.append(say("portfolio.risk.no_active", language))
     return messages
 
 
-def _data_caveats(table: pd.DataFrame) -> list[str]:
+def _data_caveats(table: pd.DataFrame, *, language: str = "en") -> list[str]:
     """What the account table left out (``table.attrs``): hidden team views, answers after a renewal."""
     messages = []
     hidden = int(table.attrs.get("n_staff_suppressed", 0) or 0)
     if hidden:
-        messages.append(f"The team view of {hidden} account(s) is hidden (fewer than "
-                        f"{table.attrs.get('min_group_size', MIN_GROUP_SIZE)} team answers), so a model that uses "
-                        "client − team gaps cannot score them or learn from them.")
+        messages.append(say("portfolio.risk.team_hidden", language, n=count(hidden, language),
+                            k=table.attrs.get("min_group_size", MIN_GROUP_SIZE)))
     after, empty = (int(table.attrs.get(k, 0) or 0) for k in ("n_after_renewal", "n_no_answers_before_renewal"))
     if after:
-        messages.append(f"{after} answer(s) given on or after a decided account's renewal date are left out, so the "
-                        "model learns only from what was said before each decision"
-                        + (f"; {empty} decided account(s) have no earlier answers and are not used." if empty else "."))
+        messages.append(say("portfolio.risk.after_renewal", language, n=count(after, language))
+                        + (say("portfolio.risk.no_earlier", language, n=count(empty, language)) if empty else "."))
     return messages
 
 
@@ -359,7 +444,7 @@ def _churn_model(table: pd.DataFrame, **options) -> pd.DataFrame:
     except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
         none = table[["account_id"]].assign(p_churn=np.nan, ci_low=np.nan, ci_high=np.nan, drivers="",
                                             estimator="none")
-        none.attrs["warnings"] = [f"The churn model could not be fitted ({exc}); no probabilities are shown."]
+        none.attrs["warnings"] = [say("portfolio.risk.not_fitted", options.get("language", "en"), why=exc)]
         return none
 
 
@@ -393,7 +478,7 @@ def _risk_list(active: pd.DataFrame, risk: pd.DataFrame, signals: pd.DataFrame |
     return out[cols]
 
 
-def baseline_verdict(cv: pd.DataFrame) -> str:
+def baseline_verdict(cv: pd.DataFrame, *, language: str = "en") -> str:
     """One sentence: does the churn model rank and predict better than NPS alone, out of sample?
 
     Parameters
@@ -401,6 +486,8 @@ def baseline_verdict(cv: pd.DataFrame) -> str:
     cv : DataFrame
         :func:`helpers.stats.validation.retention_cv` (model, metric, estimate,
         ci_low, ci_high, n, n_events).
+    language : str
+        Language of the sentence, "en" or "fi".
 
     Returns
     -------
@@ -420,20 +507,22 @@ def baseline_verdict(cv: pd.DataFrame) -> str:
     account.
     """
     if cv is not None and cv.attrs.get("not_applicable"):
-        return ("The comparison with an NPS-only baseline applies to the retention models (outcome = retention); "
-                "for NPS the model tables above report R² and the clustered intervals instead.")
+        return say("portfolio.risk.verdict_not_applicable", language)
     if cv is None or cv.empty:
-        return "The churn model could not be cross-validated (too few churned or renewed accounts)."
+        return say("portfolio.risk.verdict_none", language)
     m = cv.set_index(["model", "metric"])
     try:
         a, b = m.loc[("model", "auc")], m.loc[("baseline", "auc")]
         bm, bb = m.loc[("model", "brier")], m.loc[("baseline", "brier")]
     except KeyError:
-        return "The churn model could not be cross-validated (too few churned or renewed accounts)."
+        return say("portfolio.risk.verdict_none", language)
     better = a["ci_low"] > b["estimate"] and bm["estimate"] < bb["estimate"]
-    verdict = ("The model predicts churn better than NPS alone." if better else
-               "There is no clear evidence that the model predicts churn better than NPS alone.")
-    return (f"Out of sample ({int(a['n'])} accounts, {int(a['n_events'])} churned): AUC {a['estimate']:.2f} "
-            f"[{a['ci_low']:.2f}, {a['ci_high']:.2f}] for the model vs {b['estimate']:.2f} "
-            f"[{b['ci_low']:.2f}, {b['ci_high']:.2f}] for NPS alone (0.5 = coin toss); Brier score "
-            f"{bm['estimate']:.3f} vs {bb['estimate']:.3f} (lower is better). {verdict}")
+
+    def two(x) -> str:
+        return number(x, language, 2)
+
+    return say("portfolio.risk.verdict", language, n=count(a["n"], language), events=count(a["n_events"], language),
+               a=two(a["estimate"]), a_lo=two(a["ci_low"]), a_hi=two(a["ci_high"]), b=two(b["estimate"]),
+               b_lo=two(b["ci_low"]), b_hi=two(b["ci_high"]), bm=number(bm["estimate"], language, 3),
+               bb=number(bb["estimate"], language, 3)) + " " + say(
+        "portfolio.risk.better" if better else "portfolio.risk.not_better", language)
