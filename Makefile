@@ -18,13 +18,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-# Headless Chromium for the browser test (Debian's package; needs root or sudo).
+# Headless Chromium for the browser tests and the demo's PDFs (Debian's package; needs root or sudo).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-demo: setup
+demo: setup browser
 	rm -f $(STORE)
 	$(BIN)/flamekit sample --out $(SAMPLE)
 	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/accounts.csv --kind accounts
@@ -34,7 +34,10 @@ demo: setup
 	done
 	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/touchpoints.csv --kind touchpoints
 	$(BIN)/flamekit --store $(STORE) summary
-	$(BIN)/flamekit --store $(STORE) reports --wave $$(tail -n 1 $(SAMPLE)/waves.txt) --jobs 2
+	$(BIN)/flamekit --store $(STORE) reports --wave $$(tail -n 1 $(SAMPLE)/waves.txt) --jobs 2 --pdf
+	@w=$$(tail -n 1 $(SAMPLE)/waves.txt); \
+	  echo; echo "Index:             $$(realpath reports/$$w/index.html)"; \
+	  echo "PDF for a meeting: $$(realpath reports/$$w/portfolio.pdf)"
 
 test: setup browser
 	$(BIN)/python -m pytest -q
