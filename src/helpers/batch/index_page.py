@@ -127,7 +127,8 @@ a { color: #0B5394; }
   border-radius: 4px; max-width: 14rem; color: #212529; background: #FFFFFF; }
 .fk-filters output { color: #495057; padding-bottom: .3rem; }
 table.fk-index { width: 100%; }
-table.fk-index th { text-align: left; white-space: nowrap; }
+table.fk-index th { text-align: left; vertical-align: bottom; }
+table.fk-index td.fk-name { min-width: 12rem; }
 table.fk-index td.num, table.fk-index th[data-type="number"] { text-align: right; }
 table.fk-index td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.fk-index th:last-child { text-align: left; }
@@ -158,9 +159,9 @@ footer { margin-top: 2rem; padding-top: .5rem; border-top: 1px solid #DEE2E6; co
   table.fk-index tr { border: 1px solid #DEE2E6; border-radius: 6px; margin: 0 0 .6rem; padding: .4rem .6rem; }
   table.fk-index tr[hidden] { display: none; }
   table.fk-index td { border: 0; padding: .1rem 0; text-align: left !important; white-space: normal; }
-  table.fk-index td::before { content: attr(data-label); display: inline-block; min-width: 9.5rem;
-    color: #6C757D; font-size: .8rem; }
-  table.fk-index td.fk-name { font-size: 1.05rem; font-weight: 600; }
+  table.fk-index td { display: flex; flex-wrap: wrap; gap: .1rem .5rem; align-items: baseline; }
+  table.fk-index td::before { content: attr(data-label); flex: 0 0 38%; color: #6C757D; font-size: .8rem; }
+  table.fk-index td.fk-name { display: block; min-width: 0; font-size: 1.05rem; font-weight: 600; }
   table.fk-index td.fk-name .fk-id, table.fk-index td.fk-name .fk-pdf { font-weight: 400; }
   table.fk-index td.fk-name::before, table.fk-index td.fk-flags:empty { display: none; }
   .fk-ci { display: inline; margin-left: .4rem; }
