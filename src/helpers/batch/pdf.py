@@ -17,8 +17,9 @@ from the browser they are read in.
 How: one browser per job stays open and prints page after page
 (``Page.printToPDF`` over its DevTools pipe — JSON on two file descriptors,
 no port, nothing listening).  Starting Chromium for each page with
-``--print-to-pdf`` took 2.4 s a page on the sample wave (63 pages, 2 jobs:
-151 s); the open browser takes about 0.5 s (see the README).  Each browser
+``--print-to-pdf`` took 5.9 s a page on six pages of the sample wave (the
+index, portfolio, drivers and three accounts, on a busy 2-core machine); the
+open browser took 1.9 s a page (see the README).  Each browser
 has a throw-away profile and no name lookups, so a page could not reach the
 network even if it tried; one that hangs past the timeout has its browser
 stopped (and only it: the browser leads its own process group) and the next
