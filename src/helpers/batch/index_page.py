@@ -134,9 +134,9 @@ table.fk-index td.num { font-variant-numeric: tabular-nums; white-space: nowrap;
 table.fk-index th:last-child { text-align: left; }
 button.fk-sort { font: inherit; font-weight: 600; color: inherit; background: none; border: 0; padding: 0;
   cursor: pointer; text-align: inherit; }
-button.fk-sort::after { content: " \\2195"; color: #ADB5BD; font-weight: 400; }
-th[aria-sort="ascending"] button.fk-sort::after { content: " \\25B2"; color: #495057; }
-th[aria-sort="descending"] button.fk-sort::after { content: " \\25BC"; color: #495057; }
+button.fk-sort::after { content: "\\00A0\\2195"; color: #ADB5BD; font-weight: 400; }
+th[aria-sort="ascending"] button.fk-sort::after { content: "\\00A0\\25B2"; color: #495057; }
+th[aria-sort="descending"] button.fk-sort::after { content: "\\00A0\\25BC"; color: #495057; }
 tr.failed td { background: #FFF5F7; }
 .fk-id, .fk-small, .fk-ci { color: #6C757D; font-size: .8rem; }
 .fk-ci { display: block; }
