@@ -18,13 +18,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-# Headless Chromium for the browser test (Debian's package; needs root or sudo).
+# Headless Chromium for the browser tests and the demo's PDFs (Debian's package; needs root or sudo).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-demo: setup
+demo: setup browser
 	rm -f $(STORE)
 	$(BIN)/flamekit sample --out $(SAMPLE)
 	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/accounts.csv --kind accounts
@@ -39,7 +39,10 @@ demo: setup
 	$(BIN)/flamekit --store $(STORE) ingest $(SAMPLE)/followup_outcomes.xlsx --kind followups
 	$(BIN)/flamekit --store $(STORE) followup --since $$(tail -n 2 $(SAMPLE)/waves.txt | head -n 1) || [ $$? -eq 3 ]
 	$(BIN)/flamekit --store $(STORE) summary
-	$(BIN)/flamekit --store $(STORE) reports --wave $$(tail -n 1 $(SAMPLE)/waves.txt) --jobs 2
+	$(BIN)/flamekit --store $(STORE) reports --wave $$(tail -n 1 $(SAMPLE)/waves.txt) --jobs 2 --pdf
+	@w=$$(tail -n 1 $(SAMPLE)/waves.txt); \
+	  echo; echo "Index:             $$(realpath reports/$$w/index.html)"; \
+	  echo "PDF for a meeting: $$(realpath reports/$$w/portfolio.pdf)"
 
 test: setup browser
 	$(BIN)/python -m pytest -q

@@ -138,7 +138,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     try:
         result = run_batch(args.wave, accounts=args.accounts, jobs=args.jobs, language=args.lang,
                            with_code=args.with_code, force=args.force, store=args.store, out_root=args.out,
-                           timeout=args.timeout, progress=not args.quiet)
+                           timeout=args.timeout, progress=not args.quiet, pdf=args.pdf)
     except ReportError as exc:
         _say(f"error: {exc}", err=True)
         return 2
@@ -148,12 +148,23 @@ def _cmd_reports(args: argparse.Namespace) -> int:
         return 130
     rendered = sum(r.action == "rendered" and r.ok for r in result.reports)
     unchanged = sum(r.action == "unchanged" for r in result.reports)
+    pdfs = sum(r.pdf is not None for r in result.reports) + (result.index_pdf is not None)
     _say(f"{rendered} rendered, {unchanged} unchanged, {len(result.failed)} failed "
-          f"in {result.seconds:.1f} s ({args.jobs} job{'s' if args.jobs != 1 else ''}).")
+          f"in {result.seconds:.1f} s ({args.jobs} job{'s' if args.jobs != 1 else ''})"
+          + (f"; {pdfs} PDF{'s' if pdfs != 1 else ''}." if args.pdf else "."))
     for r in result.failed:
         _say(f"failed: {r.name} ({r.account_id or r.kind}): {r.error}", err=True)
         if r.failed_ipynb:
             _say(f"        partial notebook: {r.failed_ipynb}", err=True)
+    for r in result.pdf_failed:
+        _say(f"no PDF: {r.name} ({r.account_id or r.kind}): {r.pdf_error}", err=True)
+    if result.index_pdf_error:
+        _say(f"no PDF: index: {result.index_pdf_error}", err=True)
+    if args.pdf:
+        example = next((r.pdf for r in result.reports if r.pdf and r.kind == "portfolio"), None) or next(
+            (r.pdf for r in result.reports if r.pdf), None)
+        if example:
+            _say(f"PDF for the meeting: {example}")
     _say(result.index)
     return result.exit_code
 
@@ -188,11 +199,13 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("reports", help="render every account's HTML report for a wave (+ index and manifest)",
                        description="Render the account reports of one survey wave, and the portfolio and drivers "
-                                   "overviews, into <out>/<wave>/ with index.html and manifest.json. The data come "
-                                   "from the store given to flamekit (--store before the command). Exit code: 0 "
-                                   "when every report rendered or was unchanged; 1 when any report failed (the "
-                                   "others are still written and listed); 2 when the batch cannot start (missing "
-                                   "store, wave without answers, unknown account, bad option) and nothing ran.")
+                                   "overviews, into <out>/<wave>/ with index.html and manifest.json (and, with "
+                                   "--pdf, an A4 PDF beside each page). The data come from the store given to "
+                                   "flamekit (--store before the command). Exit code: 0 when every report "
+                                   "rendered or was unchanged; 1 when any report failed, or a PDF asked for could "
+                                   "not be written (the others are still written and listed); 2 when the batch "
+                                   "cannot start (missing store, wave without answers, unknown account, bad "
+                                   "option, --pdf without Chromium) and nothing ran.")
     p.add_argument("--wave", required=True, help="survey wave, e.g. 2026Q3")
     p.add_argument("--accounts", nargs="+", metavar="ID", help="only these account ids (default: every account "
                                                                 "with answers in the wave)")
@@ -203,6 +216,9 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="reports", metavar="DIR", help="root folder for the reports (default reports)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"seconds one notebook cell may run (default {DEFAULT_TIMEOUT})")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print every page (reports and index) to an A4 PDF beside its HTML, with headless "
+                        "Chromium (`make browser` installs it; $FLAMEKIT_CHROMIUM names another)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_reports)
 

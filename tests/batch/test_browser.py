@@ -1,4 +1,4 @@
-"""Generated reports in a real browser: offline, no console errors, the flame chart, inert comments.
+"""Generated reports in a real browser: offline, no console errors, the flame chart, inert comments, links back.
 
 Runs headless Debian Chromium through Playwright.  ``make browser`` installs
 Chromium; without it the tests are skipped locally and fail on CI (``CI=true``).
@@ -175,7 +175,10 @@ def test_report_offline_flame_chart_and_inert_comments(browser, batches, kind, t
     assert visit.requests == [html.resolve().as_uri()] and visit.blocked == []
     assert dom["scripts"] == 0 and dom["active"] == 0 and dom["bodyStyles"] == 0
     assert dom["handlers"] == []
-    assert all(h.startswith("#") for h in dom["hrefs"]), dom["hrefs"]
+    # anchors in the page, and the navigation bar's relative links to the wave's pages
+    assert all(h.startswith("#") or h in ("index.html", "portfolio.html", "drivers.html")
+               for h in dom["hrefs"]), dom["hrefs"]
+    assert "index.html" in dom["hrefs"]
     assert all(s.startswith("data:image/") for s in dom["srcs"]), dom["srcs"]
     assert dom["title"].startswith("Pohjolan Energia (A001) · ")
     # the radar ("flame") chart: an image named so in its alt text or under a heading that says so
@@ -193,11 +196,14 @@ def test_index_links_open_reports_offline(browser, batches):
     visit = Visit(browser, batch.out_dir)
     try:
         visit.page.goto(batch.index.resolve().as_uri(), wait_until="load")
-        assert visit.page.evaluate("document.scripts.length") == 0
+        assert visit.page.evaluate("document.scripts.length") == 1  # the index's own sort-and-filter script
         with visit.page.expect_navigation():
             visit.page.get_by_role("link", name="Mäkelä Rakennus").click()
         assert visit.page.title() == "Mäkelä Rakennus (A002) · Fixture report · 2026Q3"
-        visit.page.go_back()
+        assert visit.page.evaluate("document.scripts.length") == 0  # account pages stay script-free
+        with visit.page.expect_navigation():  # and link back to the index
+            visit.page.locator("nav.fk-links").get_by_role("link", name="All accounts").click()
+        assert visit.page.title() == "Reports 2026Q3"
         with visit.page.expect_navigation():
             visit.page.get_by_role("link", name="Fixture overview · 2026Q3").click()
         assert "Answers per account" in visit.page.inner_text("body")

@@ -21,6 +21,7 @@ from helpers.batch import run as batch_run
 from helpers.batch import worker as batch_worker
 from helpers.cli import main
 from helpers.data.store import data_hash
+from helpers.words import has
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "report_fixture.ipynb"
@@ -44,6 +45,10 @@ def _tags(page: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
     Collect().feed(page)
     return found
+
+
+def manifest_front_page(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))["front_page"]
 
 
 def _no_tmp_files(folder: Path) -> bool:
@@ -206,10 +211,11 @@ def test_index_escapes_everything():
                         error=f"ValueError: {evil}", failed_ipynb="x"),
     ]
     page = batch_index._index_html(reports, wave=WAVE, language="fi", data_hash="abc")
-    assert "<script" not in page and "&lt;script&gt;" in page
+    # the page's own script is the only one (tests/batch/test_index.py proves the rest of the escaping)
+    assert page.count("<script") == 1 and "&lt;script&gt;" in page
     assert 'href="%C3%A5bo-a2.failed.ipynb"' in page and 'href="a-a1.html"' in page
     assert 'href="%C3%A5bo-a2.html"' not in page  # no link to a report that failed
-    assert "−33 [−80 … +40]" in page and 'lang="fi"' in page
+    assert ">−33<" in page and ">−80…+40<" in page and 'lang="fi"' in page
 
 
 def test_index_isolates_names_and_the_wave_from_the_text_around_them():
@@ -222,14 +228,14 @@ def test_index_isolates_names_and_the_wave_from_the_text_around_them():
     for language in ("en", "fi"):
         page = batch_index._index_html(reports, wave=WAVE, language=language, data_hash="abc")
         assert f'href="oy-ab-a1.html"><bdi>{evil}</bdi></a>' in page
-        assert "<td><bdi>שלום Oy</bdi></td>" in page  # not linked: it failed
+        assert re.search(r'<td class="fk-name"[^>]*><bdi>שלום Oy</bdi> <span class="fk-failed">', page)  # not linked
         heading = re.search(r"<h1>(.*?)</h1>", page).group(1)
         assert heading == ("Reports <bdi>2026Q3</bdi>" if language == "en" else "Raportit <bdi>2026Q3</bdi>")
-        intro = re.search(r"<p>(.*?)</p>", page).group(1)
-        assert "<bdi>2026Q3</bdi>" in intro and "<bdi>" not in intro.replace("<bdi>2026Q3</bdi>", "")
+        footer = re.search(r"<footer>(.*?)</footer>", page).group(1)
+        assert "<bdi>2026Q3</bdi>" in footer and "<bdi>" not in footer.replace("<bdi>2026Q3</bdi>", "")
         assert "<title>Reports 2026Q3</title>" in page or "<title>Raportit 2026Q3</title>" in page
-        # with the tags taken out, the page says what it said before
-        assert "Survey wave 2026Q3. Data abc. 2 of 3 reports rendered, 1 failed." in page.replace(
+        # with the tags taken out, the footer says what the batch did
+        assert "Wave 2026Q3 · data abc · 2 of 3 reports rendered, 1 failed." in footer.replace(
             "<bdi>", "").replace("</bdi>", "") or language == "fi"
 
 
@@ -452,12 +458,17 @@ def test_batch_of_ten_with_one_failing_account(sample_store, tmp_path):
     assert "planted failure for A004" in index and 'href="j%C3%A4rvi-suomen-vesi-a004.failed.ipynb"' in index
     assert 'href="m%C3%A4kel%C3%A4-rakennus-a002.html"><bdi>Mäkelä Rakennus</bdi></a>' in index
     assert 'href="j%C3%A4rvi-suomen-vesi-a004.html"' not in index
-    assert "<script" not in index and not EXTERNAL.search(index)
-    # headline figures: from the notebook's JSON, and from the store for the failed account
-    row = re.search(r"<tr class=\"ok\"><td>A001</td>.*?</tr>", index).group(0)
-    assert '<td class="num">10</td><td class="num">15</td>' in row
-    row = re.search(r"<tr class=\"failed\"><td>A004</td>.*?</tr>", index).group(0)
-    assert '<td class="num">38</td><td class="num">6</td>' in row
+    assert index.count("<script") == 1 and not EXTERNAL.search(index)
+    # headline figures: from the notebook's JSON, and only the counts from the store for the failed account
+    row = re.search(r'<tr class="ok" data-search="Pohjolan Energia A001".*?</tr>', index).group(0)
+    assert ">10 / 15</td>" in row
+    row = re.search(r'<tr class="failed" data-search="Järvi-Suomen Vesi A004".*?</tr>', index).group(0)
+    assert ">38 / 6</td>" in row and "Report failed" in row
+    # the failed report comes first: it needs someone's attention before the meeting
+    assert index.index('data-search="Järvi-Suomen Vesi A004"') < index.index('data-search="Pohjolan Energia A001"')
+    # the store's facts: owner, segment, renewal date; and the portfolio's at-risk rule
+    assert 'data-owner="Jussi Härkönen"' in row and ">Logistics</td>" in row and ">16 Dec 2026<" in row
+    assert manifest_front_page(out)["at_risk"] is not None
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["data_hash"] == data_hash(store=sample_store)
     assert {"papermill", "nbconvert", "nbclient", "pandas", "python"} <= set(manifest["versions"])
@@ -690,7 +701,7 @@ def test_import_stays_light():
     from helpers.data.store import PROJECT_ROOT
 
     assert batch_files.NOTEBOOKS == PROJECT_ROOT / "notebooks"
-    assert set(batch_index.TEXT) == set(LANGUAGES)  # every report language has its page texts
+    assert all(has("index.title", language) and has("pages.nav.index", language) for language in LANGUAGES)
 
 
 # ---------------------------------------------------------------------------
@@ -719,7 +730,7 @@ def test_account_report_batch_end_to_end(sample_store, tmp_path):
     assert "&lt;script&gt;" in page and "ar.load_account" not in page
     assert '<nav class="fk-toc"' in page
     index = res.index.read_text(encoding="utf-8")
-    assert "<script" not in index and '<td class="num">10</td><td class="num">15</td>' in index
+    assert index.count("<script") == 1 and ">10 / 15</td>" in index
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""An executed notebook as one self-contained, sanitised HTML page with a table of contents.
+"""An executed notebook as one self-contained, sanitised HTML page: navigation, contents, a print stylesheet.
 """
 
 from __future__ import annotations
@@ -6,13 +6,15 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from helpers.data.instrument import LANGUAGES
+from helpers.words import say
 
-from .index import TEXT
+from .css import BAND_CSS, NAV_CSS, TABLE_CSS
+from .navigation import navigation_html
 
 __all__ = [
     "html_exporter",
@@ -124,40 +126,18 @@ _TEMPLATE = r"""
 {% block extra_css %}
 <style type="text/css">
 main { max-width: 72rem; margin: 0 auto; }
-nav.fk-toc { margin: 1rem 0 1.5rem; padding: .5rem 1.25rem; border-left: 3px solid #d9480f;
-  background: #fff8f3; font-family: var(--jp-ui-font-family, sans-serif); font-size: 0.95rem; }
-nav.fk-toc p { margin: .25rem 0; font-weight: 600; }
-nav.fk-toc ol { margin: .25rem 0; padding-left: 1.25rem; }
-nav.fk-toc ul { margin: 0; padding-left: 1.25rem; list-style-type: circle; }
+/* The contents: one compact line of links under the summary band. */
+nav.fk-toc { display: flex; align-items: baseline; gap: .9rem; margin: .25rem 0 1.25rem; padding: .4rem .75rem;
+  border-left: 3px solid #868E96; background: #F8F9FA;
+  font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: .9rem; line-height: 1.5; }
+nav.fk-toc .fk-toc-label { flex: none; font-weight: 600; color: #495057; }
+nav.fk-toc ol { display: flex; flex-wrap: wrap; gap: .1rem 1rem; list-style: none; margin: 0; padding: 0; }
+nav.fk-toc a { color: #0B5394; }
+nav.fk-toc li.fk-toc-appendix a { color: #495057; }
 .jp-RenderedHTMLCommon table { margin-left: 0; }
-/* The summary band: tiles in a row, one column on a phone. */
-.fk-band { margin: .5rem 0 1.5rem; font-family: var(--jp-ui-font-family, system-ui, sans-serif); }
-.fk-band-heading { font-size: 1.05rem; margin: 0 0 .5rem; }
-.fk-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(10.5rem, 1fr)); gap: .6rem; }
-.fk-tile { border: 1px solid #DEE2E6; border-top: 4px solid #868E96; border-radius: 4px; padding: .5rem .75rem;
-  background: #FFFFFF; }
-.fk-tile.fk-good { border-top-color: #117733; } .fk-tile.fk-attention { border-top-color: #882255; }
-.fk-tile.fk-client { border-top-color: #D55E00; } .fk-tile.fk-team { border-top-color: #0072B2; }
-.fk-tile-label { font-size: .85rem; color: #495057; }
-.fk-tile-value { font-size: 1.6rem; font-weight: 600; line-height: 1.2; font-variant-numeric: tabular-nums; }
-.fk-tile-change { font-size: .9rem; } .fk-tile-change.fk-up { color: #117733; }
-.fk-tile-change.fk-down { color: #882255; } .fk-tile-change.fk-flat { color: #495057; }
-.fk-tile-detail { font-size: .8rem; color: #495057; margin-top: .15rem; }
-.fk-findings { margin: .75rem 0 .25rem; padding-left: 1.25rem; font-size: 1.02rem; }
-.fk-findings li { margin: .2rem 0; }
-.fk-focus { margin: .5rem 0 0; }
-/* Tables for people: text left, numbers right; wide tables scroll in their own box. */
-.fk-scroll { overflow-x: auto; max-width: 100%; }
-table.fk-table { border-collapse: collapse; font-size: .92rem; }
-table.fk-table th, table.fk-table td { padding: .3rem .6rem; border-bottom: 1px solid #DEE2E6; vertical-align: top; }
-table.fk-table th { background: #F8F9FA; font-weight: 600; }
-table.fk-table caption { caption-side: top; text-align: left; color: #495057; padding: .25rem 0; }
-.jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
+""" + BAND_CSS + TABLE_CSS + r""".jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
 .jp-RenderedImage img { max-width: 100%; height: auto; }
-/* The links back to the index and the portfolio. */
-nav.fk-links { font-family: var(--jp-ui-font-family, sans-serif); font-size: .95rem; margin: .5rem 0; }
-nav.fk-links a { margin-right: 1rem; }
-@media (max-width: 600px) {
+""" + NAV_CSS + r"""@media (max-width: 600px) {
   main { padding: 0 .5rem; }
   .jp-Cell { padding: 0 !important; }
   .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
@@ -165,12 +145,23 @@ nav.fk-links a { margin-right: 1rem; }
 }
 @media print {
   @page { size: A4; margin: 14mm 12mm; }
-  nav.fk-toc, nav.fk-links { display: none; }
-  .fk-tile, table.fk-table tr, .jp-RenderedImage, figure { break-inside: avoid; page-break-inside: avoid; }
-  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
-  .fk-scroll, .jp-OutputArea-output { overflow: visible; }
-  .jp-RenderedImage img { max-height: 120mm; width: auto; }
-  main { max-width: none; }
+  body { font-size: 10pt; }
+  nav.fk-toc, nav.fk-links { display: none !important; }
+  main { max-width: none; padding: 0; }
+  .jp-Cell { padding: 0 !important; }
+  /* nothing cut: a chart, a tile, a table row, a list item stays on one sheet; headings stay with what follows */
+  .fk-band, .fk-tile, tr, li, .jp-RenderedImage, .jp-OutputArea-output img, figure {
+    break-inside: avoid; page-break-inside: avoid; }
+  h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+  thead { display: table-header-group; }
+  /* the appendix for analysts starts on a sheet of its own */
+  h2.fk-appendix { break-before: page; page-break-before: always; }
+  /* wide tables wrap inside the sheet instead of scrolling */
+  .fk-scroll, .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; max-width: 100%; }
+  table { width: 100%; max-width: 100%; table-layout: auto; }
+  th, td { white-space: normal !important; overflow-wrap: break-word; font-size: 8.5pt; }
+  .jp-RenderedImage img { max-width: 100% !important; max-height: 120mm; width: auto; height: auto; }
+  a { color: inherit; text-decoration: none; }
 }
 </style>
 {% endblock extra_css %}
@@ -348,46 +339,88 @@ def html_exporter(*, with_code: bool = False, language: str = "en") -> Any:
 
 _HEADING = re.compile(r"<h([1-3])\b([^>]*)>(.*?)</h\1\s*>", re.I | re.S)
 _ID_ATTR = re.compile(r"\bid=\"([^\"]+)\"")
+_CLASS_ATTR = re.compile(r"\bclass=\"([^\"]*)\"")
 _TAG = re.compile(r"<[^>]+>")
+_ANCHOR_LINK = re.compile(r"<a\b[^>]*class=\"anchor-link\"[^>]*>.*?</a>", re.S)
+_CELL_START = re.compile(r"<div\b[^>]*\bclass=\"jp-Cell\b")
+_BAND = 'class="fk-band"'
+
+
+def _sections(page: str, *, language: str) -> list[tuple[str, str, bool, int]]:
+    """The page's level-2 headings: (id, text, is the appendix, position)."""
+    appendix = say("pages.appendix", language).casefold()
+    found = []
+    for m in _HEADING.finditer(page):
+        ident = _ID_ATTR.search(m.group(2))
+        if m.group(1) != "2" or not ident:
+            continue
+        label = html.unescape(_TAG.sub("", _ANCHOR_LINK.sub("", m.group(3)))).strip()
+        if label:
+            found.append((html.unescape(ident.group(1)), label, label.casefold() == appendix, m.start()))
+    return found
+
+
+def _toc_position(page: str, first_heading: int) -> int:
+    """Where the contents go: after the cell with the summary band, else before the cell of the first section."""
+    band = page.find(_BAND)
+    if band >= 0:
+        nxt = _CELL_START.search(page, band)
+        if nxt:
+            return nxt.start()
+        end = page.find("</main>", band)
+        return end if end >= 0 else band
+    cells = [m.start() for m in _CELL_START.finditer(page, 0, first_heading)]
+    if cells:
+        return cells[-1]
+    main = page.find("<main>")
+    return main + len("<main>") if main >= 0 else first_heading
 
 
 def _add_toc(page: str, *, language: str = "en") -> str:
-    """Insert a table of contents of the h2/h3 headings before the cell holding the first h2."""
-    entries = []
-    for m in _HEADING.finditer(page):
-        level = int(m.group(1))
-        ident = _ID_ATTR.search(m.group(2))
-        if level == 1 or not ident:
-            continue
-        inner = re.sub(r"<a\b[^>]*class=\"anchor-link\"[^>]*>.*?</a>", "", m.group(3), flags=re.S)
-        label = html.unescape(_TAG.sub("", inner)).strip()
-        if label:
-            entries.append((level, html.unescape(ident.group(1)), label, m.start()))
-    if not entries:
+    """A compact table of contents — one line of links to the sections — under the page's summary band.
+
+    The band answers first; the contents come right after it (or, on a page
+    without a band, before its first section) and list the level-2
+    headings that follow, the "For analysts" appendix last.  Fewer than two
+    sections: no contents.
+    """
+    sections = _sections(page, language=language)
+    if not sections:
         return page
-    parts, open_sub = [], False
-    for i, (lvl, ident, label, _) in enumerate(entries):
-        link = f'<a href="#{html.escape(ident, quote=True)}">{html.escape(label)}</a>'
-        if lvl == 3 and i > 0:  # a sub-section: nested under the section before it
-            if not open_sub:
-                parts.append("<ul>")
-                open_sub = True
-            parts.append(f"<li>{link}</li>")
-            continue
-        if open_sub:
-            parts.append("</ul>")
-            open_sub = False
-        parts.append(("</li>" if i else "") + f"<li>{link}")
-    parts.append(("</ul>" if open_sub else "") + "</li>")
-    items = "\n".join(parts)
-    nav = (f'<nav class="fk-toc" aria-label="{html.escape(TEXT[language]["contents"])}">'
-           f'<p>{html.escape(TEXT[language]["contents"])}</p>\n<ol>\n{items}\n</ol></nav>\n')
-    first = entries[0][3]
-    at = page.rfind('<div class="jp-Cell ', 0, first)
-    if at < 0:
-        main = page.find("<main>")
-        at = main + len("<main>") if main >= 0 else first
+    at = _toc_position(page, sections[0][3])
+    listed = [s for s in sections if s[3] >= at]
+    if len(listed) < 2:
+        return page
+    appendix_class = ' class="fk-toc-appendix"'
+    items = "\n".join(f'<li{appendix_class if is_appendix else ""}><a href="#{html.escape(ident, quote=True)}">'
+                      f"{html.escape(label)}</a></li>" for ident, label, is_appendix, _ in listed)
+    words = html.escape(say("pages.contents", language))
+    nav = (f'<nav class="fk-toc" aria-label="{words}"><span class="fk-toc-label">{words}</span>\n'
+           f"<ol>\n{items}\n</ol></nav>\n")
     return page[:at] + nav + page[at:]
+
+
+def _mark_appendix(page: str, *, language: str = "en") -> str:
+    """The "For analysts" heading gets class ``fk-appendix`` (in print it starts a new sheet)."""
+    appendix = [s for s in _sections(page, language=language) if s[2]]
+    if not appendix:
+        return page
+    at = appendix[-1][3]
+    end = page.index(">", at)
+    tag = page[at:end]
+    cls = _CLASS_ATTR.search(tag)
+    tag = (tag[:cls.start(1)] + "fk-appendix " + tag[cls.start(1):]) if cls else tag + ' class="fk-appendix"'
+    return page[:at] + tag + page[end:]
+
+
+def _add_navigation(page: str, *, language: str = "en", pages: Sequence[str] | None = None,
+                    current: str | None = None) -> str:
+    """The bar of links to the index and the overviews (:func:`helpers.batch.navigation.navigation_html`),
+    first in ``<main>``."""
+    main = page.find("<main>")
+    at = main + len("<main>") if main >= 0 else page.find(">", page.find("<body")) + 1
+    bar = navigation_html(language, current=current, pages=pages)
+    return page[:at] + "\n" + bar + "\n" + page[at:]
 
 
 def _export_copy(nb: Any, *, title: str) -> Any:
@@ -410,7 +443,8 @@ def _export_copy(nb: Any, *, title: str) -> Any:
 
 
 def to_html(nb: Any, *, title: str, exporter: Any = None, with_code: bool = False, language: str = "en",
-            path: str | Path | None = None) -> str:
+            path: str | Path | None = None, navigation: Sequence[str] | None = None,
+            page: str | None = None) -> str:
     """Export an executed notebook to one self-contained HTML page.
 
     Parameters
@@ -426,19 +460,35 @@ def to_html(nb: Any, *, title: str, exporter: Any = None, with_code: bool = Fals
         See :func:`html_exporter`.
     path : path, optional
         Folder for relative image paths in Markdown (embedded as ``data:``).
+    navigation : sequence of str, optional
+        The pages of the wave to link to at the top of the page
+        (``<nav class="fk-links">``, relative links; see
+        :func:`helpers.batch.navigation.navigation_html`); default the
+        notebook's ``metadata.flamekit.pages``, which the batch sets to the
+        index and the overviews it writes.  None there either (a page
+        rendered on its own): no navigation.
+    page : str, optional
+        Which of them this page is (default ``metadata.flamekit.page``).
 
     Returns
     -------
     str
-        The page, with a table of contents (``<nav class="fk-toc">``) of its
-        level-2 and level-3 headings.
+        The page, with the navigation bar, a compact table of contents
+        (``<nav class="fk-toc">``) of its level-2 headings under the summary
+        band, and the "For analysts" heading marked ``fk-appendix`` (it starts
+        a new sheet in print).
     """
     exporter = exporter if exporter is not None else html_exporter(with_code=with_code, language=language)
     if language in LANGUAGES:
         exporter.language_code = language
     resources = {"metadata": {"name": title, "path": str(path or "")}}
-    page, _ = exporter.from_notebook_node(_export_copy(nb, title=title), resources=resources)
-    return _add_toc(page, language=language if language in LANGUAGES else "en")
+    own = nb.metadata.get("flamekit", {})
+    pages = own.get("pages") if navigation is None else navigation
+    current = own.get("page") if page is None else page
+    html_page, _ = exporter.from_notebook_node(_export_copy(nb, title=title), resources=resources)
+    language = language if language in LANGUAGES else "en"
+    html_page = _mark_appendix(_add_toc(html_page, language=language), language=language)
+    return _add_navigation(html_page, language=language, pages=pages, current=current) if pages else html_page
 
 
 _H1 = re.compile(r"^ {0,3}#\s+(.+?)\s*#*\s*$", re.M)

@@ -18,7 +18,7 @@ __all__ = [
 
 
 #: Bump when the HTML or file layout changes, so unchanged-input skipping re-renders.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 
 
@@ -42,6 +42,11 @@ class ReportResult:
     action : str
         "rendered", "unchanged" (inputs as last time, files kept) or "kept"
         (not part of this run; listed from the previous manifest).
+    pdf : str, optional
+        The page's A4 PDF beside its HTML (``flamekit reports --pdf``), when
+        there is one at least as new as the page.
+    pdf_error : str, optional
+        Why the PDF asked for could not be written.
     """
 
     name: str
@@ -62,6 +67,8 @@ class ReportResult:
     error: str | None = None
     error_detail: str | None = None
     headline: dict[str, Any] | None = None
+    pdf: str | None = None
+    pdf_error: str | None = None
     seconds: float | None = None
     seconds_execute: float | None = None
     seconds_export: float | None = None
@@ -93,6 +100,10 @@ class BatchResult:
         Overviews first, then accounts by name.
     seconds : float
         Wall time of the batch.
+    index_pdf : Path, optional
+        ``index.pdf``, when PDFs were asked for and it could be printed.
+    index_pdf_error : str, optional
+        Why it could not.
     """
 
     wave: str
@@ -101,6 +112,8 @@ class BatchResult:
     manifest: Path
     reports: list[ReportResult]
     seconds: float = 0.0
+    index_pdf: Path | None = None
+    index_pdf_error: str | None = None
 
     @property
     def failed(self) -> list[ReportResult]:
@@ -108,9 +121,15 @@ class BatchResult:
         return [r for r in self.reports if r.status == "failed" and r.action != "kept"]
 
     @property
+    def pdf_failed(self) -> list[ReportResult]:
+        """Reports whose PDF was asked for and could not be written."""
+        return [r for r in self.reports if r.pdf_error]
+
+    @property
     def exit_code(self) -> int:
-        """0 when every report of this run rendered (or was unchanged), else 1."""
-        return 1 if self.failed else 0
+        """0 when every report of this run rendered (or was unchanged) and every PDF asked for was written,
+        else 1."""
+        return 1 if self.failed or self.pdf_failed or self.index_pdf_error else 0
 
 
 def _versions() -> dict[str, str]:

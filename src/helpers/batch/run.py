@@ -3,8 +3,9 @@
 :func:`run_batch` works in three steps: :func:`helpers.batch.plan.plan_batch`
 checks the input and gives every report its task and key (and finds those
 unchanged since the last run), :func:`render_plan` renders the others in warm
-workers, and :func:`finish_batch` lists earlier reports still there and writes
-the index and the manifest.
+workers — while :mod:`.attention` reads what the index needs from the store —
+and :func:`finish_batch` lists earlier reports still there, prints the PDFs
+when asked (:mod:`.pdf`) and writes the index and the manifest.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,11 +24,14 @@ from typing import Any
 
 from helpers.data.instrument import LANGUAGES
 
+from .attention import FrontPageFacts, front_page_facts, start_front_page_facts
 from .errors import RenderError, ReportError
 from .files import _read_notebook, atomic_write
 from .index import INDEX, _index_html, _store_headlines
 from .kernel import DEFAULT_TIMEOUT, KERNEL_NAME
+from .navigation import PAGES as NAV_PAGES
 from .parameters import check_parameters
+from .pdf import PdfError, find_chromium, print_pdf, print_pdfs
 from .plan import BatchPlan, assign_parameters, plan_batch
 from .pool import _Pool, _start_fork_server
 from .results import MANIFEST, BatchResult, ReportResult, _versions
@@ -139,6 +145,7 @@ def run_batch(
     parameters: Mapping[str, Any] | None = None,
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
+    pdf: bool = False,
 ) -> BatchResult:
     """Render every account's report for one wave, plus the overviews, an index and a manifest.
 
@@ -179,18 +186,23 @@ def run_batch(
         Jupyter kernel.
     progress : bool
         Show a progress bar on stderr.
+    pdf : bool
+        Also print every page — the reports and the index — to an A4 PDF
+        beside its HTML, with headless Chromium (:mod:`helpers.batch.pdf`).
 
     Returns
     -------
     BatchResult
-        ``exit_code`` is 1 when any report of this run failed.
+        ``exit_code`` is 1 when any report of this run failed, or a PDF asked
+        for could not be written.
 
     Raises
     ------
     ReportError
         Nothing to do or bad input: a wave without answers, unknown accounts,
-        a missing notebook or parameter, an unknown language, ``jobs`` below 1
-        or a ``timeout`` that is not positive.  Nothing has run then.
+        a missing notebook or parameter, an unknown language, ``jobs`` below 1,
+        a ``timeout`` that is not positive, or PDFs asked for without a
+        headless Chromium to print them.  Nothing has run then.
     helpers.data.store.StoreError
         No store file, or it is open for writing in another process.
 
@@ -202,12 +214,16 @@ def run_batch(
 
     Files in ``<out_root>/<wave>/``: ``<slug>.html`` and ``<slug>.ipynb`` per
     report (slugs from :func:`helpers.batch.files.account_slugs`), ``<slug>.failed.ipynb`` for a
-    failed one (no HTML then), ``index.html`` (every report with its headline
-    figures — from the notebook's cell tagged ``headline`` whose output is
-    ``application/json``, else counted from the store — and links) and
-    ``manifest.json`` (parameters, data hash, package versions, timings, status
-    and error of every report).  Every file is written under a temporary name
-    and renamed.
+    failed one (no HTML then), ``index.html`` (the front page: how many
+    accounts need attention and why, then every account with owner, segment,
+    renewal date, its headline figures — from the notebook's cell tagged
+    ``headline`` whose output is ``application/json``; for a report without
+    one only the answers counted from the store — and its flags, see
+    :mod:`helpers.batch.index`), with ``pdf`` a ``<slug>.pdf`` per page and
+    ``index.pdf``, and ``manifest.json`` (parameters, data hash, package
+    versions, timings, status and error of every report, its PDF or why
+    there is none).  Every file is written under a temporary name and
+    renamed.  A PDF older than its page is removed, so none is ever stale.
 
     A report is skipped when its key — hash of the notebook file, its
     parameters, :func:`helpers.data.store.data_hash`, the helpers' source and the
@@ -225,13 +241,25 @@ def run_batch(
     PosixPath('reports/2026Q3/index.html')
     """
     _check_options(language=language, timeout=timeout, jobs=jobs)
-    run = BatchRun(jobs=int(jobs), timeout=timeout, kernel_name=kernel_name, progress=progress)
+    chromium = _pdf_browser() if pdf else None
+    run = BatchRun(jobs=int(jobs), timeout=timeout, kernel_name=kernel_name, progress=progress, pdf=bool(pdf),
+                   chromium=chromium)
     _start_fork_server()  # first: its imports run beside this process's import of the store (DuckDB)
     plan = plan_batch(wave, accounts=accounts, store=store, out_root=out_root, notebook=notebook,
                       extra_notebooks=extra_notebooks, parameters=parameters, language=language,
                       with_code=with_code, force=force)
+    facts = start_front_page_facts(plan.store, plan.wave, parameters=plan.parameters)
     results = render_plan(plan, run=run)
-    return finish_batch(plan, results, run=run)
+    return finish_batch(plan, results, run=run, facts=facts)
+
+
+def _pdf_browser() -> str:
+    """The browser that prints the PDFs, or :class:`ReportError` before anything runs."""
+    chromium = find_chromium()
+    if not chromium:
+        raise ReportError("PDFs need headless Chromium and none was found: `make browser` installs Debian's "
+                          "chromium, or set $FLAMEKIT_CHROMIUM to a Chromium or Chrome executable.")
+    return chromium
 
 
 @dataclass(frozen=True)
@@ -248,6 +276,10 @@ class BatchRun:
         Jupyter kernel.
     progress : bool
         Show a progress bar on stderr.
+    pdf : bool
+        Print every page to an A4 PDF too.
+    chromium : str, optional
+        The browser that prints them.
     t_start, started
         ``time.perf_counter()`` and the UTC time when the batch started.
     """
@@ -256,6 +288,8 @@ class BatchRun:
     timeout: float
     kernel_name: str
     progress: bool
+    pdf: bool = False
+    chromium: str | None = None
     t_start: float = field(default_factory=time.perf_counter)
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -295,6 +329,7 @@ def render_plan(plan: BatchPlan, *, run: BatchRun) -> dict[str, ReportResult]:
         assign_parameters(plan)
         plan.out_dir.mkdir(parents=True, exist_ok=True)
         if pool is not None:
+            to_run = _with_navigation(plan, to_run)
             for res in pool.render(to_run, progress=run.progress, desc=f"reports {plan.wave}"):
                 results[res["slug"]] = ReportResult.from_dict({**res, "action": "rendered"})
     except ReportError:
@@ -310,6 +345,29 @@ def render_plan(plan: BatchPlan, *, run: BatchRun) -> dict[str, ReportResult]:
     return results
 
 
+def _with_navigation(plan: BatchPlan, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tasks with their notebook's metadata saying which pages of the wave the batch writes
+    (``metadata.flamekit.pages``: the index and the overviews the navigation bar knows) and which one the
+    page is (``page``), so the exported page links to them (:func:`helpers.batch.html.to_html`).
+
+    The metadata go into the notebook text sent to the workers (one text per notebook and page, so each
+    worker still parses a notebook once); the notebook file and the report's key are untouched.
+    """
+    pages = ["index", *(t["slug"] for t in plan.tasks if t["kind"] != "account" and t["slug"] in NAV_PAGES)]
+    texts: dict[tuple[str, str | None], str] = {}
+    out = []
+    for t in tasks:
+        page = t["slug"] if t["kind"] != "account" and t["slug"] in NAV_PAGES else None
+        key = (t["notebook"], page)
+        if key not in texts:
+            nb = json.loads(t["source"])
+            own = nb.setdefault("metadata", {}).setdefault("flamekit", {})
+            own.update(pages=pages, **({"page": page} if page else {}))
+            texts[key] = json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+        out.append({**t, "source": texts[key]})
+    return out
+
+
 def _start_pool(plan: BatchPlan, n_reports: int, *, run: BatchRun) -> _Pool:
     """Worker processes for ``n_reports`` reports, at most ``run.jobs``, each with its share of the cores."""
     workers = max(1, min(run.jobs, n_reports))
@@ -322,8 +380,9 @@ def _start_pool(plan: BatchPlan, n_reports: int, *, run: BatchRun) -> _Pool:
 # ---------------------------------------------------------------------------
 # Finishing: index and manifest
 # ---------------------------------------------------------------------------
-def finish_batch(plan: BatchPlan, results: dict[str, ReportResult], *, run: BatchRun) -> BatchResult:
-    """List earlier reports still there, fill in missing headlines, write the index and the manifest.
+def finish_batch(plan: BatchPlan, results: dict[str, ReportResult], *, run: BatchRun,
+                 facts: FrontPageFacts | Future[FrontPageFacts] | None = None) -> BatchResult:
+    """List earlier reports still there, fill in missing headlines, print the PDFs, write the index and the manifest.
 
     Parameters
     ----------
@@ -334,6 +393,9 @@ def finish_batch(plan: BatchPlan, results: dict[str, ReportResult], *, run: Batc
         this run did not touch are added (``action="kept"``).
     run : BatchRun
         How the batch ran, and when it started.
+    facts : FrontPageFacts or its Future, optional
+        Owner, segment, renewal and at-risk flags for the index
+        (:func:`helpers.batch.attention.front_page_facts`, read now when not given).
 
     Returns
     -------
@@ -345,14 +407,66 @@ def finish_batch(plan: BatchPlan, results: dict[str, ReportResult], *, run: Batc
     order = {t["slug"]: i for i, t in enumerate(plan.tasks)}
     reports = sorted(results.values(), key=lambda r: (r.kind == "account", order.get(r.slug, len(order)),
                                                       (r.name or "").casefold(), r.slug))
+    if isinstance(facts, Future):
+        facts = facts.result()
+    if facts is None:
+        facts = front_page_facts(plan.store, plan.wave, parameters=plan.parameters)
+    t_pdf = time.perf_counter()
+    _report_pdfs(plan, reports, run=run)
+    index = atomic_write(plan.out_dir / INDEX, _index_html(
+        reports, wave=plan.wave, language=plan.language, data_hash=plan.data_hash, accounts=facts.accounts,
+        at_risk=facts.at_risk, min_client=facts.min_client))
+    index_pdf, index_pdf_error = _index_pdf(index, run=run)
+    seconds_pdf = time.perf_counter() - t_pdf if run.pdf else None
     seconds = time.perf_counter() - run.t_start
-    index = atomic_write(plan.out_dir / INDEX, _index_html(reports, wave=plan.wave, language=plan.language,
-                                                           data_hash=plan.data_hash))
-    manifest = _manifest(plan, reports, run=run, seconds=seconds)
+    manifest = _manifest(plan, reports, run=run, seconds=seconds, facts=facts,
+                         pdf={"index": index_pdf, "index_error": index_pdf_error, "seconds": seconds_pdf})
     manifest_path = atomic_write(plan.out_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False,
                                                                      default=str) + "\n")
     return BatchResult(wave=plan.wave, out_dir=plan.out_dir, index=index, manifest=manifest_path,
-                       reports=reports, seconds=seconds)
+                       reports=reports, seconds=seconds, index_pdf=index_pdf, index_pdf_error=index_pdf_error)
+
+
+def _report_pdfs(plan: BatchPlan, reports: list[ReportResult], *, run: BatchRun) -> None:
+    """Each report's PDF: kept when at least as new as its page, removed when older (or the page is gone),
+    printed when asked for and missing; ``pdf`` and ``pdf_error`` of every report say which."""
+    to_print = []
+    for r in reports:
+        r.pdf_error = None
+        page, pdf = plan.out_dir / f"{r.slug}.html", plan.out_dir / f"{r.slug}.pdf"
+        fresh = r.ok and page.is_file() and pdf.is_file() and pdf.stat().st_mtime_ns >= page.stat().st_mtime_ns
+        if not fresh:
+            pdf.unlink(missing_ok=True)
+        r.pdf = str(pdf) if fresh else None
+        if run.pdf and r.ok and page.is_file() and not fresh:
+            to_print.append(page)
+    if not to_print:
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(to_print), desc=f"PDF {plan.wave}", unit="page", disable=not run.progress,
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        errors = print_pdfs(to_print, jobs=run.jobs, chromium=run.chromium, done=lambda *_: bar.update(1))
+    finally:
+        bar.close()
+    by_slug = {page.name[: -len(".html")]: error for page, error in errors.items()}
+    for r in reports:
+        if r.slug in by_slug:
+            r.pdf_error = by_slug[r.slug]
+            r.pdf = None if r.pdf_error else str(plan.out_dir / f"{r.slug}.pdf")
+
+
+def _index_pdf(index: Path, *, run: BatchRun) -> tuple[Path | None, str | None]:
+    """``index.pdf`` when PDFs are asked for (printed each time: the index is written each time), else none."""
+    pdf = index.with_suffix(".pdf")
+    if not run.pdf:
+        pdf.unlink(missing_ok=True)  # it would be older than the index just written
+        return None, None
+    try:
+        return print_pdf(index, pdf, chromium=run.chromium), None
+    except PdfError as exc:
+        return None, str(exc)
 
 
 def _keep_earlier_reports(plan: BatchPlan, results: dict[str, ReportResult]) -> None:
@@ -373,18 +487,30 @@ def _fill_headlines_from_store(plan: BatchPlan, results: Iterable[ReportResult])
             r.headline = fallback.get(r.account_id)
 
 
-def _manifest(plan: BatchPlan, reports: list[ReportResult], *, run: BatchRun, seconds: float) -> dict[str, Any]:
-    """What ``manifest.json`` records: the batch's settings, the hashes and versions, timings, every report."""
+def _manifest(plan: BatchPlan, reports: list[ReportResult], *, run: BatchRun, seconds: float,
+              facts: FrontPageFacts, pdf: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``manifest.json`` records: the batch's settings, the hashes and versions, timings, what the index
+    read besides the reports, the PDFs, every report."""
     settings = {"wave": plan.wave, "accounts": plan.accounts, "jobs": run.jobs, "language": plan.language,
                 "with_code": plan.with_code, "force": plan.force, "store": str(plan.store),
                 "out_root": str(plan.out_root), "timeout": run.timeout, "kernel_name": run.kernel_name,
                 "notebook": str(plan.notebook.resolve()),
                 "extra_notebooks": {k: str(v.resolve()) for k, v in plan.extras.items()},
-                "parameters": plan.parameters}
+                "parameters": plan.parameters, "pdf": run.pdf}
     timings = {"seconds": round(seconds, 3), "rendered": sum(r.action == "rendered" for r in reports),
                "unchanged": sum(r.action == "unchanged" for r in reports),
                "failed": sum(r.status == "failed" and r.action != "kept" for r in reports),
-               "seconds_per_rendered_report": round(seconds / max(1, len(plan.to_run)), 3)}
+               "seconds_per_rendered_report": round(seconds / max(1, len(plan.to_run)), 3),
+               "seconds_front_page": facts.seconds,
+               "seconds_pdf": None if pdf.get("seconds") is None else round(pdf["seconds"], 3)}
+    pdfs = {"asked": run.pdf, "chromium": run.chromium,
+            "written": sum(r.pdf is not None for r in reports) + (pdf.get("index") is not None),
+            "failed": sum(r.pdf_error is not None for r in reports) + (pdf.get("index_error") is not None),
+            "index": None if pdf.get("index") is None else str(pdf["index"]), "index_error": pdf.get("index_error")}
+    front_page = {"at_risk": None if facts.at_risk is None else sorted(facts.at_risk),
+                  "at_risk_rule": "active accounts with at least one warning signal of the portfolio's "
+                                  "risk_signals (helpers.report.portfolio.accounts_at_risk)",
+                  "min_client_answers": facts.min_client, "note": facts.note}
     return {
         "wave": plan.wave,
         "created_at": run.started.isoformat(timespec="seconds"),
@@ -396,5 +522,7 @@ def _manifest(plan: BatchPlan, reports: list[ReportResult], *, run: BatchRun, se
         "versions": _versions(),
         "platform": platform.platform(),
         "timings": timings,
+        "front_page": front_page,
+        "pdf": pdfs,
         "reports": [asdict(r) for r in reports],
     }
