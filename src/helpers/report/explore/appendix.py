@@ -77,6 +77,8 @@ def analyst_reliability(explorer: Explorer, selection: Selection):
     lang, data = explorer.language, explorer.wave_data(selection.wave)
     answers = data.answers[data.answers["wave"] == selection.wave]
     a = cronbach_alpha(answers, instrument=explorer.instrument, by=["side"])
+    order = {d: i for i, d in enumerate(explorer.instrument.dimension_ids)}
+    a = a.assign(_o=a["dimension"].map(order)).sort_values(["side", "_o"], kind="mergesort")
     a = a.assign(side=[say(f"gaps.side.{s}", lang) for s in a["side"]],
                  dimension=a["dimension"].map(explorer.instrument.labels(lang)),
                  alpha_ci=[interval(x, y, lang, 2) for x, y in zip(a["ci_low"], a["ci_high"])])

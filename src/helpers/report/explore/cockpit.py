@@ -23,7 +23,7 @@ import ipywidgets as w
 from helpers.report.formatting import count
 
 from .data import Explorer
-from .html import Html, as_html, paragraph, say_html, words
+from .html import Html, as_html, lab_style, paragraph, say_html, words
 from .render import report_section
 from .selection import (GIVEN, Selection, account_choices, filter_accounts, owner_choices, segment_choices)
 
@@ -34,6 +34,7 @@ View = Callable[[Explorer, Selection], Any]
 
 def _plain(fragment: str, most: int = 300) -> str:
     """The text of an HTML fragment, for the ``text/plain`` of a widget's output (no widget repr)."""
+    fragment = re.sub(r"<style[^>]*>.*?</style>", " ", fragment, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", fragment)))
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= most else text[: most - 1] + "…"
@@ -98,7 +99,7 @@ def selection_summary(explorer: Explorer, selection: Selection) -> Html:
         acc = say_html(f"selection.account_{selection.account_why}", lang,
                        data={"name": explorer.name(selection.account_id), "account_id": selection.account_id})
     how = say_html("selection.how", lang, codes={"p1": "wave", "p2": "segment", "p3": "owner", "p4": "account_id"})
-    return paragraph(line, acc) + paragraph(how, css_class="fk-note")
+    return Html(lab_style()) + paragraph(line, acc) + paragraph(how, css_class="fk-note")
 
 
 class Cockpit:
@@ -219,7 +220,7 @@ class Cockpit:
 
         live = self.show(build)
         button = w.Button(description=words("control.render", lang), icon="file-text",
-                          layout=w.Layout(width="auto"))
+                          layout=w.Layout(width="fit-content"))
 
         def write(_: Any) -> None:
             live.set_html(paragraph(say_html("render.running", lang)).fragment)

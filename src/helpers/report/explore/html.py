@@ -10,7 +10,9 @@ chart — into that one HTML fragment.
 from __future__ import annotations
 
 import base64
+import functools
 import html
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -131,6 +133,25 @@ def band(tiles: Sequence[Any], findings: Sequence[str], *, heading: str = "") ->
     core = SummaryBand(tiles=list(tiles), heading=heading).to_html()
     items = "".join(f"<li>{f}</li>" for f in findings)
     return Html(core[: -len("</div>")] + (f'<ul class="fk-findings">{items}</ul>' if items else "") + "</div>")
+
+
+@functools.cache
+def lab_style() -> str:
+    """The exported pages' rules for bands and tables (``fk-`` classes), as a ``<style>`` for JupyterLab.
+
+    Taken from the batch's page template (:mod:`helpers.batch.html`), so a band reads as tiles in JupyterLab
+    as it does on a page; "" when the template has none.  The page sanitiser removes ``<style>`` from outputs,
+    so an exported page keeps its own.
+    """
+    try:
+        from helpers.batch import html as page
+    except ImportError:  # pragma: no cover - the batch is part of the kit
+        return ""
+    css = getattr(page, "_TEMPLATE", "")
+    css = css[css.find("<style"): css.find("@media")] if "<style" in css else ""
+    rules = re.findall(r"([^{}]*\bfk-[^{}]*)\{([^{}]*)\}", css.split(">", 1)[-1] if css else "")
+    body = "\n".join(f"{sel.strip()} {{{decl.strip()}}}" for sel, decl in rules if "nav" not in sel)
+    return f"<style>{body}</style>" if body else ""
 
 
 def bullet_list(items: Iterable[str], *, css_class: str = "") -> Html:
