@@ -19,11 +19,6 @@ def explorers(sample_store):
     return {lang: ex.Explorer(store=sample_store, language=lang) for lang in ("en", "fi")}
 
 
-def _text(view, explorer) -> str:
-    """The view's prose: its HTML as a page shows it, less data (names in <bdi> or fk-data cells)."""
-    return page_text(as_html(view))
-
-
 VIEWS = [ex.glance_band, ex.nps_chart, ex.accounts_table, ex.dimensions_table, ex.account_band, ex.account_chart,
          ex.account_table, ex.analyst_nps, ex.analyst_gaps, ex.analyst_agreement, ex.analyst_reliability]
 

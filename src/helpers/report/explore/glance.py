@@ -123,7 +123,8 @@ def nps_chart(explorer: Explorer, selection: Selection, *, most: int = 20):
     if shown.empty:
         return paragraph(say_html("glance.chart_none", lang, wave=selection.wave))
     data = explorer.wave_data(selection.wave)
-    pooled = selection_nps(data.responses, data.decisions, accounts=selection.accounts, wave=selection.wave)
+    pooled = selection_nps(data.responses, data.decisions, accounts=selection.accounts, wave=selection.wave,
+                           n_boot=0)  # the value only, for the reference line
     ax = plot_account_nps(shown, language=lang, wave=selection.wave, reference=pooled["nps"], most=most)
     return to_image(ax, alt=words("glance.chart_alt", lang, n=count(min(len(shown), most), lang),
                                   wave=selection.wave))

@@ -13,12 +13,12 @@ import base64
 import functools
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from helpers.words import say
 
-__all__ = ["Html", "as_html", "band", "bdi", "bullet_list", "code", "heading", "join_names", "paragraph", "say_html", "words"]
+__all__ = ["Html", "as_html", "band", "bdi", "code", "heading", "join_names", "lab_style", "paragraph", "say_html", "words"]
 
 
 class Html:
@@ -152,12 +152,6 @@ def lab_style() -> str:
     rules = re.findall(r"([^{}]*\bfk-[^{}]*)\{([^{}]*)\}", css.split(">", 1)[-1] if css else "")
     body = "\n".join(f"{sel.strip()} {{{decl.strip()}}}" for sel, decl in rules if "nav" not in sel)
     return f"<style>{body}</style>" if body else ""
-
-
-def bullet_list(items: Iterable[str], *, css_class: str = "") -> Html:
-    """A ``<ul>`` of HTML fragments (already escaped)."""
-    cls = f' class="{css_class}"' if css_class else ""
-    return Html(f"<ul{cls}>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
 
 
 def join_names(names: Sequence[str], language: str) -> str:

@@ -158,5 +158,5 @@ def choose_account(candidates: Sequence[str], account_nps: pd.DataFrame, *, name
         ranked = ranked.assign(_name=ranked["name"].astype(str).str.casefold()).sort_values(
             ["nps", "_name"], kind="mergesort")
         return str(ranked["account_id"].iloc[0]), LOWEST_NPS
-    first = filter_accounts(names[names["account_id"].isin(set(candidates))].assign(segment="", owner=""))
+    first = filter_accounts(names[names["account_id"].isin(set(candidates))])
     return str(first["account_id"].iloc[0]), FIRST_BY_NAME
