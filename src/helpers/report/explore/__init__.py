@@ -12,6 +12,7 @@ figure.  The flow::
     cockpit = Cockpit(explorer, selection)              # .cockpit: ipywidgets controls (JupyterLab)
     cockpit.show(glance_band)                           # .glance: the selection at a glance
     cockpit.show(account_band)                          # .account: the chosen account, client vs team
+    cockpit.show(account_touchpoints)                   # .touchpoints: its NPS after service visits, by month
     cockpit.report(render=True)                         # .render: its report written by the batch
     cockpit.show(analyst_nps)                           # .appendix: complete statistics, for analysts
 
@@ -32,14 +33,15 @@ from .plots import plot_account_nps, plot_client_team
 from .render import default_reports_dir, render_account_report, report_command, report_section
 from .selection import Selection, account_choices, choose_account, filter_accounts, owner_choices, segment_choices
 from .summary import account_rows, selection_dimensions, selection_nps, shown_results
+from .touchpoints import account_touchpoints, plot_touchpoint_nps, touchpoint_months, wave_end
 
 __all__ = [
     "AccountView", "Cockpit", "Explorer", "Health", "Html", "LiveView", "Selection", "WaveData", "account_band",
-    "account_chart", "account_choices", "account_heading", "account_rows", "account_table", "accounts_table",
-    "analyst_agreement", "analyst_gaps", "analyst_nps", "analyst_reliability", "as_html", "choose_account",
-    "data_health", "default_reports_dir", "dimensions_table", "filter_accounts", "gap_sentences", "glance_band",
-    "health_band", "health_table", "nps_chart", "owner_choices", "plot_account_nps", "plot_client_team",
-    "quarantine_table", "reason_kind", "render_account_report", "report_command", "report_section",
-    "segment_choices", "selection_dimensions", "selection_nps", "selection_rows", "selection_summary",
-    "shown_results",
+    "account_chart", "account_choices", "account_heading", "account_rows", "account_table", "account_touchpoints",
+    "accounts_table", "analyst_agreement", "analyst_gaps", "analyst_nps", "analyst_reliability", "as_html",
+    "choose_account", "data_health", "default_reports_dir", "dimensions_table", "filter_accounts", "gap_sentences",
+    "glance_band", "health_band", "health_table", "nps_chart", "owner_choices", "plot_account_nps",
+    "plot_client_team", "plot_touchpoint_nps", "quarantine_table", "reason_kind", "render_account_report",
+    "report_command", "report_section", "segment_choices", "selection_dimensions", "selection_nps",
+    "selection_rows", "selection_summary", "shown_results", "touchpoint_months", "wave_end",
 ]
