@@ -123,3 +123,16 @@ def test_plots_draw_the_accounts_and_sides_with_locale_ticks():
     assert any("," in t.get_text() for t in ax.get_xticklabels())
     assert [c.lines[0].get_color().lower() for c in ax.containers] == ["#d55e00", "#0072b2"]
     plt.close(ax.figure)
+
+
+def test_the_account_table_fits_a_page_and_gives_the_answers_under_it(explorers):
+    for language, note in (("en", r"Each mean is from \d+(–\d+)? client answers and \d+(–\d+)? team answers"),
+                           ("fi", r"Keskiarvot perustuvat \d+(–\d+)? asiakkaan ja \d+(–\d+)? tiimin jäsenen")):
+        explorer = explorers[language]
+        sel = explorer.select()
+        html = as_html(ex.account_table(explorer, sel))
+        headers = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+        assert len(headers) == 7, headers  # dimension, two means with intervals, gap, reading
+        assert re.search(note, page_text(html))
+        head = explorer.account_view(sel.account_id, sel.wave).headline
+        assert f"{head['n_client']} " in page_text(html).split(".")[-2]

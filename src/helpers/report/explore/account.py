@@ -160,8 +160,18 @@ def _reading(row: pd.Series, language: str) -> str:
     return say(f"gaps.evidence.{evidence}", language) if isinstance(evidence, str) and evidence else "–"
 
 
+def _answers(n: pd.Series, language: str) -> str:
+    """"14" or "12–14": the fewest and most answers behind a side's means ("0" when none is shown)."""
+    n = n[n > 0]
+    if n.empty:
+        return count(0, language)
+    lo, hi = int(n.min()), int(n.max())
+    return count(lo, language) if lo == hi else f"{count(lo, language)}–{count(hi, language)}"
+
+
 def account_table(explorer: Explorer, selection: Selection):
-    """One row per dimension: client and team mean with 95% intervals and answers, the gap and its reading."""
+    """One row per dimension: client and team mean with 95% intervals, the gap and its reading; a note under it
+    gives the answers behind each side's means (per dimension in the appendix's gap table)."""
     chosen = _chosen(explorer, selection)
     if chosen is None:
         return None
@@ -177,6 +187,10 @@ def account_table(explorer: Explorer, selection: Selection):
     wide["label"] = [_reading(r, lang) for _, r in g.reset_index().iterrows()]
     wide["dimension"] = wide["dimension"].map(explorer.instrument.labels(lang))
     wide["gap"] = np.where(np.isfinite(wide["gap"]), wide["gap"], np.nan)
-    return people_table(wide, language=lang, page="explore", columns={
-        "dimension": "text", "client_mean": "number:2", "client_ci": "text", "client_n": "count",
-        "staff_mean": "number:2", "staff_ci": "text", "staff_n": "count", "gap": "signed:2", "label": "text"})
+    table = people_table(wide, language=lang, page="explore", columns={
+        "dimension": "text", "client_mean": "number:2", "client_ci": "text", "staff_mean": "number:2",
+        "staff_ci": "text", "gap": "signed:2", "label": "text"})
+    shown = wide[wide["client_mean"].notna() | wide["staff_mean"].notna()]
+    note = say_html("account.table_note", lang, client=_answers(shown["client_n"], lang),
+                    team=_answers(shown["staff_n"], lang))
+    return [table, paragraph(note, css_class="fk-note")]
