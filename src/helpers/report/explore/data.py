@@ -140,8 +140,8 @@ class Explorer:
         counts = counts.reindex(self.accounts["account_id"].astype(str), fill_value=0)
         counts = counts.rename_axis("account_id").reset_index()
         return WaveData(wave=wave, waves=waves, previous=waves[-2] if len(waves) > 1 else None,
-                        responses=responses, answers=answers, scores=scores, decisions=decisions, account_nps=account_nps,
-                        heat=heat, counts=counts)
+                        responses=responses, answers=answers, scores=scores, decisions=decisions,
+                        account_nps=account_nps, heat=heat, counts=counts)
 
     def account_view(self, account_id: str, wave: str) -> AccountView:
         """One account's client-vs-team view in ``wave``, built by the account report's own functions (cached)."""

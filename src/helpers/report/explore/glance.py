@@ -59,10 +59,10 @@ def glance_band(explorer: Explorer, selection: Selection) -> Html:
     Returns
     -------
     Html
-        A summary band.  Tiles: accounts, client answers, team answers, client NPS (pooled over the accounts whose NPS is shown,
-        with its account-cluster interval and its change), accounts that need a look.  Sentences: the lowest
-        and the highest client NPS shown, how many accounts' NPS is not shown, who is clearly below the rest of
-        the portfolio.
+        A summary band.  Tiles: accounts, client answers, team answers, client NPS (pooled over the accounts
+        whose NPS is shown, with its account-cluster interval and its change), accounts that need a look.
+        Sentences: the lowest and the highest client NPS shown, how many accounts' NPS is not shown, who is
+        clearly below the rest of the portfolio.
     """
     lang, data = explorer.language, explorer.wave_data(selection.wave)
     rows = selection_rows(explorer, selection)

@@ -18,7 +18,8 @@ from typing import Any
 
 from helpers.words import say
 
-__all__ = ["Html", "as_html", "band", "bdi", "code", "heading", "join_names", "lab_style", "paragraph", "say_html", "words"]
+__all__ = ["Html", "as_html", "band", "bdi", "code", "heading", "join_names", "lab_style", "paragraph", "say_html",
+           "words"]
 
 
 class Html:
