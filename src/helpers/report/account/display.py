@@ -7,6 +7,7 @@ dimension labels) is escaped.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -34,9 +35,16 @@ def _markdown(text: str):
 
 
 def title_markdown(account: AccountData):
-    """The page's heading: the account's name and id (escaped, isolated in ``<bdi>``)."""
-    return _markdown(_t("title", account.language, name=_md(account.name), account_id=_md(account.account_id),
-                        wave=_md(account.wave)))
+    """The page's heading: the account's name and id, escaped and isolated in ``<bdi>`` (an HTML ``<h1>``).
+
+    HTML, not Markdown: nbconvert's Markdown renderer turns inline ``<bdi>…</bdi>`` into empty tags, which
+    would leave a name written right to left unisolated.
+    """
+    from IPython.display import HTML
+
+    text = _t("title", account.language, name=html.escape(str(account.name)),
+              account_id=html.escape(str(account.account_id)))
+    return HTML(f"<h1>{text}</h1>")
 
 
 def appendix_heading(language: str = "en"):
