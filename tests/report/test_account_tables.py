@@ -65,6 +65,13 @@ def test_perception_table_in_finnish_and_with_hidden_results():
     assert dare["Tiimi (n = 8)"] == "4,1 (3,8…4,4)" and dare["Ero (asiakas − tiimi)"] == "−0,5 (−0,9…−0,1)"
 
 
+def test_perception_table_gives_n_per_cell_when_the_dimensions_differ():
+    t = tables.perception_table(view_frame(team_n=(8, 8, 7, 8, 8)), gaps_frame())
+    assert list(t.frame.columns)[2] == "Team"  # no single n to put in the header
+    team = t.frame.set_index("Dimension")["Team"]
+    assert team["Professionalism"] == "4.2 (3.9 to 4.5), n = 7" and team["Care"] == "4.4 (4.1 to 4.7), n = 8"
+
+
 def test_no_gap_at_all_is_one_line_not_a_table_of_dashes():
     hidden = display.perception_gaps(view_frame(team_hidden=DIMS), gaps_frame(DIMS))
     assert hidden.data.startswith("- *No gap can be shown: the client's or the team's view is hidden")
