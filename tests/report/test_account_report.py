@@ -21,7 +21,7 @@ from helpers.data import instrument
 from helpers.data import store as st
 from helpers.data.instrument import load_instrument
 from helpers.data.privacy import IsolationError
-from helpers.report.account import display, load, report_data, sections, summary
+from helpers.report.account import band, display, load, report_data, sections, summary, tables
 from helpers.report.account import meeting as account_meeting
 from helpers.report import comments as cm
 from helpers.stats import gaps as gp
@@ -395,8 +395,9 @@ def test_thresholds_are_parameters(sample_store):
 
 # --- free text in Markdown ------------------------------------------------------------------
 def rendered(*displays) -> str:
-    """Markdown displays (or None) rendered to HTML as nbconvert renders them."""
-    return "\n".join(markdown2html(d.data) for d in displays if d is not None)
+    """Markdown (and HTML) displays (or None) rendered to HTML as nbconvert renders them."""
+    return "\n".join(d.data if type(d).__name__ == "HTML" else markdown2html(d.data)
+                     for d in displays if d is not None)
 
 
 def assert_inert(html: str) -> None:
@@ -411,7 +412,9 @@ def test_hostile_wave_labels_stay_text_in_every_markdown_piece(hostile_store, ac
     account = load.load_account(account_id, HOSTILE, store=hostile_store, language=language)
     voice = data["comments"]
     no_detractors = {**voice, "detractors": voice["detractors"].iloc[0:0]}
-    html = rendered(display.title_markdown(account), display.headline_markdown(data["headline"], language=language),
+    page_band = band.summary_band(account, headline=data["headline"], gaps=data["gaps"], overall=data["overall"],
+                                  meeting=data["next_meeting"], voice=voice).to_html()
+    html = page_band + rendered(display.title_markdown(account),
                     display.notes_markdown(data["notes"]), display.methods_markdown(data["methods"]),
                     display.next_meeting_markdown(data["next_meeting"], language=language),
                     display.notes_markdown(display.benchmark_notes(data["benchmark"], language=language)),
@@ -487,7 +490,10 @@ def test_agreement_is_shown_only_for_groups_of_min_group_size(sample_store):
     client = a013["view_360"].query("side == 'client'").set_index("dimension")
     assert client["n"].to_dict() == {"excitement": 5, "dare": 5, "professionalism": 5, "impact": 4, "care": 5}
     assert client["rwg"].drop("impact").notna().all() and np.isnan(client.loc["impact", "rwg"])
-    assert any("unstable" in n and "client, n = 5" in n for n in a013["notes"])
+    a013_account = load.load_account("A013", "2026Q3", store=sample_store, min_client_group_size=1,
+                                     min_group_size=1, min_comment_group_size=1)
+    assert any("unstable" in n and "client, n = 5" in n for n in summary.agreement_notes(a013_account))
+    assert not any("r_wg" in n for n in a013["notes"])  # the note on agreement sits in the analysts' appendix
     assert not any("r_wg" in n for n in report_data.account_report_data("A014", "2026Q3", store=sample_store)["notes"])
     assert "Dunlap, Burke & Smith-Crowe 2003" in a013["methods"]["text"]
 
@@ -501,7 +507,8 @@ def test_comment_tables_hide_roles_of_small_client_groups(a001):
         frame = voice[which]
         assert frame["role"].isna().all() and frame["role_hidden"].all()
         html = display.comment_list(voice, which).to_html()
-        assert "decision-maker" not in html and ">user<" not in html and ">–</td>" in html
+        assert "decision-maker" not in html and ">user<" not in html
+        assert ">Role<" not in html  # no role may be shown: the column is left out, and the caption says why
         assert "<caption>A client&#x27;s role is shown as “–”" in html
     assert any(n.startswith("A client's role is shown as “–”") for n in a001["notes"])
 
@@ -512,7 +519,7 @@ def test_benchmark_quartiles_in_the_report(a001, sample_store):
     means = bench[bench["measure"] != "nps"]
     assert np.allclose(means[["ref_p25", "ref_median", "ref_p75"]] * 10,
                        (means[["ref_p25", "ref_median", "ref_p75"]] * 10).round())
-    html = display.benchmark_table(bench).to_html()
+    html = tables.benchmark_table(bench).to_html()
     care = means.set_index("measure").loc["care"]
     assert f"{care['ref_p25']:.1f} … {care['ref_p75']:.1f}" in html
     assert display.benchmark_notes(bench) == []
@@ -580,10 +587,10 @@ def test_tables_escape_free_text(a001, sample_store):
     html = display.comment_list(a001["comments"], "celebrate").to_html()
     assert "&lt;script&gt;" in html and "<script>" not in html
     bad = a001["view_360"].assign(side="client", dimension="<img src=x onerror=alert(1)>")
-    assert "<img" not in display.view_table(bad).to_html()
-    fi = display.gaps_table(a001["gaps"], language="fi").to_html()
+    assert "<img" not in tables.view_table(bad).to_html()
+    fi = tables.gaps_table(a001["gaps"], language="fi").to_html()
     assert "Välittäminen" in fi and "Ero (asiakas − tiimi)" in fi
-    assert display.title_markdown(account).data.startswith("## <bdi>Pohjolan Energia</bdi> (<bdi>A001</bdi>)")
+    assert display.title_markdown(account).data == "<h1><bdi>Pohjolan Energia</bdi> (<bdi>A001</bdi>)</h1>"
 
 
 def test_team_comment_list_below_threshold_is_a_note(a002):
@@ -596,7 +603,9 @@ def test_headline_json_only_json_and_nan_as_null(a001):
 
     payload = display.headline_json(a001["headline"]).data
     assert list(payload) == ["account_id", "wave", "n_client", "n_staff", "nps", "nps_ci_low", "nps_ci_high",
-                             "withheld"]
+                             "name", "previous_wave", "nps_change", "nps_change_ci_low", "nps_change_ci_high",
+                             "nps_change_clear", "blind_spots", "possible_blind_spots", "hidden_strengths",
+                             "few_answers", "client_score", "team_score", "withheld"]
     empty = display.headline_json({**a001["headline"], "nps": float("nan"), "nps_ci_low": np.nan})
     assert empty.data["nps"] is None and empty.data["nps_ci_low"] is None
     json.dumps(empty.data, allow_nan=False)
@@ -623,7 +632,25 @@ def test_notebook_is_committed_clean():
     assert not any(re.search(r"^\s*(def|class)\s", c.source, re.M) for c in code)
     heading = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
                    and c.source.startswith("## The 360° view"))
-    assert "flame_chart" in nb.cells[heading + 1].source
+    assert "dot_plot" in nb.cells[heading + 2].source  # after the heading in each language: one 360° picture
+    assert not any("flame_chart" in c.source for c in code)
+
+
+def test_notebook_prose_is_written_once_per_language():
+    """Every Markdown cell is English or Finnish (the batch keeps the page's own), one of each per text."""
+    from helpers.batch.language import cell_language
+    from helpers.words import say
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    prose = [c for c in nb.cells if c.cell_type == "markdown"]
+    langs = [cell_language(c) for c in prose]
+    assert None not in langs and langs == ["en", "fi"] * (len(prose) // 2)
+    for en, fi in zip(prose[::2], prose[1::2]):  # the same heading level in both, each in its own words
+        assert en.source.split(" ")[0] == fi.source.split(" ")[0] and en.source != fi.source
+    last = {lang: c.source.splitlines()[0][3:] for lang, c in zip(langs, prose) if c.source.startswith("## ")}
+    assert last == {lang: say("account.appendix", lang) for lang in ("en", "fi")}  # the last section: the appendix
+    assert [c.source.splitlines()[0] for c in prose[:2]] == ["# Partnership report", "# Kumppanuusraportti"]
+    assert all("remove-cell" in c.metadata["tags"] for c in prose[:2])  # names the page (<title>), not shown
 
 
 def test_notebook_parameters_are_documented():
@@ -658,9 +685,10 @@ def headline_of(nb):
     return out["data"]["application/json"]
 
 
-def flame_output(nb):
-    i = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "The 360° view" in c.source)
-    (out,) = nb.cells[i + 1].outputs
+def view_output(nb):
+    """The output of the 360° view's chart cell (the one cell that calls dot_plot)."""
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "ar.dot_plot(" in c.source)
+    (out,) = cell.outputs
     return out
 
 
@@ -673,12 +701,13 @@ def test_notebook_runs_with_its_defaults(sample_store, tmp_path, monkeypatch):
     assert head["account_id"] == "A001" and head["n_client"] == 10 and head["n_staff"] == 15
     assert head["nps"] == pytest.approx(expected["nps"]) and head["nps_ci_low"] == pytest.approx(
         expected["nps_ci_low"], abs=1e-5)
-    flame = flame_output(nb)
-    assert "image/png" in flame["data"] and flame["metadata"]["image/png"]["alt"].startswith("flame chart")
+    view = view_output(nb)
+    assert "image/png" in view["data"] and view["metadata"]["image/png"]["alt"].startswith("dot chart")
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(nb))
     assert "&lt;script&gt;" in html and "<script>" not in html
+    assert html.count('class="fk-band"') == 1 and "Client NPS is 0 (n = 10; 95% CI −41 to +41)" in html
     markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs(nb))
-    assert expected["summary"] in markdown and "Focus areas" in markdown
+    assert "Focus areas" in markdown
     assert set(re.findall(r"\bA\d{3}\b", html + markdown)) == {"A001"}
 
 
@@ -686,11 +715,11 @@ def test_notebook_runs_with_its_defaults(sample_store, tmp_path, monkeypatch):
 def test_notebook_runs_in_finnish(sample_store, tmp_path):
     nb = run_notebook(tmp_path, {"language": "fi", "store": str(sample_store)})
     markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs(nb))
-    assert "Asiakkaiden NPS" in markdown and "Kehityskohteet" in markdown
+    assert "Kehityskohteet" in markdown
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(nb))
-    assert "Välittäminen" in html and "Kommentti" in html
+    assert "Asiakkaiden NPS on 0" in html and "Välittäminen" in html and "Kommentti" in html
     assert headline_of(nb)["account_id"] == "A001"
-    assert "liekkikaavio" in flame_output(nb)["metadata"]["image/png"]["alt"]
+    assert view_output(nb)["metadata"]["image/png"]["alt"].startswith("pistekaavio")
 
 
 @pytest.mark.slow
@@ -748,10 +777,11 @@ def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path,
                    encoding="utf-8")
     account = load.load_account("A001", "2026Q3", store=sample_store, instrument=own)
     gaps = sections.gaps_section(account)
-    tables = {"view": display.view_table(sections.view_360(account)), "gaps": display.gaps_table(gaps),
-              "groups": display.groups_table(sections.client_groups(account)),
-              "benchmark": display.benchmark_table(sections.benchmark_section(account), language="fi")}
-    for name, table in tables.items():
+    shown = {"view": tables.view_table(sections.view_360(account)), "gaps": tables.gaps_table(gaps),
+             "groups": tables.groups_table(sections.client_groups(account)),
+             "glance": tables.perception_table(sections.view_360(account), gaps),
+             "benchmark": tables.benchmark_table(sections.benchmark_section(account), language="fi")}
+    for name, table in shown.items():
         html = table.to_html()
         assert ("Huolenpito" if name == "benchmark" else "Attentiveness") in html, name
         assert ">Care<" not in html and "Välittäminen" not in html, name
@@ -765,7 +795,7 @@ def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path,
     from helpers.report.account import plots
 
     view, trend = sections.view_360(account), sections.trend_section(account)
-    drawn = [plots.flame_chart(view), plots.dot_plot(view), plots.gap_plot(gaps),
+    drawn = [plots.flame_chart(view), plots.dot_plot(view, gaps=gaps), plots.gap_plot(gaps),
              plots.trend_plot(trend["dimensions"], nps=trend["nps"])]
     for ax in drawn:
         fig = ax if hasattr(ax, "axes") and not hasattr(ax, "figure") else ax.figure
@@ -773,7 +803,7 @@ def test_display_helpers_use_the_accounts_own_instrument(sample_store, tmp_path,
         assert "Attentiveness" in words and "Care" not in words.replace("Attentiveness", "")
         plt.close(fig)
     own.unlink()  # the labels come with the frames, not from the file again
-    assert "Attentiveness" in display.view_table(sections.view_360(account)).to_html()
+    assert "Attentiveness" in tables.view_table(sections.view_360(account)).to_html()
     # frames made elsewhere, or elsewhere combined, get the instrument in use
     assert instrument.instrument_of(pd.DataFrame()).labels("en")["care"] == "Care"
 

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from helpers.data.instrument import load_instrument  # noqa: E402
-from helpers.report import figures  # noqa: E402
+from helpers.report import figures, style  # noqa: E402
 from helpers.report.account import plots
 
 INST = load_instrument()
@@ -61,7 +61,7 @@ def test_flame_chart_draws_both_sides_with_instrument_labels(language):
 def test_flame_chart_leaves_out_a_suppressed_side_with_a_note():
     ax = plots.flame_chart(summary(staff_n=3, suppressed=True))
     assert len(ax.lines) == 1
-    assert to_hex(ax.lines[0].get_color()) == plots.SIDE_COLORS["client"]
+    assert to_hex(ax.lines[0].get_color()) == to_hex(style.CLIENT)
     assert any("Team view not shown" in t and "n = 3" in t for t in texts(ax))
     ax_fi = plots.flame_chart(summary(staff_n=3, suppressed=True), language="fi")
     assert any(t.startswith("Tiimi") and "alle 5" in t for t in texts(ax_fi))
@@ -109,6 +109,29 @@ def test_dot_plot_hidden_side_and_hidden_dimension():
     assert any("Care" in t and "not shown" in t for t in texts(ax2))
 
 
+def test_dot_plot_names_each_gaps_reading_beside_its_row_in_its_colour():
+    ax = plots.dot_plot(summary(), gaps=gaps_frame())
+    readings = {t.get_text(): to_hex(t.get_color()) for t in ax.texts}
+    assert readings["blind spot"] == to_hex(style.ATTENTION)
+    assert readings["hidden strength"] == to_hex(style.CELEBRATE)
+    assert readings["no clear gap"] == to_hex(style.NEUTRAL)
+    assert len(readings) == 4  # nothing beside the dimension whose gap is hidden
+    ticks = {t.get_text(): to_hex(t.get_color()) for t in ax.get_yticklabels()}
+    assert ticks[INST.label("care")] == to_hex(style.ATTENTION)  # a clear gap also marks the dimension's name
+    assert all(t.get_position()[0] > 1 for t in ax.texts)  # to the right of the plot, never on the data
+
+
+def test_dot_plot_legend_sits_above_the_data():
+    ax = plots.dot_plot(summary(), language="fi")
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["Asiakas (n = 12)", "Tiimi (n = 8)"]
+    ax.figure.canvas.draw()
+    box = legend.get_window_extent().transformed(ax.transAxes.inverted())
+    assert box.y0 >= 0.99  # outside the axes: a legend never covers a dot
+    assert [to_hex(c.lines[0].get_color()) for c in ax.containers] == [to_hex(style.CLIENT), to_hex(style.TEAM)]
+    assert ax.get_title(loc="left").startswith("Näin asiakas ja tiimi")
+
+
 # --- gap plot ----------------------------------------------------------------------------
 def gaps_frame() -> pd.DataFrame:
     return pd.DataFrame({
@@ -128,9 +151,9 @@ def test_gap_plot_bars_colours_and_hidden_dimension():
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths == pytest.approx(sorted([0.6, 0.1, -0.2, -0.9]))
     by_width = {round(p.get_width(), 3): to_hex(p.get_facecolor()) for p in ax.patches}
-    assert by_width[-0.9] == plots.LABEL_COLORS["blind spot"]
-    assert by_width[0.6] == plots.LABEL_COLORS["hidden strength"]
-    assert by_width[0.1] == plots.NEUTRAL
+    assert by_width[-0.9] == to_hex(style.ATTENTION)  # the one colour of a blind spot on every page
+    assert by_width[0.6] == to_hex(style.CELEBRATE)
+    assert by_width[0.1] == to_hex(style.NEUTRAL)
     t = texts(ax)
     assert "hidden" in t and "blind spot" in t and "hidden strength" in t
     assert any("not shown where the client's or the team's view is hidden" in x for x in t)
@@ -143,9 +166,9 @@ def test_gap_plot_possible_gap_lighter_and_untested_gap_said_so():
     g.loc[3, ["label", "evidence", "ci_low", "ci_high"]] = [None, "no test", np.nan, np.nan]
     ax = plots.gap_plot(g)
     bars = {round(p.get_width(), 3): p for p in ax.patches}
-    assert to_hex(bars[-0.5].get_facecolor()) == plots.LABEL_COLORS["blind spot"]
+    assert to_hex(bars[-0.5].get_facecolor()) == to_hex(style.ATTENTION)
     assert bars[-0.5].get_alpha() < bars[-0.9].get_alpha()  # possible: the same colour, lighter
-    assert to_hex(bars[-0.2].get_facecolor()) == plots.NEUTRAL
+    assert to_hex(bars[-0.2].get_facecolor()) == to_hex(style.NEUTRAL)
     t = texts(ax)
     assert "possible blind spot" in t and "no test: answers all the same" in t
 
@@ -170,51 +193,68 @@ def trend_frames():
     return dims, net
 
 
-def test_trend_plot_lines_per_dimension_and_nps_panel():
+def panels(fig):
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def test_trend_plot_small_multiples_nps_first_then_one_panel_per_dimension():
     dims, net = trend_frames()
     fig = plots.trend_plot(dims, nps=net, language="fi")
-    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
-    ax, ax2 = fig.axes
-    assert len(ax.containers) == len(DIMS)  # one line with its intervals per dimension
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [INST.label(d, "fi") for d in DIMS]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["2025Q4", "2026Q1", "2026Q2"]
-    assert len(ax2.containers) == 1
-    np.testing.assert_allclose(ax2.containers[0].lines[0].get_ydata(), [10, 20, -5])  # client NPS only
+    assert isinstance(fig, matplotlib.figure.Figure)
+    shown = panels(fig)
+    assert len(shown) == 1 + len(DIMS)
+    assert [ax.get_title(loc="left") for ax in shown] == ["Asiakkaiden NPS", *[INST.label(d, "fi") for d in DIMS]]
+    nps_ax = shown[0]
+    assert len(nps_ax.containers) == 1
+    np.testing.assert_allclose(nps_ax.containers[0].lines[0].get_ydata(), [10, 20, -5])  # client NPS only
+    for ax in shown[1:]:
+        assert len(ax.containers) == 2  # client and team
+        colours = [to_hex(c.lines[0].get_color()) for c in ax.containers]
+        assert colours == [to_hex(style.CLIENT), to_hex(style.TEAM)]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["2025Q4", "2026Q1", "2026Q2"]
+        assert ax.get_legend() is None  # the side names are in one legend above the panels, not on the data
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["Asiakas", "Tiimi"]
 
 
-def test_trend_plot_blanks_suppressed_waves_of_the_team():
+def test_trend_plot_blanks_suppressed_waves_of_the_team_and_says_why():
     dims, _ = trend_frames()
-    fig = plots.trend_plot(dims, side="staff")
-    ax = fig.axes[0]
-    assert len(fig.axes) == 1 and len(ax.containers) == len(DIMS)
-    for container in ax.containers:
-        y = np.asarray(container.lines[0].get_ydata(), dtype=float)
+    fig = plots.trend_plot(dims)
+    for ax in panels(fig):
+        client, team = ax.containers
+        y = np.asarray(team.lines[0].get_ydata(), dtype=float)
         assert np.isnan(y[1]) and np.isfinite(y[[0, 2]]).all()
+        assert np.isfinite(np.asarray(client.lines[0].get_ydata(), dtype=float)).all()
+    assert any("too few answers" in t.get_text() for t in fig.texts)
 
 
 def test_trend_plot_draws_each_waves_interval():
     dims, _ = trend_frames()
     dims = dims.assign(ci_low=dims["mean"] - 0.3, ci_high=dims["mean"] + 0.3)
-    ax = plots.trend_plot(dims).axes[0]
-    first = ax.containers[0]
+    first = panels(plots.trend_plot(dims, sides=("client",)))[0].containers[0]
     assert first.has_yerr
     segments = first.lines[2][0].get_segments()  # one vertical interval per wave
     assert len(segments) == 3 and all(abs(seg[1][1] - seg[0][1] - 0.6) < 1e-9 for seg in segments)
 
 
-def test_trend_plot_on_given_axes():
-    dims, net = trend_frames()
-    fig, axes = plt.subplots(1, 2)
-    assert plots.trend_plot(dims, nps=net, axes=axes) is fig
-    with pytest.raises(ValueError, match="needs 2 axes"):
-        plots.trend_plot(dims, nps=net, axes=[axes[0]])
-
-
 def test_trend_plot_orders_waves_naturally_not_by_text():
     tr = pd.DataFrame({"wave": ["W10", "W9", "W11"], "side": "client", "dimension": DIMS[0], "mean": [3.0, 2.5, 3.5]})
-    ax = plots.trend_plot(tr).axes[0]
+    ax = panels(plots.trend_plot(tr))[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["W9", "W10", "W11"]
     np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [2.5, 3.0, 3.5])
+
+
+def test_tick_labels_speak_the_page_language():
+    """Finnish ticks have a decimal comma and every page a real minus sign (the tables' format)."""
+    dims, net = trend_frames()
+    fig = plots.trend_plot(dims, nps=net, language="fi")
+    fig.canvas.draw()
+    assert "\u2212100" in [t.get_text() for t in panels(fig)[0].get_yticklabels()]
+    gap_ax = plots.gap_plot(gaps_frame(), language="fi")
+    gap_ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in gap_ax.get_xticklabels()]
+    assert any("," in t for t in ticks) and not any("." in t for t in ticks)
+    assert any(t.startswith("\u2212") for t in ticks) and not any(t.startswith("-") for t in ticks)
 
 
 # --- embedding ---------------------------------------------------------------------------
@@ -234,3 +274,4 @@ def test_plots_never_call_show(monkeypatch):
     plots.dot_plot(summary())
     plots.gap_plot(gaps_frame())
     plots.trend_plot(dims, nps=net)
+    plots.dot_plot(summary(), gaps=gaps_frame())

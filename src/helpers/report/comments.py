@@ -47,8 +47,7 @@ from helpers.data.privacy import (
     escape_text,
     scrub_comment,
 )
-from helpers.report.formatting import check_language
-from helpers.report.tables import escaped_styler
+from helpers.report.formatting import check_language, people_table
 from helpers.words import LANGUAGES, say, section
 from helpers.stats.scores import classify_nps
 
@@ -403,8 +402,8 @@ def voice_of_client(
 
 
 def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[str] | None = None,
-                   uuid: str | None = None):
-    """A comment frame as an HTML-escaping ``Styler`` with headers and codes in ``language``.
+                   caption: str | None = None):
+    """A comment frame as a table for people: headers and codes in ``language``, every cell escaped.
 
     Parameters
     ----------
@@ -413,20 +412,22 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
         Rows with ``role_hidden`` show "–" as their role.
     language : {"en", "fi"}
     columns : list of str, optional
-        Columns to show (default: role, nps, comment where present).
-    uuid : str, optional
-        Id prefix of the HTML table (default: random); fix it for
-        reproducible output.
+        Columns to show (default: role, nps, comment where present); also
+        ``category`` (celebrate / improve) and ``nps_group``.
+    caption : str, optional
+        A line above the table (plain text, escaped).
 
     Returns
     -------
-    pandas.io.formats.style.Styler
-        Every cell is HTML-escaped (``escape="html"``): pandas' Styler does not
-        escape by default.  ``.to_html()`` gives the markup.
+    helpers.report.formatting.PeopleTable
+        Every header and cell HTML-escaped; the score right-aligned as a
+        whole number, text left-aligned; the comments marked as data
+        (``fk-data``: the respondents' own words, in any language).
+        ``.to_html()`` gives the markup.
     """
     check_language(language)
     cols = columns or [c for c in ("role", "nps", "comment") if c in frame]
-    d = frame[cols].reset_index(drop=True)
+    d = frame[cols].reset_index(drop=True).copy()
     hidden = (frame["role_hidden"].reset_index(drop=True).astype(bool) if "role_hidden" in frame
               else pd.Series(False, index=d.index))
     for c in ("nps_group", "category", "basis"):
@@ -435,10 +436,6 @@ def comments_table(frame: pd.DataFrame, *, language: str = "en", columns: list[s
     if "role" in d:
         d["role"] = d["role"].map(lambda v: ROLE_TEXT[language].get(v, v) if isinstance(v, str) else v)
         d["role"] = d["role"].astype(object).where(~hidden, HIDDEN_ROLE_TEXT[language])
-    if "nps" in d:
-        d["nps"] = d["nps"].map(lambda v: "" if pd.isna(v) else f"{int(v)}")
-    d = d.astype(object).where(d.notna(), "")
-    d.columns = [COLUMN_TEXT[language].get(c, c) for c in d.columns]
-    text = [COLUMN_TEXT[language].get(c, c) for c in cols if c != "nps"]
-    return escaped_styler(d, left=text, uuid=uuid)
-
+    kinds = {c: ("count" if c == "nps" else "text") for c in cols}
+    return people_table(d, language=language, columns=kinds, page="comments",
+                        verbatim=[c for c in cols if c == "comment"], caption=caption)

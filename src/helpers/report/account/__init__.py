@@ -7,33 +7,38 @@ returns every section in one dict (for tests, benchmarks and other outputs).
 The flow is::
 
     account = load_account("A001", "2026Q3")        # .load: one account, read with SQL filters
-    headline(account)                                # .headline: counts, NPS + CI, change, one sentence
-    view_360(account), client_groups(account)        # .sections: client vs team per dimension
-    gaps_section(account)                            # .sections: perception gaps (helpers.stats.gaps)
-    trend_section(account)                           # .sections: waves up to the report's wave
-    benchmark_section(account)                       # .sections: percentile among other accounts
-    comments_section(account)                        # .sections: voice of the client
+    gaps_section(account), comments_section(account) # .sections: perception gaps, voice of the client
+    overall_scores(account)                          # .overall: each side's mean over the five dimensions
+    headline(account, ...)                           # .summary: counts, NPS + CI, change, named gaps, notes
     next_meeting(account)                            # .meeting: focus areas and strengths
+    summary_band(account, ...)                       # .band: the tiles, three findings and the focus
+    view_360(account), trend_section(account)        # .sections: client vs team per dimension, waves
+    client_groups(account), benchmark_section(...)   # .sections: for the analysts' appendix
     methods_note(account)                            # .methods: formulas, thresholds, versions, data hash
 
-:mod:`.display` shows each section on the page (Markdown and labelled
-tables), :mod:`.plots` draws its charts, :mod:`.texts` holds its words in
-English and Finnish.
+The page opens with the summary band; the body speaks in plain words with n
+and the interval in the numbers (:func:`dot_plot`, :func:`perception_table`,
+:func:`trend_plot`, the comments, the next meeting); test names, corrections,
+effect sizes, agreement, the benchmark and group tables sit in the appendix
+"For analysts" (:mod:`.tables`).  :mod:`.display` shows sentences and
+comments, :mod:`.plots` draws the charts; every word comes from the
+catalogue (``helpers.words``: ``account``, ``account_band``, ``account_plots``).
 
-**Privacy lives in the data.**  Every builder returns team results from fewer
-than ``min_group_size`` answers (and client sub-groups below it) already
-blanked, with ``suppressed`` flags and notes; team comments need
-``min_comment_group_size`` team answers.  Only this account's rows are ever
-loaded (the benchmark reads one aggregate per account), and
-:func:`account_report_data` checks every table with
+**Privacy lives in the data.**  Every builder returns results the report
+may not publish already blanked, with ``suppressed`` flags and reasons: team
+results from fewer than ``min_group_size`` answers, client results (and
+client sub-groups) below the client threshold, figures that would give away
+who joined or left since an earlier wave, an overall score while one of its
+dimensions is hidden; team comments need ``min_comment_group_size`` team
+answers.  The band and the headline JSON show nothing the body hides.  Only
+this account's rows are ever loaded (the benchmark reads one aggregate per
+account), and :func:`account_report_data` checks every table with
 :func:`helpers.data.privacy.assert_single_account`.
 
-**Sentences are Markdown.**  The summary, notes, reasons and methods text are
-Markdown fragments: every free-text value put into them (wave labels, the
-account name, dimension labels, the instrument name) is escaped with
-:func:`helpers.report.comments.markdown_escape`, so a label such as
-``2026Q4 <img src=x onerror=…>`` stays inert text after nbconvert.  Tables are
-Stylers that HTML-escape every cell.
+**Text is escaped where it meets markup.**  Markdown sentences escape every
+free-text value put into them (wave labels, the account name, dimension
+labels) with :func:`helpers.report.comments.markdown_escape`; tables, the band
+and comments are escaped HTML, with names and comments marked as data.
 
 **Waves are in time order.**  "Earlier waves", the previous wave and the
 trend follow :func:`helpers.data.store.waves` (by when the wave was answered, then
@@ -41,35 +46,37 @@ natural label order), never the text order of the labels (``W10`` after
 ``W9``).
 """
 
+from .band import summary_band
 from .display import (
-                      benchmark_notes,
-                      benchmark_table,
-                      comment_list,
-                      figure,
-                      gaps_table,
-                      groups_table,
-                      headline_json,
-                      headline_markdown,
-                      methods_markdown,
-                      next_meeting_markdown,
-                      notes_markdown,
-                      nps_table,
-                      title_markdown,
-                      view_table,
+    appendix_heading,
+    benchmark_notes,
+    comment_list,
+    figure,
+    headline_json,
+    methods_markdown,
+    next_meeting_markdown,
+    notes_markdown,
+    perception_gaps,
+    title_markdown,
+    voice_summary,
 )
-from .summary import headline, privacy_notes
 from .load import AccountData, load_account, wave_order
 from .meeting import equivalence_margin, next_meeting
 from .methods import methods_note
+from .overall import overall_scores
 from .plots import dot_plot, flame_chart, gap_plot, trend_plot
 from .report_data import account_report_data
 from .sections import benchmark_section, client_groups, comments_section, gaps_section, trend_section, view_360
+from .summary import agreement_notes, figure_notes, headline, privacy_notes
+from .tables import (benchmark_table, gaps_table, groups_table, nps_changes_table, nps_table, perception_table,
+                     view_table)
 
 __all__ = [
-    "AccountData", "account_report_data", "benchmark_notes", "benchmark_section", "benchmark_table",
-    "client_groups", "comment_list", "comments_section", "dot_plot", "equivalence_margin", "figure",
-    "flame_chart", "gap_plot", "gaps_section", "gaps_table", "groups_table", "headline", "headline_json",
-    "headline_markdown", "load_account", "methods_markdown", "methods_note", "next_meeting",
-    "next_meeting_markdown", "notes_markdown", "nps_table", "privacy_notes", "title_markdown", "trend_plot",
-    "trend_section", "view_360", "view_table", "wave_order",
+    "AccountData", "account_report_data", "agreement_notes", "appendix_heading", "benchmark_notes",
+    "benchmark_section", "benchmark_table", "client_groups", "comment_list", "comments_section", "dot_plot",
+    "equivalence_margin", "figure", "figure_notes", "flame_chart", "gap_plot", "gaps_section", "gaps_table",
+    "groups_table", "headline", "headline_json", "load_account", "methods_markdown", "methods_note",
+    "next_meeting", "next_meeting_markdown", "notes_markdown", "nps_changes_table", "nps_table",
+    "overall_scores", "perception_gaps", "perception_table", "privacy_notes", "summary_band", "title_markdown", "trend_plot",
+    "trend_section", "view_360", "view_table", "voice_summary", "wave_order",
 ]

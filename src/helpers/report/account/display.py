@@ -1,8 +1,13 @@
-"""The account report's sections shown on the page: Markdown sentences and labelled tables.
+"""The account report's sections shown on the page: the title, Markdown sentences, charts, comments, the JSON.
+
+Tables are in :mod:`.tables`, the summary band in :mod:`.band`.  Every text
+comes from the catalogue; free text put into Markdown (wave labels, names,
+dimension labels) is escaped.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -10,21 +15,18 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.instrument import instrument_of
-from helpers.data.privacy import MIN_GROUP_SIZE, escape_text
+from helpers.data.privacy import MIN_GROUP_SIZE
 from helpers.report import comments as cm
 from helpers.report import figures
-from helpers.report.formatting import _num, check_language
-from helpers.report.tables import escaped_styler
+from helpers.report.formatting import PeopleTable, check_language, count
 from helpers.stats import benchmark as bm
-from helpers.stats import gaps as gp
+from helpers.words import say
 
 from .load import AccountData
-from .texts import HEADERS, TEXT, _md, _t
+from .tables import perception_table
+from .texts import TEXT, _md, _t
 
 
-# ---------------------------------------------------------------------------
-# Display (what the notebook shows); numbers are rounded here and only here
-# ---------------------------------------------------------------------------
 def _markdown(text: str):
     """``text`` displayed as Markdown."""
     from IPython.display import Markdown
@@ -33,50 +35,66 @@ def _markdown(text: str):
 
 
 def title_markdown(account: AccountData):
-    """The report title as Markdown (the account name is escaped)."""
-    return _markdown(_t("title", account.language, name=_md(account.name), account_id=_md(account.account_id),
-                        wave=_md(account.wave)))
+    """The page's heading: the account's name and id, escaped and isolated in ``<bdi>`` (an HTML ``<h1>``).
+
+    HTML, not Markdown: nbconvert's Markdown renderer turns inline ``<bdi>…</bdi>`` into empty tags, which
+    would leave a name written right to left unisolated.
+    """
+    from IPython.display import HTML
+
+    text = _t("title", account.language, name=html.escape(str(account.name)),
+              account_id=html.escape(str(account.account_id)))
+    return HTML(f"<h1>{text}</h1>")
 
 
-def headline_markdown(head: dict[str, Any], *, language: str = "en"):
-    """The headline sentence, the key numbers and the notes, as Markdown."""
-    check_language(language)
-    if pd.isna(head["nps"]):
-        facts = _t("facts_hidden", language, n_client=head["n_client"], n_staff=head["n_staff"])
-    else:
-        facts = _t("facts", language, n_client=head["n_client"], n_staff=head["n_staff"],
-                   nps=_num(head["nps"], language, 0, sign=True),
-                   lo=_num(head["nps_ci_low"], language, 0, sign=True),
-                   hi=_num(head["nps_ci_high"], language, 0, sign=True))
-    notes = "".join(f"\n\n*{n}*" for n in head["notes"])
-    return _markdown(f"**{head['summary']}**\n\n{facts}{notes}")
+def appendix_heading(language: str = "en"):
+    """The heading of the analysts' appendix ("For analysts" / "Analyytikoille") as Markdown."""
+    return _markdown(f"## {say('account.appendix', check_language(language))}")
 
 
 class HeadlineJSON:
-    """Displays the headline numbers as ``application/json`` only (for the batch index).
+    """Displays the headline numbers as ``application/json`` only (for the batch index and the manifest).
 
-    Keys: account_id, wave, n_client, n_staff, nps, nps_ci_low, nps_ci_high
-    (NaN becomes null) and ``withheld``: what the report held back, figure by
-    figure, as counts and reasons (:meth:`helpers.data.disclosure.Audit.summary`).
+    Keys: account_id, wave, n_client, n_staff, nps, nps_ci_low, nps_ci_high, name, previous_wave,
+    nps_change, nps_change_ci_low, nps_change_ci_high, nps_change_clear (bool: the change's interval
+    excludes 0), blind_spots (ids of the clear blind spots), possible_blind_spots, hidden_strengths (ids of
+    the clear hidden strengths), few_answers (bool: fewer client answers than a client figure needs),
+    client_score, team_score (the overall means) and ``withheld``: what the report held back, figure by
+    figure, as counts and reasons (:meth:`helpers.data.disclosure.Audit.summary`).  A value the report may
+    not publish is null (NaN becomes null), as is a change without a published previous wave.
     """
 
-    KEYS = ("account_id", "wave", "n_client", "n_staff", "nps", "nps_ci_low", "nps_ci_high")
+    #: JSON key → the headline's key.
+    KEYS = {"account_id": "account_id", "wave": "wave", "n_client": "n_client", "n_staff": "n_staff", "nps": "nps",
+            "nps_ci_low": "nps_ci_low", "nps_ci_high": "nps_ci_high", "name": "name",
+            "previous_wave": "previous_wave", "nps_change": "nps_change", "nps_change_ci_low": "change_ci_low",
+            "nps_change_ci_high": "change_ci_high", "nps_change_clear": "change_clear",
+            "blind_spots": "blind_spots", "possible_blind_spots": "possible_blind_spots",
+            "hidden_strengths": "hidden_strengths", "few_answers": "few_answers", "client_score": "client_score",
+            "team_score": "team_score"}
 
     def __init__(self, head: dict[str, Any], withheld: list[dict[str, Any]] | None = None):
-        self.data = {}
-        for k in self.KEYS:
-            v = head.get(k)
-            if isinstance(v, (float, np.floating)):
-                v = None if math.isnan(v) else round(float(v), 6)
-            elif isinstance(v, (np.integer,)):
-                v = int(v)
-            self.data[k] = v
+        self.data = {key: _plain(head.get(source)) for key, source in self.KEYS.items()}
+        self.data["nps_change_clear"] = bool(head.get("change_clear")) and self.data["nps_change"] is not None
         self.data["withheld"] = list(head.get("withheld", []) if withheld is None else withheld)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display({"application/json": self.data}, raw=True)
+
+
+def _plain(v: Any) -> Any:
+    """A headline value as plain JSON: NaN → None, numpy → Python, lists of ids as lists of str."""
+    if isinstance(v, (float, np.floating)):
+        return None if math.isnan(v) else round(float(v), 6)
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v]
+    return v
 
 
 def headline_json(head: dict[str, Any], account: AccountData | None = None) -> HeadlineJSON:
@@ -96,85 +114,8 @@ def notes_markdown(notes: list[str]):
 
 
 def figure(obj, kind: str, language: str = "en"):
-    """A plot as a PNG with alt text in ``language`` (kind: flame, dots, gaps, trend); closes the figure."""
+    """A plot as a PNG with alt text in ``language`` (kind: view, trend, flame, dots, gaps); closes the figure."""
     return figures.to_image(obj, alt=_t(f"alt_{kind}", check_language(language)))
-
-
-def _styled(frame: pd.DataFrame, columns: list[str], language: str, *, uuid: str,
-            digits: dict[str, int] | None = None, signed: tuple[str, ...] = ()):
-    """Display frame → escaped Styler: labels translated, numbers rounded for display."""
-    digits = digits or {}
-    labels = instrument_of(frame).labels(language)
-    frame = frame.reset_index(drop=True)
-    d = pd.DataFrame(index=frame.index)
-    for c in columns:
-        s = frame[c] if c in frame else pd.Series(np.nan, index=frame.index)
-        if c in ("dimension", "measure"):
-            d[c] = s.map(lambda v: labels.get(v, TEXT[language]["nps"] if v == "nps" else v))
-        elif c == "side":
-            d[c] = s.map(gp.SIDE_TEXT[language].get)
-        elif c == "label":
-            d[c] = s.map(lambda v: gp.LABEL_TEXT[language].get(v, v) if isinstance(v, str) else "–")
-        elif c == "evidence":
-            d[c] = s.map(lambda v: gp.EVIDENCE_TEXT[language].get(v, v) if isinstance(v, str) else "–")
-        elif c == "role":
-            d[c] = s.map(lambda v: cm.ROLE_TEXT[language].get(v, v) if isinstance(v, str) else v)
-        elif c in ("n", "n_client", "n_staff", "n_accounts"):
-            d[c] = s.map(lambda v: "–" if pd.isna(v) else str(int(v)))
-        elif pd.api.types.is_numeric_dtype(s) or s.dropna().map(lambda v: isinstance(v, (int, float))).all():
-            d[c] = s.map(lambda v: _num(v, language, digits.get(c, 2), sign=c in signed))
-        else:
-            d[c] = s.astype(object).where(s.notna(), "–")
-    d.columns = [HEADERS[language].get(c, c) for c in columns]
-    text = [HEADERS[language].get(c, c) for c in columns if c in ("side", "dimension", "measure", "role", "label",
-                                                                   "evidence", "wave")]
-    return escaped_styler(d, left=text, uuid=uuid)
-
-
-def view_table(view: pd.DataFrame, *, language: str = "en"):
-    """The 360° table (side, dimension, n, mean, CI, agreement) as an escaped Styler."""
-    return _styled(view, ["side", "dimension", "n", "mean", "ci_low", "ci_high", "rwg"], check_language(language),
-                   uuid="view360")
-
-
-def groups_table(groups: pd.DataFrame, *, language: str = "en", by: str = "role"):
-    """Client sub-groups as an escaped Styler (hidden groups show "–")."""
-    return _styled(groups, [by, "dimension", "n", "mean", "ci_low", "ci_high"], check_language(language),
-                   uuid="clientgroups")
-
-
-def gaps_table(gaps: pd.DataFrame, *, language: str = "en"):
-    """Perception gaps: means, gap with CI, BH-adjusted p, Hedges' g, reading and evidence."""
-    return _styled(gaps, ["dimension", "n_client", "n_staff", "client_mean", "staff_mean", "gap", "ci_low",
-                          "ci_high", "p_fdr", "effect_size", "label", "evidence"], check_language(language),
-                   uuid="gaps", digits={"p_fdr": 3}, signed=("gap", "ci_low", "ci_high", "effect_size"))
-
-
-def nps_table(net: pd.DataFrame, *, language: str = "en"):
-    """NPS per wave and side with the adjusted-Wald CI (team rows hidden below the threshold)."""
-    return _styled(net, ["wave", "side", "n", "nps", "ci_low", "ci_high"], check_language(language),
-                   uuid="npstrend", digits={"nps": 0, "ci_low": 0, "ci_high": 0},
-                   signed=("nps", "ci_low", "ci_high"))
-
-
-def benchmark_table(bench: pd.DataFrame, *, language: str = "en"):
-    """Benchmark: value, percentile (with the percentiles of the CI ends) and the portfolio middle."""
-    language = check_language(language)
-    b = bench.copy()
-    def fmt(v: float, m: str, digits: int = 2) -> str:
-        return _num(v, language, 0, sign=True) if m == "nps" else _num(v, language, digits)
-
-    def ref(v: float, m: str) -> str:  # the portfolio's quartiles: as coarse as the data holds them
-        return fmt(v, m, bm.QUARTILE_DECIMALS["mean"])
-
-    b["pct_range"] = [f"{_num(lo, language, 0)} … {_num(hi, language, 0)}" if pd.notna(lo) else "–"
-                      for lo, hi in zip(b["pct_low"], b["pct_high"])]
-    b["ref_range"] = [f"{ref(lo, m)} … {ref(hi, m)}" if pd.notna(lo) else "–"
-                      for lo, hi, m in zip(b["ref_p25"], b["ref_p75"], b["measure"])]
-    b["value"] = [fmt(v, m) for v, m in zip(b["value"], b["measure"])]
-    b["ref_median"] = [ref(v, m) for v, m in zip(b["ref_median"], b["measure"])]
-    return _styled(b, ["measure", "n", "value", "percentile", "pct_range", "ref_median", "ref_range",
-                       "n_accounts"], language, uuid="benchmark", digits={"percentile": 0})
 
 
 def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size: int = MIN_GROUP_SIZE,
@@ -199,35 +140,74 @@ def benchmark_notes(bench: pd.DataFrame, *, language: str = "en", min_group_size
     return notes
 
 
-def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wave: str = ""):
-    """One comment list (celebrate, improve, detractors, team) as an escaped Styler, or a note.
+def perception_gaps(view: pd.DataFrame, gaps: pd.DataFrame, *, language: str = "en"):
+    """The gaps at a glance (:func:`helpers.report.account.tables.perception_table`), or one line saying why
+    no gap can be shown when the client's or the team's view is hidden on every dimension."""
+    language = check_language(language)
+    if not gaps["gap"].notna().any() and gaps["suppressed"].astype(bool).all():
+        return notes_markdown([_t("gaps_none_shown", language)])
+    return perception_table(view, gaps, language=language)
 
-    Team comments below the threshold and empty lists give a Markdown note
-    instead of an empty table (``wave`` is escaped).  A table in which some
-    client's role is hidden ("–") says why in its caption.
+
+# ---------------------------------------------------------------------------
+# What clients say
+# ---------------------------------------------------------------------------
+def voice_summary(voice: dict[str, Any], *, language: str = "en"):
+    """One line for the meeting: comments to improve and to celebrate, detractors to follow up (Markdown);
+    None when the scores may not be shown (the comments are then listed without them)."""
+    language = check_language(language)
+    if not voice.get("scores_shown", True) or voice["n_client"] == 0:
+        return None
+    det = voice["detractors"]
+    silent = int(det["comment"].isna().sum()) if len(det) else 0
+    return _markdown(_t("voice_counts", language, improve=count(len(voice["improve"]), language),
+                        celebrate=count(len(voice["celebrate"]), language),
+                        detractors=count(len(det), language),
+                        silent=_t("voice_silent", language, m=count(silent, language)) if silent else ""))
+
+
+def comment_list(voice: dict[str, Any], which: str, *, language: str = "en", wave: str = ""):
+    """One comment list as a table for people, or a note when there is nothing to show.
+
+    ``which``: ``clients`` (every client comment: to improve, lowest score first, then to celebrate,
+    highest first), ``celebrate``, ``improve``, ``detractors`` or ``team``.  Team comments below the
+    threshold and empty lists give a Markdown note instead of an empty table (``wave`` is escaped).  With
+    fewer client answers than the client threshold, the client comments are listed without scores, roles
+    or grouping (under ``clients`` or ``celebrate``; the other lists then say so).  The role column is left
+    out when no role may be shown, and a table in which some client's role is hidden ("–") says why in its
+    caption.  Comments are marked as data (``fk-data``): the respondents' own words, in any language.
     """
     check_language(language)
     if which == "team" and not voice["team_shown"]:
         return notes_markdown([_t("note_team_comments", language, n=voice["n_staff"],
                                   k=voice["min_comment_group_size"])])
     if which != "team" and not voice.get("scores_shown", True):
-        if which != "celebrate":  # the comments are listed once, under the first heading
+        if which not in ("clients", "celebrate"):  # the comments are listed once, under the first heading
             return notes_markdown([_t("comments_listed_above", language)])
-        note = [_t("comments_without_scores", language, n=voice["n_client"], k=voice["min_group_size"])]
+        note = _t("comments_without_scores", language, n=voice["n_client"], k=voice["min_group_size"])
         if voice["client_only"].empty:
-            return notes_markdown([*note, _t("empty", language, wave=_md(wave))])
-        return cm.comments_table(voice["client_only"], language=language, uuid="comments_client").set_caption(
-            escape_text(note[0]))
-    frame = voice[which]
+            return notes_markdown([note, _t("empty", language, wave=_md(wave))])
+        return cm.comments_table(voice["client_only"], language=language, caption=note)
+    if which == "clients":
+        frame = pd.concat([voice["improve"], voice["celebrate"]], ignore_index=True)
+        columns = ["category", "nps", "role", "comment"]
+    else:
+        frame = voice[which]
+        columns = [c for c in ("role", "nps", "comment") if c in frame]
     if frame.empty:
         return notes_markdown([_t("empty", language, wave=_md(wave))])
-    table = cm.comments_table(frame, language=language, uuid=f"comments_{which}")
-    if "role_hidden" in frame and frame["role_hidden"].any():
-        k = voice.get("min_group_size", MIN_GROUP_SIZE)
-        table = table.set_caption(escape_text(_t("note_roles", language, k=k)))
-    return table
+    hidden = frame["role_hidden"].astype(bool) if "role_hidden" in frame else pd.Series(False, index=frame.index)
+    if "role" in columns and hidden.all():
+        columns.remove("role")  # no role may be shown: a column of dashes says nothing
+    caption = None
+    if hidden.any():
+        caption = _t("note_roles", language, k=voice.get("min_group_size", MIN_GROUP_SIZE))
+    return cm.comments_table(frame, language=language, columns=columns, caption=caption)
 
 
+# ---------------------------------------------------------------------------
+# For the next meeting, methods
+# ---------------------------------------------------------------------------
 def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
     """Focus areas and strengths as numbered Markdown lists with the reason for each, or the note saying why not."""
     language = check_language(language)
@@ -246,3 +226,8 @@ def next_meeting_markdown(meeting: dict[str, Any], *, language: str = "en"):
 def methods_markdown(methods: dict[str, Any]):
     """The methods note as Markdown."""
     return _markdown(methods["text"])
+
+
+__all__ = ["HeadlineJSON", "PeopleTable", "appendix_heading", "benchmark_notes", "comment_list", "figure",
+           "headline_json", "methods_markdown", "next_meeting_markdown", "notes_markdown", "perception_gaps", "title_markdown",
+           "voice_summary"]

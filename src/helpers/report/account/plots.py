@@ -1,32 +1,44 @@
-"""Charts of the account report: flame (radar) chart, dot plot, gap chart, trend.
+"""Charts of the account report: the 360° view (dot chart), the trend, and the gap and flame charts.
 
-Each takes a section frame of :mod:`helpers.report.account` (team results
-below the anonymity threshold already blank), draws on ``ax`` and returns it;
-labels come from the frame's instrument.
+Each takes a section frame of :mod:`helpers.report.account` (results the
+report may not publish already blank), draws and returns the Axes (or the
+Figure of a multi-panel chart); labels come from the frame's instrument and
+words from the catalogue (``account_plots``).  Colours come from
+:mod:`helpers.report.style`: the client vermillion, the team blue, a blind
+spot wine and a hidden strength green, on every chart.  Tick labels are
+numbers in the page's language (a decimal comma in Finnish).
+
+The page shows :func:`dot_plot` (with the gap readings written beside it) and
+:func:`trend_plot`; :func:`gap_plot` and :func:`flame_chart` are kept for
+notebooks that want them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from helpers.data.instrument import Instrument, instrument_of, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
-from helpers.report.formatting import check_language
+from helpers.report import style
+from helpers.report.formatting import check_language, number
 from helpers.words import LANGUAGES, section
-from helpers.stats.gaps import (BLIND_SPOT, HIDDEN_STRENGTH, LABEL_TEXT, NO_TEST, POSSIBLE_BLIND_SPOT,
+from helpers.stats.gaps import (BLIND_SPOT, CLEAR, HIDDEN_STRENGTH, LABEL_TEXT, NO_TEST, POSSIBLE_BLIND_SPOT,
                                 POSSIBLE_HIDDEN_STRENGTH, SIDE_TEXT)
 
-SIDE_COLORS = {"client": "#d9480f", "staff": "#1864ab"}
+SIDE_COLORS = style.SIDE_COLORS
 #: A possible gap has its clear gap's colour, drawn lighter (its evidence is not "clear").
-LABEL_COLORS = {BLIND_SPOT: "#c92a2a", HIDDEN_STRENGTH: "#2b8a3e", POSSIBLE_BLIND_SPOT: "#c92a2a",
-                POSSIBLE_HIDDEN_STRENGTH: "#2b8a3e"}
-NEUTRAL = "#868e96"
+LABEL_COLORS = {BLIND_SPOT: style.ATTENTION, HIDDEN_STRENGTH: style.CELEBRATE, POSSIBLE_BLIND_SPOT: style.ATTENTION,
+                POSSIBLE_HIDDEN_STRENGTH: style.CELEBRATE}
+NEUTRAL = style.NEUTRAL
+INK = style.INK
 
 TEXT = {lang: section("account_plots", lang) for lang in LANGUAGES}
 
@@ -48,6 +60,11 @@ def _blank_hidden(data: pd.DataFrame, columns: str | list[str]) -> pd.DataFrame:
     return out
 
 
+def number_ticks(axis: Axis, language: str, digits: int = 0) -> None:
+    """Tick labels of ``axis`` as numbers in ``language``: "0,5" in Finnish, a real minus sign in both."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: number(v, language, digits)))
+
+
 def _side_rows(summary: pd.DataFrame, side: str, dims: list[str], value: str) -> pd.DataFrame:
     """The rows of one side in instrument order, one per dimension (missing → NaN)."""
     rows = summary[summary["side"] == side].drop_duplicates("dimension").set_index("dimension")
@@ -55,7 +72,7 @@ def _side_rows(summary: pd.DataFrame, side: str, dims: list[str], value: str) ->
 
 
 def _prepare(summary: pd.DataFrame, name: str, language: str, instrument: str | Instrument | None
-                ) -> tuple[str, Instrument, list[str], dict[str, str]]:
+             ) -> tuple[str, Instrument, list[str], dict[str, str]]:
     """Check that ``summary`` holds one account and wave; return the language, instrument, its dimensions and labels."""
     language = check_language(language)
     for col in ("account_id", "wave"):
@@ -94,7 +111,8 @@ def _error_bars(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nda
     return np.vstack([np.nan_to_num(values - low), np.nan_to_num(high - values)])
 
 
-def _drawn_sides(per_side: dict[str, pd.DataFrame], value: str, language: str):
+def _drawn_sides(per_side: dict[str, pd.DataFrame], value: str, language: str
+                 ) -> Iterator[tuple[str, pd.DataFrame, np.ndarray, str]]:
     """(side, rows, values, legend label) of every side with something to draw, client first."""
     for side, rows in per_side.items():
         vals = rows[value].to_numpy(dtype=float)
@@ -106,7 +124,8 @@ def _drawn_sides(per_side: dict[str, pd.DataFrame], value: str, language: str):
 def _write_notes(ax: Axes, notes: list[str], *, x: float, top: float, step: float, ha: str) -> None:
     """The notes on what is not drawn, one under the other below the chart, in italics."""
     for i, note in enumerate(notes):
-        ax.text(x, top - step * i, note, transform=ax.transAxes, ha=ha, va="top", fontsize=9, style="italic")
+        ax.text(x, top - step * i, note, transform=ax.transAxes, ha=ha, va="top", fontsize=9, style="italic",
+                color=INK)
 
 
 def flame_chart(
@@ -120,13 +139,14 @@ def flame_chart(
 ) -> Axes:
     """Radar ("flame") chart of the client's and the team's dimension means.
 
+    Not on the account page (its :func:`dot_plot` shows the same means with
+    their intervals in a third of the height); kept for notebooks.
+
     Parameters
     ----------
     summary : DataFrame
         One account and wave: side, dimension, ``value`` (mean), n and
-        optionally suppressed — e.g. :func:`helpers.report.account.sections.view_360` or
-        ``scores.summarise(..., by=["side", "dimension"])`` after
-        :func:`helpers.data.privacy.suppress_small_groups`.
+        optionally suppressed — e.g. :func:`helpers.report.account.sections.view_360`.
     language : {"en", "fi"}
         Language of labels and notes.
     ax : polar Axes, optional
@@ -137,8 +157,7 @@ def flame_chart(
         Only used in the note that explains a hidden side.
     instrument : path or Instrument, optional
         Dimension order, labels and scale (default: the instrument that made
-        ``summary``, see :func:`helpers.data.instrument.instrument_of`, else the
-        one in use).
+        ``summary``, see :func:`helpers.data.instrument.instrument_of`).
 
     Returns
     -------
@@ -180,6 +199,7 @@ def flame_chart(
     ax.set_xticklabels([labels[d] for d in dims])
     ax.set_ylim(inst.scale_min, inst.scale_max)
     ax.set_yticks(range(inst.scale_min, inst.scale_max + 1))
+    number_ticks(ax.yaxis, language)
     ax.set_title(TEXT[language]["flame_title"], pad=24)
     if ax.lines:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, frameon=False)
@@ -191,19 +211,25 @@ def flame_chart(
 def dot_plot(
     summary: pd.DataFrame,
     *,
+    gaps: pd.DataFrame | None = None,
     language: str = "en",
     ax: Axes | None = None,
     value: str = "mean",
     min_group_size: int = MIN_GROUP_SIZE,
     instrument: str | Instrument | None = None,
 ) -> Axes:
-    """Dimension means with confidence intervals, client and team side by side.
+    """The 360° view: the client's and the team's mean on each dimension with its 95% interval.
 
     Parameters
     ----------
     summary : DataFrame
         One account and wave: side, dimension, mean, ci_low, ci_high, n
-        (+ suppressed), as for :func:`flame_chart`.
+        (+ suppressed), e.g. :func:`helpers.report.account.sections.view_360`.
+    gaps : DataFrame, optional
+        :func:`helpers.report.account.sections.gaps_section` of the same
+        account and wave: each dimension's reading (blind spot, hidden
+        strength …) is written at the right end of its row, in its colour,
+        and the dimension's name in the reading's colour when the gap is clear.
     language : {"en", "fi"}
     ax : Axes, optional
     value : str
@@ -215,9 +241,11 @@ def dot_plot(
     Returns
     -------
     Axes
-        One errorbar container per drawn side (``ax.containers``), dimension
-        labels on the y axis (instrument order, top to bottom), notes in
-        ``ax.texts`` for hidden results.
+        One errorbar container per drawn side (``ax.containers``, client
+        first), dimension labels on the y axis (instrument order, top to
+        bottom), the side names with their n in a legend above the plot
+        (outside the data), the readings as texts to the right of the plot,
+        notes below it for hidden results.
 
     Examples
     --------
@@ -229,26 +257,52 @@ def dot_plot(
     >>> plt.close(ax.figure)
     """
     language, inst, dims, labels = _prepare(summary, "dot_plot", language, instrument)
+    t = TEXT[language]
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 0.6 * len(dims) + 1.6))
+        _, ax = plt.subplots(figsize=(7.6, 0.42 * len(dims) + 1.25))
     per_side, notes = _absent_notes(summary, dims, value, language, min_group_size, labels)
     y = np.arange(len(dims))[::-1].astype(float)
-    offset = {"client": 0.15, "staff": -0.15}
+    offset = {"client": 0.14, "staff": -0.14}
     for side, rows, vals, name in _drawn_sides(per_side, value, language):
         lo = rows["ci_low"].to_numpy(dtype=float) if "ci_low" in rows else np.full(len(dims), np.nan)
         hi = rows["ci_high"].to_numpy(dtype=float) if "ci_high" in rows else np.full(len(dims), np.nan)
         ax.errorbar(vals, y + offset[side], xerr=_error_bars(vals, lo, hi), fmt="o", color=SIDE_COLORS[side],
-                    capsize=3, label=name)
+                    markersize=7, capsize=3, elinewidth=1.6, label=name)
     ax.set_yticks(y)
     ax.set_yticklabels([labels[d] for d in dims])
+    ax.set_ylim(-0.6, len(dims) - 0.4)
+    if gaps is not None:
+        _readings(ax, gaps, dims=dims, y=y, language=language)
     ax.set_xlim(inst.scale_min, inst.scale_max)
-    ax.set_xlabel(TEXT[language]["score_axis"].format(lo=inst.scale_min, hi=inst.scale_max))
-    ax.set_title(TEXT[language]["dot_title"])
+    ax.set_xticks(range(inst.scale_min, inst.scale_max + 1))
+    number_ticks(ax.xaxis, language)
+    ax.set_xlabel(t["score_axis"].format(lo=inst.scale_min, hi=inst.scale_max))
+    ax.set_title(t["view_title"], loc="left", pad=24, fontsize=11)
     ax.grid(axis="x", alpha=0.3)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
     if ax.containers:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    _write_notes(ax, notes, x=0.0, top=-0.18, step=0.07, ha="left")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=9,
+                  borderaxespad=0.2, handletextpad=0.3)
+    _write_notes(ax, notes, x=0.0, top=-0.22, step=0.08, ha="left")
     return ax
+
+
+def _readings(ax: Axes, gaps: pd.DataFrame, *, dims: list[str], y: np.ndarray, language: str) -> None:
+    """Each dimension's gap reading at the right end of its row, coloured by meaning; clear gaps also colour
+    the dimension's name."""
+    rows = gaps.drop_duplicates("dimension").set_index("dimension").reindex(dims)
+    for yi, d, tick in zip(y, dims, ax.get_yticklabels()):
+        label = rows.loc[d, "label"] if "label" in rows else None
+        if not isinstance(label, str) or bool(rows.loc[d].get("suppressed", False) is True):
+            continue
+        color = LABEL_COLORS.get(label, NEUTRAL)
+        clear = rows.loc[d].get("evidence") == CLEAR and label in (BLIND_SPOT, HIDDEN_STRENGTH)
+        ax.text(1.02, yi, LABEL_TEXT[language].get(label, label), transform=ax.get_yaxis_transform(),
+                va="center", ha="left", fontsize=9, color=color, fontweight="bold" if clear else "normal")
+        if clear:
+            tick.set_color(color)
+            tick.set_fontweight("bold")
 
 
 def gap_plot(
@@ -275,7 +329,7 @@ def gap_plot(
     Returns
     -------
     Axes
-        One bar per dimension with a gap (``ax.patches``), red for a blind
+        One bar per dimension with a gap (``ax.patches``), wine for a blind
         spot, green for a hidden strength, grey otherwise; a vertical line at
         0; dimensions without a shown gap carry a text ("hidden", "too few
         answers") instead of a bar, and a note below says why team results
@@ -306,7 +360,7 @@ def gap_plot(
     y = np.arange(len(dims))[::-1].astype(float)
     for yi, d in zip(y, dims):
         _gap_bar(ax, yi, rows.loc[d], language)
-    ax.axvline(0, color="#343a40", linewidth=1, zorder=0)
+    ax.axvline(0, color=INK, linewidth=1, zorder=0)
     ax.set_ylim(-0.6, len(dims) - 0.4)
     if _hidden(rows).any():
         ax.text(0.0, -0.2, t["gaps_hidden"], transform=ax.transAxes, ha="left", va="top", fontsize=9,
@@ -315,6 +369,7 @@ def gap_plot(
     ax.set_yticklabels([labels[d] for d in dims])
     lim = _gap_axis_limit(rows, span=inst.scale_max - inst.scale_min)
     ax.set_xlim(-lim, lim)
+    number_ticks(ax.xaxis, language, 1)
     ax.set_xlabel(t["gap_axis"])
     ax.set_title(t["gap_title"])
     ax.grid(axis="x", alpha=0.3)
@@ -336,11 +391,11 @@ def _gap_bar(ax: Axes, y: float, r: pd.Series, language: str) -> None:
         return
     label = r.get("label")
     color = LABEL_COLORS.get(label, NEUTRAL) if isinstance(label, str) else NEUTRAL
-    alpha = 0.9 if r.get("evidence") == "clear" else 0.45
+    alpha = 0.9 if r.get("evidence") == CLEAR else 0.45
     lo = r["gap"] - r["ci_low"] if pd.notna(r["ci_low"]) else 0
     hi = r["ci_high"] - r["gap"] if pd.notna(r["ci_high"]) else 0
     ax.barh(y, r["gap"], height=0.55, color=color, alpha=alpha, xerr=[[lo], [hi]],
-            error_kw={"ecolor": "#343a40", "capsize": 3})
+            error_kw={"ecolor": INK, "capsize": 3})
     if isinstance(label, str):
         ax.text(1.01, y, LABEL_TEXT[language].get(label, label), transform=ax.get_yaxis_transform(),
                 va="center", fontsize=9, color=color)
@@ -358,109 +413,119 @@ def trend_plot(
     *,
     nps: pd.DataFrame | None = None,
     language: str = "en",
-    side: str = "client",
-    axes: Sequence[Axes] | None = None,
+    sides: tuple[str, ...] = ("client", "staff"),
     instrument: str | Instrument | None = None,
 ) -> Figure:
-    """Dimension means over waves and, optionally, NPS with its CI over waves.
+    """Small multiples over the waves: client NPS, then one panel per dimension with the client and the team.
 
     Parameters
     ----------
     trend : DataFrame
-        wave, side, dimension, mean (+ suppressed), one account; e.g.
-        ``account_report.trend_section(...)["dimensions"]``.
+        wave, side, dimension, mean (+ ci_low, ci_high, suppressed), one
+        account; e.g. ``trend_section(...)["dimensions"]``.
     nps : DataFrame, optional
         wave, nps, ci_low, ci_high (+ side, suppressed; only client rows are
-        drawn: the panel is the client NPS whichever ``side`` the dimension
-        panel shows), as from :func:`helpers.stats.scores.nps` by wave.
+        drawn), as from :func:`helpers.stats.scores.nps` by wave.  Its panel
+        comes first.
     language : {"en", "fi"}
-    side : {"client", "staff"}
-        Whose dimension means to draw.
-    axes : sequence of Axes, optional
-        One Axes (dimensions only) or two (dimensions, NPS).
+    sides : tuple of str
+        Whose dimension means to draw ("client", "staff"); a side's hidden
+        waves are gaps in its line.
     instrument : path or Instrument, optional
 
     Returns
     -------
     Figure
-        The first Axes has one line per dimension (labels from the
-        instrument); the second, when ``nps`` is given, one NPS line with an
-        error bar per wave.  Waves are categories, ordered as
-        :func:`helpers.data.store.sort_waves` orders labels (``W9`` before ``W10``).
+        Panels in reading order: the NPS panel (when ``nps`` is given; one
+        errorbar container) and one panel per dimension titled with its
+        label, one errorbar container per side with anything to draw (client
+        first).  Waves are categories on a shared x axis, ordered as
+        :func:`helpers.data.store.sort_waves` orders labels (``W9`` before
+        ``W10``).  The side names sit in one legend above the panels, never on
+        the data.
 
     Examples
     --------
     >>> tr = pd.DataFrame({"wave": ["2026Q2", "2026Q3"], "side": "client", "dimension": "care",
     ...                    "mean": [3.5, 3.8]})
     >>> fig = trend_plot(tr)
-    >>> len(fig.axes[0].lines)
-    1
+    >>> [ax.get_title() for ax in fig.axes if ax.containers]
+    ['Care']
     >>> plt.close(fig)
     """
     from helpers.data.store import sort_waves
 
     language = check_language(language)
     inst = load_instrument(instrument) if instrument is not None else instrument_of(trend)
-    fig, axs = _trend_axes(axes, npanels=2 if nps is not None else 1)
+    t, labels, dims = TEXT[language], inst.labels(language), inst.dimension_ids
     waves = sort_waves(set(trend["wave"].astype(str)) | (set(nps["wave"].astype(str)) if nps is not None
                                                          else set()))
-    d = _blank_hidden(trend[trend["side"] == side] if "side" in trend else trend, "mean")
-    _dimension_trend(axs[0], d, waves=waves, side=side, language=language, instrument=inst)
+    panels = len(dims) + (nps is not None)
+    ncols = 3
+    nrows = -(-panels // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(10.0, 1.95 * nrows + 0.5), sharex=True, squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    axes = axes[:panels]
     if nps is not None:
-        _client_nps_trend(axs[1], nps, waves=waves, language=language)
-    fig.tight_layout()
+        _client_nps_trend(axes.pop(0), nps, waves=waves, language=language)
+    d = _blank_hidden(trend, ["mean", *[c for c in ("ci_low", "ci_high") if c in trend]])
+    handles, gaps_in_lines = {}, False
+    for ax, dim in zip(axes, dims):
+        for side in sides:
+            rows = d[(d["dimension"] == dim) & ((d["side"] == side) if "side" in d else side == "client")]
+            drawn = _wave_line(ax, rows, waves=waves, side=side, shift=0.05 if side == "staff" else -0.05)
+            if drawn is not None:
+                handles.setdefault(side, drawn)
+                gaps_in_lines |= bool(np.isnan(np.asarray(drawn.lines[0].get_ydata(), dtype=float)).any())
+        ax.set_title(labels[dim], fontsize=10, loc="left")
+        ax.set_ylim(inst.scale_min, inst.scale_max)
+        ax.set_yticks(range(inst.scale_min, inst.scale_max + 1))
+        number_ticks(ax.yaxis, language)
+    for ax in fig.axes[:panels]:
+        ax.set_xticks(range(len(waves)))
+        ax.set_xticklabels(waves, rotation=45 if len(waves) > 5 else 0, fontsize=8,
+                           ha="right" if len(waves) > 5 else "center")
+        ax.set_xlim(-0.5, len(waves) - 0.5)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.grid(axis="y", alpha=0.3)
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+    fig.tight_layout(rect=(0, 0.04 if gaps_in_lines else 0, 1, 1 - 0.32 / fig.get_figheight()))
+    fig.suptitle(t["trend_title"], x=0.01, y=0.995, ha="left", va="top", fontsize=11)
+    if handles:
+        names = [SIDE_TEXT[language][s] for s in handles]
+        fig.legend(list(handles.values()), names, loc="upper right", ncol=len(names), frameon=False, fontsize=9,
+                   bbox_to_anchor=(0.995, 1.0))
+    if gaps_in_lines:
+        fig.text(0.01, 0.005, t["trend_missing"], ha="left", va="bottom", fontsize=8.5, style="italic", color=INK)
     return fig
 
 
-def _trend_axes(axes: Sequence[Axes] | Axes | None, *, npanels: int) -> tuple[Figure, list[Axes]]:
-    """The figure and its panels: new ones, or the ``axes`` given (checked to be enough)."""
-    if axes is None:
-        fig, axs = plt.subplots(1, npanels, figsize=(5.5 * npanels + 1, 4.2), squeeze=False)
-        return fig, list(axs[0])
-    axs = [axes] if isinstance(axes, Axes) else list(np.ravel(np.asarray(axes, dtype=object)))
-    if len(axs) < npanels:
-        raise ValueError(f"trend_plot needs {npanels} axes here, got {len(axs)}.")
-    return axs[0].figure, axs
-
-
-def _dimension_trend(ax: Axes, d: pd.DataFrame, *, waves: list[str], side: str, language: str,
-                     instrument: Instrument) -> None:
-    """One line per dimension over ``waves`` with each wave's 95% interval (hidden waves are gaps in the line)."""
-    inst, labels, t = instrument, instrument.labels(language), TEXT[language]
-    dims = inst.dimension_ids
-    for i, dim in enumerate(dims):
-        s = d[d["dimension"] == dim].assign(wave=lambda f: f["wave"].astype(str)).set_index("wave")
-        s = s.reindex(waves)
-        if not s["mean"].notna().any():
-            continue
-        xs = np.arange(len(waves)) + 0.06 * (i - (len(dims) - 1) / 2)  # side by side, so intervals stay apart
-        v = s["mean"].to_numpy(dtype=float)
-        lo = s["ci_low"].to_numpy(dtype=float) if "ci_low" in s else np.full(len(waves), np.nan)
-        hi = s["ci_high"].to_numpy(dtype=float) if "ci_high" in s else np.full(len(waves), np.nan)
-        ax.errorbar(xs, v, yerr=_error_bars(v, lo, hi), marker="o", capsize=2, elinewidth=0.8, label=labels[dim])
-    ax.set_xticks(range(len(waves)))
-    ax.set_xticklabels(waves)
-    ax.set_ylim(inst.scale_min, inst.scale_max)
-    ax.set_ylabel(t["score_axis"].format(lo=inst.scale_min, hi=inst.scale_max))
-    ax.set_title(t["trend_title"].format(side=SIDE_TEXT[language][side].lower()))
-    ax.grid(axis="y", alpha=0.3)
-    if ax.lines:
-        ax.legend(fontsize=8, frameon=False, loc="lower left", ncol=2)
+def _wave_line(ax: Axes, rows: pd.DataFrame, *, waves: list[str], side: str, shift: float):
+    """One side's means over ``waves`` with each wave's interval (hidden waves are gaps); None if nothing shown."""
+    s = rows.assign(wave=rows["wave"].astype(str)).drop_duplicates("wave").set_index("wave").reindex(waves)
+    v = s["mean"].to_numpy(dtype=float)
+    if np.isnan(v).all():
+        return None
+    lo = s["ci_low"].to_numpy(dtype=float) if "ci_low" in s else np.full(len(waves), np.nan)
+    hi = s["ci_high"].to_numpy(dtype=float) if "ci_high" in s else np.full(len(waves), np.nan)
+    return ax.errorbar(np.arange(len(waves)) + shift, v, yerr=_error_bars(v, lo, hi), marker="o", markersize=4,
+                       capsize=2, elinewidth=0.9, linewidth=1.6, color=SIDE_COLORS[side])
 
 
 def _client_nps_trend(ax: Axes, nps: pd.DataFrame, *, waves: list[str], language: str) -> None:
     """Client NPS per wave with its CI as error bars, on the full −100…100 range."""
     n = nps[nps["side"] == "client"] if "side" in nps else nps
-    n = _blank_hidden(n.assign(wave=n["wave"].astype(str)).set_index("wave").reindex(waves),
-                      ["nps", "ci_low", "ci_high"])
+    n = _blank_hidden(n.assign(wave=n["wave"].astype(str)).drop_duplicates("wave").set_index("wave")
+                      .reindex(waves), ["nps", "ci_low", "ci_high"])
     xs = np.arange(len(waves))
     v = n["nps"].to_numpy(dtype=float)
     err = _error_bars(v, n["ci_low"].to_numpy(dtype=float), n["ci_high"].to_numpy(dtype=float))
-    ax.errorbar(xs, v, yerr=err, fmt="o-", color=SIDE_COLORS["client"], capsize=3)
-    ax.axhline(0, color="#343a40", linewidth=0.8)
-    ax.set_xticks(xs)
-    ax.set_xticklabels(waves)
+    ax.errorbar(xs, v, yerr=err, fmt="o-", color=SIDE_COLORS["client"], markersize=4, capsize=2, linewidth=1.6)
+    ax.axhline(0, color=INK, linewidth=0.8)
     ax.set_ylim(-100, 100)
-    ax.set_ylabel("NPS")
-    ax.set_title(TEXT[language]["nps_title"])
-    ax.grid(axis="y", alpha=0.3)
+    ax.set_yticks([-100, -50, 0, 50, 100])
+    number_ticks(ax.yaxis, language)
+    ax.set_title(TEXT[language]["nps_title"], fontsize=10, loc="left")

@@ -14,6 +14,7 @@ from .summary import headline
 from .load import load_account
 from .meeting import next_meeting
 from .methods import methods_note
+from .overall import overall_scores
 from .sections import benchmark_section, client_groups, comments_section, gaps_section, trend_section, view_360
 
 
@@ -47,7 +48,7 @@ def account_report_data(
     -------
     dict
         account_id, wave, language, name, headline (dict), view_360,
-        client_groups, gaps, trend (dict of frames), benchmark, comments
+        overall (each side's overall score), client_groups, gaps, trend (dict of frames), benchmark, comments
         (dict), detractors, next_meeting (dict), notes (list of str, the
         headline's notes), methods (dict), withheld (what the report held
         back: counts and reasons per figure).  Nothing of any other account:
@@ -69,11 +70,13 @@ def account_report_data(
                            min_reliable_n=min_reliable_n)
     gaps = gaps_section(account)
     voice = comments_section(account)
-    head = headline(account, gaps=gaps, voice=voice)
+    overall = overall_scores(account)
+    head = headline(account, gaps=gaps, voice=voice, overall=overall)
     data = {
         "account_id": account.account_id, "wave": account.wave, "language": language, "name": account.name,
         "headline": head,
         "view_360": view_360(account),
+        "overall": overall,
         "client_groups": client_groups(account),
         "gaps": gaps,
         "trend": trend_section(account),

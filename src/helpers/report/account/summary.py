@@ -14,13 +14,14 @@ from helpers.stats import gaps as gp
 from helpers.stats.scores import nps, nps_change
 
 from .load import CI, RWG_STABLE_N, AccountData
+from .overall import overall_scores
 from .sections import comments_section, gaps_section
 from .texts import _md, _t
 
 
 def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
-             voice: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Counts, client NPS with CI, the change from the previous wave and a one-sentence summary.
+             voice: dict[str, Any] | None = None, overall: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Counts, client NPS with CI, the change from the previous wave, the clear gaps and the overall scores.
 
     Parameters
     ----------
@@ -29,6 +30,8 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
         :func:`gaps_section` output (computed when omitted).
     voice : dict, optional
         :func:`comments_section` output, for the notes (computed when omitted).
+    overall : DataFrame, optional
+        :func:`helpers.report.account.overall.overall_scores` output (computed when omitted).
 
     Returns
     -------
@@ -36,9 +39,15 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
         account_id, name, wave, n_client, n_staff, nps, nps_ci_low,
         nps_ci_high (adjusted Wald, Rocks 2016), previous_wave, n_previous, nps_previous,
         nps_change, change_ci_low, change_ci_high, change_clear (bool: the
-        change's CI excludes 0), staff_suppressed, summary (one sentence in
-        the report's language, Markdown with its free text escaped), notes
-        (privacy and sample-size notes, likewise).
+        change's CI excludes 0), staff_suppressed, blind_spots,
+        possible_blind_spots, hidden_strengths, possible_hidden_strengths
+        (dimension ids, largest gap first; empty when the team's view is
+        hidden), few_answers (bool: fewer client answers than a client figure
+        needs), client_score, client_score_n, client_score_ci_low,
+        client_score_ci_high and the same for team_score (the overall mean
+        over the five dimensions; NaN when the report may not publish it),
+        summary (one sentence in the report's language, Markdown with its
+        free text escaped), notes (privacy and sample-size notes, likewise).
 
     Notes
     -----
@@ -72,13 +81,50 @@ def headline(account: AccountData, *, gaps: pd.DataFrame | None = None,
     else:
         summary = _t("nps_sentence", lang, nps=_points(value, lang), lo=_points(lo, lang), hi=_points(hi, lang),
                      n=int(now["n"]), change=_change_clause(account, change, clear=clear_change), gap=gap, few="")
+    scores = overall_scores(account) if overall is None else overall
     return {
         "account_id": account.account_id, "name": account.name, "wave": account.wave,
         "n_client": n_client, "n_staff": n_staff, "nps": value, "nps_ci_low": lo, "nps_ci_high": hi,
         "previous_wave": account.previous_wave, **change, "change_clear": clear_change,
-        "staff_suppressed": staff_hidden, "summary": summary, "notes": privacy_notes(account, gaps=g, voice=voice),
+        "staff_suppressed": staff_hidden, **named_gaps(g),
+        "few_answers": n_client < account.figure_min("client"), **_overall_fields(scores),
+        "summary": summary, "notes": privacy_notes(account, gaps=g, voice=voice),
         "withheld": account.audit.summary(),
     }
+
+
+def named_gaps(gaps: pd.DataFrame) -> dict[str, list[str]]:
+    """The dimensions with each reading that names a gap, largest gap first (ids; none from a hidden view).
+
+    Returns
+    -------
+    dict
+        blind_spots, possible_blind_spots, hidden_strengths, possible_hidden_strengths: lists of dimension ids.
+        A blind spot or hidden strength is *clear* (it holds after the correction for the report's tests and
+        its interval excludes 0); a *possible* one has an interval that excludes 0 but does not hold after
+        the correction (:func:`helpers.stats.gaps.perception_gaps`).
+    """
+    shown = gaps[~gaps["suppressed"].astype(bool)] if "suppressed" in gaps else gaps
+    out = {}
+    for key, label, blind in (("blind_spots", gp.BLIND_SPOT, True), ("possible_blind_spots", gp.POSSIBLE_BLIND_SPOT, True),
+                              ("hidden_strengths", gp.HIDDEN_STRENGTH, False),
+                              ("possible_hidden_strengths", gp.POSSIBLE_HIDDEN_STRENGTH, False)):
+        rows = shown[shown["label"] == label].sort_values("gap", ascending=blind, kind="mergesort")
+        out[key] = [str(d) for d in rows["dimension"]]
+    return out
+
+
+def _overall_fields(overall: pd.DataFrame) -> dict[str, Any]:
+    """client_score, team_score with their n and interval from :func:`overall_scores` (NaN when hidden)."""
+    out: dict[str, Any] = {}
+    rows = overall.set_index("side")
+    for side, key in (("client", "client_score"), ("staff", "team_score")):
+        r = rows.loc[side] if side in rows.index else pd.Series(dtype=object)
+        out[key] = float(r["mean"]) if pd.notna(r.get("mean", np.nan)) else np.nan
+        out[f"{key}_n"] = int(r["n"]) if pd.notna(r.get("n", np.nan)) else 0
+        for end in ("ci_low", "ci_high"):
+            out[f"{key}_{end}"] = float(r[end]) if pd.notna(r.get(end, np.nan)) else np.nan
+    return out
 
 
 def _nps_hidden_reason(account: AccountData, wave: str) -> str | None:
@@ -178,22 +224,37 @@ def _side_notes(account: AccountData, side: str, n: int) -> list[str]:
     return notes
 
 
+def figure_notes(account: AccountData) -> list[str]:
+    """Plain-language notes on the figures this report hides or holds back, and why (Markdown, its language).
+
+    Shown under the summary band: team results below the threshold, too few client answers, results held
+    back because they would give away who joined or left since an earlier wave.
+    """
+    n_client, n_staff = _answer_counts(account)
+    return [*_side_notes(account, "staff", n_staff), *_side_notes(account, "client", n_client)]
+
+
+def agreement_notes(account: AccountData) -> list[str]:
+    """The note on within-group agreement (r_wg) of small groups, for the analysts' appendix ([] when none)."""
+    lang, k = account.language, account.min_group_size
+    n_client, n_staff = _answer_counts(account)
+    unstable = [f"{gp.SIDE_TEXT[lang][side].lower()}, n = {n}" for side, n in (("client", n_client),
+                                                                               ("staff", n_staff))
+                if account.figure_min(side) <= n < RWG_STABLE_N]
+    return [_t("note_rwg", lang, k=k, m=RWG_STABLE_N, groups="; ".join(unstable))] if unstable else []
+
+
 def privacy_notes(account: AccountData, *, gaps: pd.DataFrame | None = None,
                   voice: dict[str, Any] | None = None) -> list[str]:
     """Plain-language notes on what is hidden or thin in this report, and why, in its language (Markdown).
 
-    ``gaps`` and ``voice`` are the :func:`gaps_section` and
-    :func:`comments_section` outputs when already at hand (computed when
-    omitted).  :func:`headline` returns these notes as its ``notes``.
+    The :func:`figure_notes` and the notes on comments (team comments not shown, clients' roles hidden).
+    ``gaps`` and ``voice`` are the :func:`gaps_section` and :func:`comments_section` outputs when already
+    at hand (computed when omitted).  :func:`headline` returns these notes as its ``notes``.
     """
-    lang, k = account.language, account.min_group_size
-    n_client, n_staff = _answer_counts(account)
-    notes = [*_side_notes(account, "staff", n_staff), *_side_notes(account, "client", n_client)]
-    unstable = [f"{gp.SIDE_TEXT[lang][side].lower()}, n = {n}" for side, n in (("client", n_client),
-                                                                               ("staff", n_staff))
-                if account.figure_min(side) <= n < RWG_STABLE_N]
-    if unstable:
-        notes.append(_t("note_rwg", lang, k=k, m=RWG_STABLE_N, groups="; ".join(unstable)))
+    lang = account.language
+    _, n_staff = _answer_counts(account)
+    notes = figure_notes(account)
     if 0 < n_staff < account.min_comment_group_size:
         notes.append(_t("note_team_comments", lang, n=n_staff, k=account.min_comment_group_size))
     if (comments_section(account) if voice is None else voice)["roles_hidden"]:
