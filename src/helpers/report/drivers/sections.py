@@ -149,7 +149,9 @@ def congruence_summary(
     DataFrame
         outcome, dimension, term (a1…a4), meaning, coef, ci_low, ci_high,
         p_val, p_fdr, significant, n, n_events, estimator, warnings —
-        ``attrs["warnings"]`` lists the fits' warnings with their dimension.
+        ``attrs["warnings"]`` lists the fits' warnings with their outcome and
+        dimension ("churn, care: …"), ``attrs["notes"]`` the same as
+        (outcome, "care: …") pairs for a page to put into its own words.
 
     Notes
     -----
@@ -166,12 +168,13 @@ def congruence_summary(
     from helpers.stats.congruence import congruence
     from helpers.stats.diagnostics import ModelWarning
 
-    parts, messages = [], []
+    parts, messages, notes = [], [], []
     for outcome in outcomes:
         with _w.catch_warnings():
             _w.simplefilter("ignore", ModelWarning)  # the same sentences are in attrs["warnings"]
             res = congruence(table, outcome=outcome, ci=ci, instrument=instrument)
         messages += [f"{term_label(outcome)}, {m}" for m in res.attrs.get("warnings", [])]
+        notes += [(outcome, m) for m in res.attrs.get("warnings", [])]
         res = res[res["term"].isin(["a1", "a2", "a3", "a4"])].copy()
         res.attrs = {}
         if len(res):
@@ -187,6 +190,7 @@ def congruence_summary(
         out["significant"] = (out["p_fdr"] <= fdr).fillna(False).astype(bool)
         out = out[cols]
     out.attrs["warnings"] = list(dict.fromkeys(messages))
+    out.attrs["notes"] = list(dict.fromkeys(notes))
     return out
 
 
@@ -197,26 +201,41 @@ def congruence_verdict(summary: pd.DataFrame, *, language: str = "en",
     Returns
     -------
     list of str
-        One sentence per outcome: the dimensions with a clear a4 (curvature
-        along the line of disagreement) after the correction, or that none has.
+        One sentence per outcome (words from ``drivers.agree.*`` in the
+        catalogue): the dimensions with a clear a4 (curvature along the line
+        of disagreement) after the correction, and which way disagreement
+        goes with the outcome there; or that none has, with the number of
+        accounts and of tests allowed for.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"outcome": "churned", "dimension": ["care"], "term": ["a4"], "coef": [2.0],
+    ...                         "n": [40], "significant": [False]})
+    >>> congruence_verdict(summary)[0][:18]
+    'Churn (40 accounts'
     """
+    from helpers.report import formatting as fmt
+    from helpers.words import has, say
+
     inst = load_instrument(instrument)
     out = []
     for outcome, grp in summary.groupby("outcome", sort=False):
         a4 = grp[grp["term"] == "a4"]
         n = int(a4["n"].max()) if len(a4) and a4["n"].notna().any() else 0
-        clear = a4[a4["significant"]]
-        what = term_label(outcome, language=language, instrument=inst)
-        what = what[:1].upper() + what[1:]
+        clear = a4[a4["significant"].astype(bool)]
+        key = f"drivers.agree.outcome.{outcome}"
+        what = say(key, language) if has(key, language) else term_label(outcome, language=language, instrument=inst)
+        fields = {"what": what[:1].upper() + what[1:], "n": fmt.count(n, language), "m": fmt.count(len(grp), language)}
         if clear.empty:
-            out.append(f"{what} ({n} accounts): for no dimension does client–team disagreement by itself "
-                       "clearly go with the outcome (a4, corrected for the tests made); absence of evidence with this "
-                       "many accounts is not evidence that agreement does not matter.")
-        else:
-            parts = [f"{inst.label(r.dimension, language)} (a4 = {r.coef:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}])"
-                     for r in clear.itertuples()]
-            out.append(f"{what} ({n} accounts): client–team disagreement goes with the outcome on "
-                       + ", ".join(parts) + ".")
+            out.append(say("drivers.agree.none", language, **fields))
+            continue
+        parts = []
+        for r in clear.itertuples():
+            way = "up" if r.coef > 0 else "down"
+            key = f"drivers.agree.{way}_{outcome}"
+            parts.append(say(key if has(key, language) else f"drivers.agree.{way}", language,
+                             dim=inst.label(r.dimension, language)))
+        out.append(say("drivers.agree.clear", language, parts="; ".join(parts), **fields))
     return out
 
 
