@@ -71,3 +71,15 @@ def test_images_carry_alt_text_in_the_page_language():
     assert image.data[:4] == b"\x89PNG"
     assert "Välittäminen 60\u00a0%" in image.alt and "Pylväskaavio" in image.alt
     plt.close("all")
+
+
+def test_influence_ticks_tell_small_leverages_apart():
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"x1": rng.normal(size=5000), "x2": rng.normal(size=5000)})
+    data["y"] = data["x1"] + rng.normal(size=5000)
+    data["id"] = [f"r{i}" for i in range(5000)]
+    ax = plots.plot_influence(data, outcome="y", predictors=["x1", "x2"], id="id", language="fi")
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert len(set(ticks)) == len(ticks) > 2 and all("," in t for t in ticks)  # not "0,00" five times
+    plt.close("all")

@@ -228,6 +228,12 @@ def plot_influence(
                            language=language)
 
 
+def _leverage_digits(leverage: pd.Series) -> int:
+    """Decimals that tell leverage ticks apart: with thousands of answers leverage is about 0.0005, not "0.00"."""
+    top = float(leverage.max()) if len(leverage) else 0.0
+    return max(2, int(np.ceil(-np.log10(top))) + 1) if np.isfinite(top) and top > 0 else 2
+
+
 def _draw_influence(tab: pd.DataFrame, *, n_terms: int, label: int, ax, title: str | None, language: str):
     """:func:`plot_influence` from an :func:`influence_table` of a model with ``n_terms`` coefficients."""
     n, p = len(tab), n_terms
@@ -245,7 +251,10 @@ def _draw_influence(tab: pd.DataFrame, *, n_terms: int, label: int, ax, title: s
                     xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel(say("drivers.chart.leverage", language))
     ax.set_ylabel(say("drivers.chart.student", language))
-    _ticks(ax, language, digits=2)
+    from .plots import locale_ticks
+
+    locale_ticks(ax, "x", language=language, digits=_leverage_digits(tab["leverage"]))
+    locale_ticks(ax, "y", language=language, digits=1)
     ax.set_title(title or say("drivers.chart.influence_title", language), fontsize=10)
     return ax
 
