@@ -101,6 +101,7 @@ def test_drivers_runs(module_tmp, store_path, outcome, side):
     else:
         assert "Least squares (OLS)" in text and "Mixed model, random intercept per account" in text
         assert "checked on the renewal version of this page" in text  # no empty comparison table
+        assert "The team's own NPS" in text  # do clients and the team value the same things?
     if side == "both":
         assert ("(gap, client − team)" if outcome == "retention" else "(team)") in text
         assert "fewer than 17 team answers" in text

@@ -145,3 +145,40 @@ def test_measurement_sentence(language):
     text = summary.measurement_sentence(check, language, load_instrument())
     assert ("Dare" if language == "en" else "Uskallus") in text
     assert summary.measurement_sentence(check.assign(flag="ok"), language, load_instrument())
+
+
+def _other(shares: list[float], side: str = "staff") -> pd.DataFrame:
+    other = _importance(share=shares, n=1493)
+    other.attrs["side"] = side
+    return other
+
+
+def test_views_sentence_says_whether_both_sides_value_the_same_things():
+    same = summary.views_sentence(_setup(), _importance(), _other([0.6, 0.3, 0.05, 0.03, 0.02]))
+    assert same.startswith("The team's own NPS") and "agree" in same and "1,493 answers from 60 accounts" in same
+    partly = summary.views_sentence(_setup(), _importance(), _other([0.6, 0.05, 0.3, 0.03, 0.02]))
+    assert "then the order differs" in partly and "Professionalism 30%" in partly
+    differ = summary.views_sentence(_setup(), _importance(), _other([0.0, 0.01, 0.0, 0.01, 0.98]), language="fi")
+    assert differ.startswith("Tiimin oma NPS") and "eri ulottuvuuksilla kuin asiakkaiden NPS: innostus 98\u00a0%" in differ
+    staff_page = summary.views_sentence(_setup(side="staff"), _importance(), _other([0.6, 0.3, 0, 0, 0.1], "client"))
+    assert staff_page.startswith("Client NPS") and "the team's NPS" in staff_page
+    assert summary.views_sentence(_setup(), _importance(), _importance()) == ""  # whose view is not known: silent
+    empty = _other([float("nan")] * 5)
+    assert summary.views_sentence(_setup(), _importance(), empty) == ""
+
+
+def test_other_side_table_is_complete_or_absent():
+    from helpers.report.drivers import appendix
+
+    html = appendix.other_side_table(_other([0.6, 0.3, 0.05, 0.03, 0.02]), language="fi").to_html()
+    assert html.count("<tr") == 6 and "Tiimin oma NPS" in html and "_" not in "".join(
+        __import__("re").findall(r"<th[^>]*>(.*?)</th>", html))
+    assert appendix.other_side_table(_importance(), language="en").to_html() == ""  # retention / both: nothing
+
+
+def test_other_side_importance_only_for_one_sides_nps():
+    from helpers.report.drivers import other_side_importance
+
+    for setup in (_setup(kind="retention"), _setup(side="both")):
+        assert other_side_importance(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), setup=setup,
+                                     min_group_size=5).empty

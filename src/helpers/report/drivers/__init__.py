@@ -22,6 +22,7 @@ from .appendix import (
                     ipa_table,
                     measurement_table,
                     model_tables,
+                    other_side_table,
                     page_scope,
                     provenance_table,
 )
@@ -46,17 +47,26 @@ from .sections import (
                     driver_models,
                     label_terms,
                     model_heading,
+                    other_side_importance,
 )
 from .setup import OUTCOMES, SIDES, DriverSetup, driver_setup
-from .summary import agreement_points, answer_sentence, confidence_points, driver_band, ipa_points
+from .summary import (
+                    agreement_points,
+                    answer_sentence,
+                    confidence_points,
+                    driver_band,
+                    ipa_points,
+                    views_sentence,
+)
 
 __all__ = [
     "OUTCOMES", "SIDES", "DriverSetup", "agreement_points", "agreement_tables", "answer_sentence",
     "baseline_comparison", "baseline_tables", "baseline_verdict", "check_image", "checks_tables",
     "confidence_points", "congruence_summary", "congruence_verdict", "driver_band", "driver_importance", "driver_ipa",
     "driver_models", "driver_setup", "drivers_image", "importance_tables", "ipa_image", "ipa_points", "ipa_table",
-    "label_terms", "measurement_table", "model_heading", "model_tables", "outcome_name", "page_scope",
+    "label_terms", "measurement_table", "model_heading", "model_tables", "other_side_importance", "other_side_table", "outcome_name",
+    "page_scope",
     "plot_calibration", "plot_congruence", "plot_diagnostics", "plot_drivers", "plot_importance_performance",
     "plot_influence", "plot_model_check", "plot_residuals", "plot_response_surface", "provenance_table",
-    "surface_image",
+    "surface_image", "views_sentence",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "page_scope",
     "model_tables",
     "importance_tables",
+    "other_side_table",
     "ipa_table",
     "checks_tables",
     "agreement_tables",
@@ -219,6 +220,35 @@ def importance_tables(importance: pd.DataFrame, weights: pd.DataFrame, *, langua
     parts.append(notes_html([*importance.attrs.get("warnings", []), *weights.attrs.get("warnings", [])], language,
                             instrument=inst))
     return Block(parts)
+
+
+def other_side_table(other: pd.DataFrame, *, language: str = "en",
+                     instrument: str | Instrument | None = None) -> Block:
+    """The other side's key drivers (:func:`helpers.report.drivers.other_side_importance`), complete, with a caption.
+
+    Returns
+    -------
+    Block
+        Empty when the page has no other side to compare (retention, both
+        sides); else a caption naming whose NPS it is, R², n, accounts and
+        resamples, and one row per dimension (share with its percentile
+        interval, rank, how often the rank held, how often first).
+    """
+    side = other.attrs.get("side")
+    if side is None or other.empty or not other["share"].notna().any():
+        return Block([])
+    inst = load_instrument(instrument)
+    first = other.iloc[0]
+    who = say(f"drivers.views.other.{side}", language)
+    caption = say("drivers.views.caption", language, who=who[:1].upper() + who[1:],
+                  r2=fmt.number(first.get("r2"), language, 3), n=fmt.count(first.get("n"), language),
+                  clusters=fmt.count(first.get("n_clusters"), language), n_boot=fmt.count(first.get("n_boot"), language))
+    tab = other.sort_values("rank").assign(
+        term=lambda f: f["term"].map(lambda t: term_label(t, language=language, instrument=inst)))
+    return Block([people_table(tab, language=language, page=PAGE, caption=caption, columns={
+        "term": "text", "share": "percent:1", "share_ci_low": "percent:1", "share_ci_high": "percent:1",
+        "rank": "count", "rank_share": "percent", "top_share": "percent"}).to_html(),
+        notes_html(other.attrs.get("warnings", []), language, instrument=inst)])
 
 
 def ipa_table(ipa: pd.DataFrame, *, language: str = "en", instrument: str | Instrument | None = None) -> PeopleTable:

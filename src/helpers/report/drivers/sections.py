@@ -22,6 +22,7 @@ __all__ = [
     "label_terms",
     "driver_models",
     "driver_importance",
+    "other_side_importance",
     "congruence_summary",
     "congruence_verdict",
     "baseline_comparison",
@@ -119,6 +120,46 @@ def driver_importance(setup: DriverSetup, *, method: str = "dominance", n_boot: 
     return fit_with_warnings(lambda: drivers.key_drivers(
         setup.data, method=method, outcome=setup.outcome, predictors=setup.predictors, cluster=setup.cluster,
         n_boot=n_boot, seed=seed, ci=ci))
+
+
+def other_side_importance(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.DataFrame, *,
+                          setup: DriverSetup, min_group_size: int, n_boot: int = 200, seed: int = 0,
+                          instrument: str | Instrument | None = None) -> pd.DataFrame:
+    """The key drivers of the other side's NPS, to set beside the page's: do clients and the team agree on what matters?
+
+    For a page on client NPS (``side="client"``) the team's own NPS
+    ("would you recommend working with this client?") on the team's own
+    ratings; for a page on the team's NPS, client NPS on the clients'
+    ratings.  The same models and bootstrap as :func:`driver_importance`;
+    nothing new is estimated, the page only reads two of its results side
+    by side.
+
+    Parameters
+    ----------
+    answers, responses, accounts : DataFrame
+        As for :func:`helpers.report.drivers.driver_setup`.
+    setup : DriverSetup
+        The page's setup (which side it explains).
+    min_group_size : int
+        As for :func:`driver_setup`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`driver_importance` (dominance) of the other side, with
+        ``attrs["side"]``; empty when the page is not about one side's NPS
+        (retention, or both sides in one model).
+    """
+    from .setup import driver_setup
+
+    if setup.kind != "nps" or setup.side not in ("client", "staff"):
+        return pd.DataFrame(columns=["term", "share", "share_ci_low", "share_ci_high", "rank", "n", "n_clusters"])
+    other = "staff" if setup.side == "client" else "client"
+    other_setup = driver_setup(answers, responses, accounts, outcome="nps", side=other,
+                               min_group_size=min_group_size, instrument=instrument)
+    out = driver_importance(other_setup, method="dominance", n_boot=n_boot, seed=seed)
+    out.attrs["side"] = other
+    return out
 
 
 def congruence_summary(

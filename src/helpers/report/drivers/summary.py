@@ -32,6 +32,7 @@ __all__ = [
     "ipa_points",
     "confidence_points",
     "agreement_points",
+    "views_sentence",
     "share_interval",
     "STABLE_SHARE",
 ]
@@ -462,10 +463,13 @@ def agreement_points(
     agreement: pd.DataFrame,
     measurement: pd.DataFrame,
     *,
+    setup: DriverSetup | None = None,
+    importance: pd.DataFrame | None = None,
+    other: pd.DataFrame | None = None,
     language: str = "en",
     instrument: str | Instrument | None = None,
 ):
-    """Client and team in plain words: do both sides read the items alike, and does disagreement matter?
+    """Client and team in plain words: do they agree on what matters, read the items alike, and does disagreement matter?
 
     Parameters
     ----------
@@ -473,6 +477,11 @@ def agreement_points(
         :func:`helpers.report.drivers.congruence_summary`.
     measurement : DataFrame
         :func:`helpers.stats.measurement.measurement_check`.
+    setup, importance, other : optional
+        The page's setup and key drivers, and the other side's
+        (:func:`helpers.report.drivers.other_side_importance`): with all
+        three, the first sentence says whether both sides' NPS is explained
+        by the same dimensions (:func:`views_sentence`).
 
     Returns
     -------
@@ -481,8 +490,67 @@ def agreement_points(
     from .sections import congruence_verdict
 
     inst = load_instrument(instrument)
-    return _markdown([measurement_sentence(measurement, language, inst),
+    views = (views_sentence(setup, importance, other, language=language, instrument=inst)
+             if setup is not None and importance is not None and other is not None else "")
+    return _markdown([views, measurement_sentence(measurement, language, inst),
                       *congruence_verdict(agreement, language=language, instrument=inst)])
+
+
+def views_sentence(setup: DriverSetup, importance: pd.DataFrame, other: pd.DataFrame, *, language: str = "en",
+                   instrument: str | Instrument | None = None) -> str:
+    """Do clients and the team agree on what matters?  The other side's top drivers beside the page's, in words.
+
+    Parameters
+    ----------
+    setup : DriverSetup
+        The page's (its outcome is named as "here").
+    importance : DataFrame
+        The page's key drivers (:func:`helpers.report.drivers.driver_importance`).
+    other : DataFrame
+        The other side's (:func:`helpers.report.drivers.other_side_importance`,
+        ``attrs["side"]`` says whose).
+
+    Returns
+    -------
+    str
+        "agree" when both name the same top drivers (:func:`top_drivers`) in
+        the same order, "partly" when only the first is the same, "differ"
+        otherwise; the other side's top drivers with share, interval and n.
+        "" when either has no shares.
+
+    Examples
+    --------
+    >>> from helpers.report.drivers.setup import DriverSetup
+    >>> s = DriverSetup(data=pd.DataFrame(), outcome="nps", predictors=["care", "excitement"], level="respondent",
+    ...                 kind="nps", side="client", cluster="account_id", table=pd.DataFrame(), description="")
+    >>> mine = pd.DataFrame({"term": ["care", "excitement"], "share": [.9, .1], "share_ci_low": [.8, 0],
+    ...                      "share_ci_high": [.95, .2], "n": 500, "n_clusters": 20})
+    >>> theirs = mine.assign(share=[.1, .9], n=300)
+    >>> theirs.attrs["side"] = "staff"
+    >>> views_sentence(s, mine, theirs)[:61]
+    "The team's own NPS (would team members recommend working with"
+    """
+    inst = load_instrument(instrument)
+    side = other.attrs.get("side") if other is not None else None
+    mine, theirs = top_drivers(importance), top_drivers(other) if other is not None else pd.DataFrame()
+    if side is None or mine.empty or theirs.empty:
+        return ""
+    a, b = mine["term"].tolist(), theirs["term"].tolist()
+    key = "agree" if a == b else "partly" if a[0] == b[0] else "differ"
+    items = [say("drivers.views.item", language, name=_label(r.term, language, inst, first=False),
+                 share=fmt.percent(r.share, language),
+                 interval=share_interval(r.share_ci_low, r.share_ci_high, language)) for r in theirs.itertuples()]
+    first = theirs.iloc[0]
+    clusters = first.get("n_clusters")
+    return say(f"drivers.views.{key}", language, Other=_capital(say(f"drivers.views.other.{side}", language)),
+               here=say(f"drivers.outcome.{outcome_key(setup)}", language),
+               theirs=join_names(items, language), first=_label(b[0], language, inst, first=False),
+               n=fmt.count(first["n"], language),
+               accounts=fmt.count(clusters if pd.notna(clusters) else first["n"], language))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def measurement_sentence(check: pd.DataFrame, language: str, inst: Instrument) -> str:
