@@ -217,7 +217,7 @@ def test_plot_drivers_draws_intervals_that_exclude_the_estimate():
     segments = ax.collections[0].get_segments()
     assert sorted(tuple(np.round(seg[:, 0], 6)) for seg in segments) == [(0.5, 30.0), (80.0, 95.0)]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Dare (gap, client − team)", "Care"]
-    title = ax.get_title(loc="left")
+    title = ax.get_title(loc="left").replace("\n", " ")
     assert title.startswith("Churn:") and "explain 40% of the variation; n = 41 accounts" in title
     assert "churn" in ax.get_xlabel()
     assert [t.get_text() for t in ax.texts] == ["0%", "90%"]  # each bar's share written beside it
@@ -228,7 +228,7 @@ def test_plot_drivers_draws_intervals_that_exclude_the_estimate():
     assert fi.patches[1].get_facecolor()[:3] == to_rgb(style.TEAM)  # the team's own ratings: the team's colour
     fi.figure.canvas.draw()
     assert [t.get_text() for t in fi.get_xticklabels()][:2] == ["0\u00a0%", "20\u00a0%"]
-    assert "Osuus selitetystä vaihtelusta" in fi.get_xlabel() and "n = 41 asiakkuutta" in fi.get_title(loc="left")
+    assert "Osuus selitetystä vaihtelusta" in fi.get_xlabel() and "n = 41 asiakkuutta" in fi.get_title(loc="left").replace("\n", " ")
     plt.close("all")
     empty = plots.plot_drivers(imp.assign(share=np.nan))
     assert len(empty.patches) == 0

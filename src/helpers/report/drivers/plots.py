@@ -12,6 +12,8 @@ importable from here too.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -186,7 +188,7 @@ def plot_drivers(
                 else say("drivers.chart.drivers_title_plain", language))
         sub = say("drivers.chart.drivers_subtitle", language, r2=fmt.percent(r2.iloc[0], language) if len(r2) else
                   fmt.MISSING, n=_n_text(tab, language))
-        title = f"{head}\n{sub}"
+        title = f"{head}\n" + textwrap.fill(sub, 72)  # no wider than the bars: the chart stays legible on a phone
     ax.set_title(title, loc="left", fontsize=10.5)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
