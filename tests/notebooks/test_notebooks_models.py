@@ -98,20 +98,21 @@ def test_drivers_runs(module_tmp, store_path, outcome, side):
     nb = _run("drivers", module_tmp, store=store_path, outcome=outcome, side=side, **extra)
     assert not _errors(nb)
     text = _text(nb)
-    for expected in ("data hash", "dominance", "relative_weights", "quadrant", "Does agreement predict",
-                     "read the items", "events_per_variable" if outcome == "retention"
-                     else "condition_number"):
+    for expected in ("Data hash", "General dominance", "Relative weights", "Quadrant", "Churn (", "read the items",
+                     "Smaller outcome group for each rating" if outcome == "retention"
+                     else "Condition number"):
         assert expected in text, expected
     assert _images(nb) >= 4  # key drivers, importance–performance, model check, response surface
     if outcome == "retention":
-        assert "**logistic**" in text and "**Cox**" in text
-        assert "AUC" in text and "for NPS alone" in text
+        assert "Logistic regression of churn" in text and "Cox model of time to churn" in text
+        assert "AUC" in text and "NPS alone" in text
     else:
-        assert "**OLS, clustered by account**" in text and "**mixed model, random account intercept**" in text
-        assert "applies to the retention models" in text
+        assert "Least squares (OLS)" in text and "Mixed model, random intercept per account" in text
+        assert "checked on the renewal version of this page" in text  # no empty comparison table
+        assert "The team's own NPS" in text  # do clients and the team value the same things?
     if side == "both":
         assert ("(gap, client − team)" if outcome == "retention" else "(team)") in text
-        assert "because fewer than 17 staff answered" in text
+        assert "fewer than 17 team answers" in text
 
 
 @pytest.mark.slow
@@ -187,4 +188,42 @@ def test_portfolio_page_opens_with_the_band_and_keeps_statistics_for_the_appendi
     assert not re.search(r"<pre|class=\"[^\"]*jp-RenderedText", page)  # no print() output, no repr
     assert "<details>" in page[band:appendix]  # the full list folded
     assert len(page.encode("utf-8")) < 1_500_000
+
+
+# drivers
+def _drivers_page(tmp_path: Path, store: str, language: str, **parameters) -> str:
+    """The drivers page as the batch renders it: one language's cells, code hidden, exported to HTML."""
+    from helpers.batch import render_notebook
+
+    out = tmp_path / language / "drivers.html"
+    render_notebook(NOTEBOOKS / "drivers.ipynb", out, language=language,
+                    parameters={"store": store, "language": language, **parameters})
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_drivers_page_speaks_one_language_and_answers_first(module_tmp, store_path, language):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from language import other_language_words, page_text
+
+    from helpers.words import say
+
+    page = _drivers_page(module_tmp, store_path, language)
+    assert other_language_words(page_text(page), language) == []
+    appendix = re.search(r"<h2[^>]*>" + re.escape(say("drivers.appendix", language)), page).start()
+    band, chart = page.index("fk-band"), page.index("<img")
+    assert band < chart < appendix  # the answer and its chart before anything else, the tables after
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page, re.S)
+    assert headers and not [h for h in headers if re.search(r"\w_\w", h)]  # no snake_case header
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page, re.S)
+    assert not {"True", "False"} & {c.strip() for c in cells}
+    assert not re.search(r"<table", page[:appendix])  # the body speaks; every table is in the appendix
+    assert say("drivers.baseline.not_applicable", language).split(" (")[0] in page  # NPS page: a sentence, no table
+    assert "change outcome" not in page.lower()
+    assert "output_stream" not in page and "<script" not in page.lower()
+    if language == "fi":
+        assert re.search(r"\d,\d", page_text(page[:appendix]))  # decimal comma in the body
 

@@ -98,7 +98,7 @@ def test_congruence_runs_every_dimension_on_an_account_table(simulation):
     with pytest.warns(ModelWarning, match=r"care: Only (29|30) units for a six-term surface"):
         congruence.congruence(small, dimensions=["care"])
     ax = plots.plot_response_surface(churn, data=tab, x="client_care", y="staff_care")
-    assert len(ax.lines) == 2 and "care" in ax.get_title()
+    assert len(ax.lines) == 2 and "care" in ax.get_title(loc="left")
     plt.close("all")
 
 

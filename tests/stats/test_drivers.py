@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from matplotlib.colors import to_rgb
+
+from helpers.report import style
 from helpers.report.drivers import plots
 from helpers.stats import drivers, model_data
 from helpers.stats.diagnostics import ModelWarning
@@ -167,7 +170,9 @@ def test_importance_performance_quadrants(resp):
     assert acc.loc["care", "quadrant"] == "keep up the good work"  # above the portfolio on care
     assert acc.loc["dare", "quadrant"] == "low priority"
     ax = plots.plot_importance_performance(acc)
-    assert len(ax.texts) == 3
+    assert len([t for t in ax.texts if t.get_gid() == "point"]) == 3
+    assert len([t for t in ax.texts if t.get_gid() == "quadrant"]) == 4  # the quadrants are named, no legend
+    assert ax.get_legend() is not None  # an account's cut-points differ by dimension: their marker is explained
     plt.close("all")
 
 
@@ -177,7 +182,7 @@ def test_importance_performance_on_sample_and_plots(resp):
     assert set(ipa["quadrant"]) <= set(drivers.QUADRANTS.values())
     assert ipa.set_index("term").loc["care", "quadrant"] in ("concentrate here", "keep up the good work")
     ax = plots.plot_drivers(imp)
-    assert len(ax.patches) == 5 and "R²" in ax.get_title()
+    assert len(ax.patches) == 5 and "explain" in ax.get_title(loc="left")
     plt.close("all")
 
 
@@ -212,10 +217,18 @@ def test_plot_drivers_draws_intervals_that_exclude_the_estimate():
     segments = ax.collections[0].get_segments()
     assert sorted(tuple(np.round(seg[:, 0], 6)) for seg in segments) == [(0.5, 30.0), (80.0, 95.0)]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Dare (gap, client − team)", "Care"]
-    assert "R² = 0.40, n = 41" in ax.get_title() and "churn" in ax.get_xlabel()
+    title = ax.get_title(loc="left").replace("\n", " ")
+    assert title.startswith("Churn:") and "explain 40% of the variation; n = 41 accounts" in title
+    assert "churn" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.texts] == ["0%", "90%"]  # each bar's share written beside it
+    assert [p.get_facecolor()[:3] for p in ax.patches] == [to_rgb(style.NEUTRAL), to_rgb(style.CLIENT)]
     plt.close("all")
-    fi = plots.plot_drivers(imp, language="fi")
+    fi = plots.plot_drivers(imp, language="fi", side="staff")
     assert [t.get_text() for t in fi.get_yticklabels()] == ["Uskallus (ero, asiakas − tiimi)", "Välittäminen"]
+    assert fi.patches[1].get_facecolor()[:3] == to_rgb(style.TEAM)  # the team's own ratings: the team's colour
+    fi.figure.canvas.draw()
+    assert [t.get_text() for t in fi.get_xticklabels()][:2] == ["0\u00a0%", "20\u00a0%"]
+    assert "Osuus selitetystä vaihtelusta" in fi.get_xlabel() and "n = 41 asiakkuutta" in fi.get_title(loc="left").replace("\n", " ")
     plt.close("all")
     empty = plots.plot_drivers(imp.assign(share=np.nan))
     assert len(empty.patches) == 0
@@ -227,14 +240,21 @@ def test_importance_performance_names_the_outcome_and_speaks_finnish(resp):
     assert (imp["outcome"] == "nps").all()
     ipa = drivers.importance_performance(imp, resp, language="fi")
     assert "Välittäminen" in set(ipa["label"]) and (ipa["outcome"] == "nps").all()
-    assert plots.plot_importance_performance(ipa).get_xlabel() == "Importance (share of explained NPS variance)"
+    assert plots.plot_importance_performance(ipa).get_xlabel() == \
+        "Importance: share of the explained variation in NPS"
     assert plots.plot_importance_performance(ipa.assign(outcome="churned")).get_xlabel() == \
-        "Importance (share of explained churn variance)"
+        "Importance: share of the explained variation in churn"
     assert plots.plot_importance_performance(ipa, outcome="team NPS").get_xlabel() == \
-        "Importance (share of explained team NPS variance)"
+        "Importance: share of the explained variation in team NPS"
     assert plots.plot_importance_performance(ipa.drop(columns="outcome")).get_xlabel() == \
-        "Importance (share of explained variance)"
-    assert plots.plot_importance_performance(ipa).get_ylabel() == "Performance (mean of account means)"
+        "Importance: share of the explained variation"
+    assert plots.plot_importance_performance(ipa).get_ylabel() == "Rating: mean of the account means"
+    fi = plots.plot_importance_performance(ipa, language="fi")
+    assert fi.get_xlabel() == "Tärkeys: osuus selitetystä vaihtelusta (NPS)"
+    assert {t.get_text().replace("\n", " ") for t in fi.texts if t.get_gid() == "quadrant"} == {
+        "Keskity tähän", "Jatka samaan malliin", "Mahdollista ylipanostusta", "Ei kiireellinen"}
+    fi.figure.canvas.draw()
+    assert any("," in t.get_text() for t in fi.get_yticklabels())  # 3,5 — decimal comma on the axis
     plt.close("all")
 
 
@@ -247,7 +267,7 @@ def test_plot_importance_performance_draws_intervals_that_exclude_the_estimate()
     horizontal = [seg for c in ax.collections if hasattr(c, "get_segments") for seg in c.get_segments()
                   if seg[0, 1] == seg[1, 1]]
     assert sorted(tuple(np.round(seg[:, 0], 6)) for seg in horizontal) == [(0.02, 0.2), (0.5, 0.7)]
-    assert len(ax.texts) == 2 and ax.get_ylabel() == "Performance (mean score)"
+    assert len([t for t in ax.texts if t.get_gid() == "point"]) == 2 and ax.get_ylabel() == "Rating: mean score"
     plt.close("all")
 
 

@@ -175,13 +175,11 @@ def _known(table: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, list[str]]:
 # ---------------------------------------------------------------------------
 # Accounts at risk
 # ---------------------------------------------------------------------------
-_TERM_TEXT = {
-    "en": {"client": "client", "staff": "team", "gap": "gap, client − team", "nps": "NPS",
-           "client_nps": "client NPS", "client_nps_mean": "client NPS (0–10 mean)", "churned": "churn"},
-    "fi": {"client": "asiakas", "staff": "tiimi", "gap": "ero, asiakas − tiimi", "nps": "NPS",
-           "client_nps": "asiakkaiden NPS", "client_nps_mean": "asiakkaiden NPS (0–10 keskiarvo)",
-           "churned": "asiakkuuden päättyminen"},
-}
+def _term_text(language: str) -> dict[str, str]:
+    """The words around terms (``terms.*`` in the catalogue, :mod:`helpers.words`): "team", "churn", "NPS" …"""
+    from helpers.words import LANGUAGES, section
+
+    return section("terms", language if language in LANGUAGES else "en")
 
 
 def term_label(term: str, *, language: str = "en", instrument: str | Instrument | None = None) -> str:
@@ -196,7 +194,8 @@ def term_label(term: str, *, language: str = "en", instrument: str | Instrument 
         (returned with spaces for underscores).
     language : str
         "en" or "fi": dimension labels from the instrument, the few words
-        around them from this module.
+        around them from the catalogue (``terms.*`` in
+        ``src/helpers/words/<language>/terms.yml``).
     instrument : path or Instrument, optional
         Dimension labels (default: the flamekit instrument).
 
@@ -219,7 +218,7 @@ def term_label(term: str, *, language: str = "en", instrument: str | Instrument 
     if not isinstance(term, str):
         return term
     inst = load_instrument(instrument)
-    text = _TERM_TEXT.get(language, _TERM_TEXT["en"])
+    text = _term_text(language)
     if term in inst.dimension_ids:
         return inst.label(term, language)
     for prefix in ("client", "staff", "gap"):

@@ -22,6 +22,7 @@ __all__ = [
     "label_terms",
     "driver_models",
     "driver_importance",
+    "other_side_importance",
     "congruence_summary",
     "congruence_verdict",
     "baseline_comparison",
@@ -121,6 +122,46 @@ def driver_importance(setup: DriverSetup, *, method: str = "dominance", n_boot: 
         n_boot=n_boot, seed=seed, ci=ci))
 
 
+def other_side_importance(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.DataFrame, *,
+                          setup: DriverSetup, min_group_size: int, n_boot: int = 200, seed: int = 0,
+                          instrument: str | Instrument | None = None) -> pd.DataFrame:
+    """The key drivers of the other side's NPS, to set beside the page's: do clients and the team agree on what matters?
+
+    For a page on client NPS (``side="client"``) the team's own NPS
+    ("would you recommend working with this client?") on the team's own
+    ratings; for a page on the team's NPS, client NPS on the clients'
+    ratings.  The same models and bootstrap as :func:`driver_importance`;
+    nothing new is estimated, the page only reads two of its results side
+    by side.
+
+    Parameters
+    ----------
+    answers, responses, accounts : DataFrame
+        As for :func:`helpers.report.drivers.driver_setup`.
+    setup : DriverSetup
+        The page's setup (which side it explains).
+    min_group_size : int
+        As for :func:`driver_setup`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`driver_importance` (dominance) of the other side, with
+        ``attrs["side"]``; empty when the page is not about one side's NPS
+        (retention, or both sides in one model).
+    """
+    from .setup import driver_setup
+
+    if setup.kind != "nps" or setup.side not in ("client", "staff"):
+        return pd.DataFrame(columns=["term", "share", "share_ci_low", "share_ci_high", "rank", "n", "n_clusters"])
+    other = "staff" if setup.side == "client" else "client"
+    other_setup = driver_setup(answers, responses, accounts, outcome="nps", side=other,
+                               min_group_size=min_group_size, instrument=instrument)
+    out = driver_importance(other_setup, method="dominance", n_boot=n_boot, seed=seed)
+    out.attrs["side"] = other
+    return out
+
+
 def congruence_summary(
     table: pd.DataFrame,
     *,
@@ -149,7 +190,9 @@ def congruence_summary(
     DataFrame
         outcome, dimension, term (a1…a4), meaning, coef, ci_low, ci_high,
         p_val, p_fdr, significant, n, n_events, estimator, warnings —
-        ``attrs["warnings"]`` lists the fits' warnings with their dimension.
+        ``attrs["warnings"]`` lists the fits' warnings with their outcome and
+        dimension ("churn, care: …"), ``attrs["notes"]`` the same as
+        (outcome, "care: …") pairs for a page to put into its own words.
 
     Notes
     -----
@@ -166,12 +209,13 @@ def congruence_summary(
     from helpers.stats.congruence import congruence
     from helpers.stats.diagnostics import ModelWarning
 
-    parts, messages = [], []
+    parts, messages, notes = [], [], []
     for outcome in outcomes:
         with _w.catch_warnings():
             _w.simplefilter("ignore", ModelWarning)  # the same sentences are in attrs["warnings"]
             res = congruence(table, outcome=outcome, ci=ci, instrument=instrument)
         messages += [f"{term_label(outcome)}, {m}" for m in res.attrs.get("warnings", [])]
+        notes += [(outcome, m) for m in res.attrs.get("warnings", [])]
         res = res[res["term"].isin(["a1", "a2", "a3", "a4"])].copy()
         res.attrs = {}
         if len(res):
@@ -187,6 +231,7 @@ def congruence_summary(
         out["significant"] = (out["p_fdr"] <= fdr).fillna(False).astype(bool)
         out = out[cols]
     out.attrs["warnings"] = list(dict.fromkeys(messages))
+    out.attrs["notes"] = list(dict.fromkeys(notes))
     return out
 
 
@@ -197,26 +242,41 @@ def congruence_verdict(summary: pd.DataFrame, *, language: str = "en",
     Returns
     -------
     list of str
-        One sentence per outcome: the dimensions with a clear a4 (curvature
-        along the line of disagreement) after the correction, or that none has.
+        One sentence per outcome (words from ``drivers.agree.*`` in the
+        catalogue): the dimensions with a clear a4 (curvature along the line
+        of disagreement) after the correction, and which way disagreement
+        goes with the outcome there; or that none has, with the number of
+        accounts and of tests allowed for.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"outcome": "churned", "dimension": ["care"], "term": ["a4"], "coef": [2.0],
+    ...                         "n": [40], "significant": [False]})
+    >>> congruence_verdict(summary)[0][:18]
+    'Churn (40 accounts'
     """
+    from helpers.report import formatting as fmt
+    from helpers.words import has, say
+
     inst = load_instrument(instrument)
     out = []
     for outcome, grp in summary.groupby("outcome", sort=False):
         a4 = grp[grp["term"] == "a4"]
         n = int(a4["n"].max()) if len(a4) and a4["n"].notna().any() else 0
-        clear = a4[a4["significant"]]
-        what = term_label(outcome, language=language, instrument=inst)
-        what = what[:1].upper() + what[1:]
+        clear = a4[a4["significant"].astype(bool)]
+        key = f"drivers.agree.outcome.{outcome}"
+        what = say(key, language) if has(key, language) else term_label(outcome, language=language, instrument=inst)
+        fields = {"what": what[:1].upper() + what[1:], "n": fmt.count(n, language), "m": fmt.count(len(grp), language)}
         if clear.empty:
-            out.append(f"{what} ({n} accounts): for no dimension does client–team disagreement by itself "
-                       "clearly go with the outcome (a4, corrected for the tests made); absence of evidence with this "
-                       "many accounts is not evidence that agreement does not matter.")
-        else:
-            parts = [f"{inst.label(r.dimension, language)} (a4 = {r.coef:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}])"
-                     for r in clear.itertuples()]
-            out.append(f"{what} ({n} accounts): client–team disagreement goes with the outcome on "
-                       + ", ".join(parts) + ".")
+            out.append(say("drivers.agree.none", language, **fields))
+            continue
+        parts = []
+        for r in clear.itertuples():
+            way = "up" if r.coef > 0 else "down"
+            key = f"drivers.agree.{way}_{outcome}"
+            parts.append(say(key if has(key, language) else f"drivers.agree.{way}", language,
+                             dim=inst.label(r.dimension, language)))
+        out.append(say("drivers.agree.clear", language, parts="; ".join(parts), **fields))
     return out
 
 

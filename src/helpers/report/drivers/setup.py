@@ -9,7 +9,9 @@ import pandas as pd
 
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.data.privacy import MIN_GROUP_SIZE
+from helpers.report.formatting import count
 from helpers.stats.diagnostics import collect_warnings
+from helpers.words import check_language, say
 
 __all__ = [
     "OUTCOMES",
@@ -51,6 +53,7 @@ def driver_setup(
     side: str = "client",
     min_group_size: int = MIN_GROUP_SIZE,
     instrument: str | Instrument | None = None,
+    language: str = "en",
 ) -> DriverSetup:
     """Assemble the data, outcome and predictors of a driver analysis.
 
@@ -79,6 +82,10 @@ def driver_setup(
         blanked by :func:`helpers.stats.model_data.account_table`; rows that need them
         are left out and counted.
     instrument : path or Instrument, optional
+    language : {"en", "fi"}
+        Language of ``description`` (the catalogue's ``drivers.setup.*``);
+        ``notes`` stay the models' English sentences, which
+        :mod:`helpers.report.drivers.notes` puts into a page's language.
 
     Returns
     -------
@@ -113,20 +120,21 @@ def driver_setup(
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, not {side!r}")
+    check_language(language)
     inst = load_instrument(instrument)
     table, notes = collect_warnings(lambda: model_data.account_table(answers, responses, accounts,
                                                                   min_group_size=min_group_size, instrument=inst))
     n_waves = responses["wave"].nunique()
     if outcome == "nps":
         return _nps_setup(answers, responses, accounts, table=table, notes=notes, side=side, n_waves=n_waves,
-                          min_group_size=min_group_size, instrument=inst)
+                          min_group_size=min_group_size, instrument=inst, language=language)
     return _retention_setup(table, notes=notes, side=side, n_waves=n_waves, min_group_size=min_group_size,
-                            instrument=inst)
+                            instrument=inst, language=language)
 
 
 def _nps_setup(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.DataFrame, *, table: pd.DataFrame,
                notes: list[str], side: str, n_waves: int, min_group_size: int,
-               instrument: Instrument) -> DriverSetup:
+               instrument: Instrument, language: str) -> DriverSetup:
     """NPS answers on the respondent's own scores (and, for ``both``, the account team's means)."""
     from helpers.stats import model_data
 
@@ -143,16 +151,8 @@ def _nps_setup(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.Data
             notes.append(f"{n_missing} client answers come from accounts with fewer than {min_group_size} team "
                          "answers; the team view there is hidden and those answers are left out of the models.")
     n_accounts = data["account_id"].nunique()
-    description = {
-        "client": f"Client NPS (0–10) of {len(data)} client answers on the respondent's own five dimension "
-                  f"scores, {n_accounts} accounts, {n_waves} wave(s).",
-        "staff": f"The team's NPS (0–10, 'would you recommend working with this client?') of {len(data)} team "
-                 f"answers on the team member's own dimension scores, {n_accounts} accounts, "
-                 f"{n_waves} wave(s). This is the team's view, not the client's.",
-        "both": f"Client NPS (0–10) of {len(data)} client answers on the respondent's own dimension scores and "
-                f"the account team's mean scores (pooled over {n_waves} wave(s)): does the team's view add "
-                "anything to what the client says?",
-    }[side]
+    description = say(f"drivers.setup.nps_{side}", language, n=count(len(data), language),
+                      accounts=count(n_accounts, language), waves=count(n_waves, language))
     return DriverSetup(data=data, outcome="nps", predictors=predictors, level="respondent", kind="nps",
                        side=side, cluster="account_id", table=table, description=description, notes=notes)
 
@@ -175,7 +175,7 @@ def _team_means(answers: pd.DataFrame, responses: pd.DataFrame, accounts: pd.Dat
 
 
 def _retention_setup(table: pd.DataFrame, *, notes: list[str], side: str, n_waves: int, min_group_size: int,
-                     instrument: Instrument) -> DriverSetup:
+                     instrument: Instrument, language: str) -> DriverSetup:
     """Churn against renewal of the accounts with a known outcome, on the account's means (and gaps)."""
     dims = instrument.dimension_ids
     predictors = {"client": [f"client_{d}" for d in dims], "staff": [f"staff_{d}" for d in dims],
@@ -188,19 +188,17 @@ def _retention_setup(table: pd.DataFrame, *, notes: list[str], side: str, n_wave
                          "are left out of the models.")
     return DriverSetup(data=known, outcome="churned", predictors=predictors, level="account", kind="retention",
                        side=side, cluster=None, table=table,
-                       description=_retention_description(table, known, side=side, n_waves=n_waves), notes=notes)
+                       description=_retention_description(table, known, side=side, n_waves=n_waves, language=language),
+                       notes=notes)
 
 
-def _retention_description(table: pd.DataFrame, known: pd.DataFrame, *, side: str, n_waves: int) -> str:
+def _retention_description(table: pd.DataFrame, known: pd.DataFrame, *, side: str, n_waves: int,
+                           language: str) -> str:
     """One sentence: which accounts, how many churned, on what, and what the renewal-date rule left out."""
     n_events = int(known["churned"].sum())
     answered = known[(known["n_client"] + known["n_staff"]) > 0]
-    return (f"Churn (1) vs renewal (0) of the {len(known)} accounts with a known outcome ({n_events} churned, "
-            f"{len(known) - n_events} renewed) on the account's "
-            + {"client": "client means per dimension",
-               "staff": "team means per dimension",
-               "both": "client means and client − team gaps per dimension"}[side]
-            + f", pooled over {n_waves} wave(s) but only from answers given before the account's renewal "
-            f"date ({table.attrs.get('n_after_renewal', 0)} later answers left out; {len(answered)} of the "
-            f"{len(known)} accounts have earlier answers, {int(answered['churned'].sum())} of them churned). "
-            f"{int((~table['outcome_known']).sum())} active accounts are not used for fitting.")
+    c = lambda n: count(n, language)  # noqa: E731
+    return say(f"drivers.setup.retention_{side}", language, n=c(len(known)), events=c(n_events),
+               renewed=c(len(known) - n_events), waves=c(n_waves), later=c(table.attrs.get("n_after_renewal", 0)),
+               answered=c(len(answered)), answered_events=c(int(answered["churned"].sum())),
+               active=c(int((~table["outcome_known"]).sum())))
