@@ -1,4 +1,4 @@
-"""Generated reports in a real browser: offline, no console errors, the flame chart, inert comments, links back.
+"""Generated reports in a real browser: offline, no console errors, the 360° chart, inert comments, links back.
 
 Runs headless Debian Chromium through Playwright.  ``make browser`` installs
 Chromium; without it the tests are skipped locally and fail on CI (``CI=true``).
@@ -155,7 +155,7 @@ def _batch_or_skip(batches, kind):
 
 
 @pytest.mark.parametrize("kind", ["fixture", "account_report"])
-def test_report_offline_flame_chart_and_inert_comments(browser, batches, kind, tmp_path):
+def test_report_offline_360_chart_and_inert_comments(browser, batches, kind, tmp_path):
     batch = _batch_or_skip(batches, kind)
     report = next(r for r in batch.reports if r.account_id == "A001")
     assert report.ok, report.error
@@ -181,10 +181,11 @@ def test_report_offline_flame_chart_and_inert_comments(browser, batches, kind, t
     assert "index.html" in dom["hrefs"]
     assert all(s.startswith("data:image/") for s in dom["srcs"]), dom["srcs"]
     assert dom["title"].startswith("Pohjolan Energia (A001) · ")
-    # the radar ("flame") chart: an image named so in its alt text or under a heading that says so
-    flames = [i for i in dom["images"] if any(w in (i["alt"] + " " + i["heading"]).lower()
-                                              for w in ("flame", "radar", "liekki"))]
-    assert flames and all(i["width"] > 100 for i in flames), dom["images"]
+    # the 360° picture, client and team side by side (the fixture's flame chart, the report's dot chart):
+    # an image named so in its alt text or under a heading that says so
+    views = [i for i in dom["images"] if any(w in (i["alt"] + " " + i["heading"]).lower()
+                                             for w in ("flame", "radar", "liekki", "client's and the team's"))]
+    assert views and all(i["width"] > 100 for i in views), dom["images"]
     # the comments are shown as the text people typed, not as markup
     for payload in [SAMPLE_PAYLOAD, *PAYLOADS]:
         assert payload in dom["text"], payload
