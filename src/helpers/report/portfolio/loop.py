@@ -36,7 +36,7 @@ from .display import Html, details, paragraphs, words_with_names
 if TYPE_CHECKING:
     from .setup import Portfolio
 
-__all__ = ["PortfolioLoop", "loop_setup", "loop_words", "owner_table", "overdue_accounts", "visits_table",
+__all__ = ["PortfolioLoop", "loop_setup", "build_loop", "loop_words", "owner_table", "overdue_accounts", "visits_table",
            "later_words", "band_finding", "analysts_table", "analysts_notes", "overdue_details", "counts_only", "VISIT_MONTHS",
            "OVERDUE_ACCOUNTS"]
 
@@ -122,7 +122,7 @@ def _sla_text(hours: pd.Series, language: str) -> str:
 
 def loop_setup(*, store: str | None, wave: str, waves: list[str], responses: pd.DataFrame, names: dict[str, str],
                language: str, k: int, now: datetime | None = None) -> PortfolioLoop:
-    """Load the follow-up items and compute what the section shows for ``wave``.
+    """Load the follow-up items and the visit surveys and compute what the section shows for ``wave``.
 
     Parameters
     ----------
@@ -140,13 +140,24 @@ def loop_setup(*, store: str | None, wave: str, waves: list[str], responses: pd.
     Returns
     -------
     PortfolioLoop
+        See :func:`build_loop`.
     """
     from helpers.data.followups import load_loop
     from helpers.data.store import load_touchpoints
+
+    return build_loop(load_loop(store=store), touchpoints=load_touchpoints(store=store), responses=responses,
+                      wave=wave, waves=waves, names=names, language=language, k=k, now=now)
+
+
+def build_loop(items: pd.DataFrame, *, touchpoints: pd.DataFrame, responses: pd.DataFrame, wave: str,
+               waves: list[str], names: dict[str, str], language: str, k: int,
+               now: datetime | None = None) -> PortfolioLoop:
+    """The section's frames from the items (:func:`helpers.data.followups.load_loop`), the visit surveys and the
+    responses: the wave's survey items overall, by owner and by account (rates blanked below ``k``), the overdue
+    items of every source, visit-survey NPS by month and the later NPS of followed-up clients."""
     from helpers.stats import loop
 
     as_of = pd.Timestamp(now) if now is not None else pd.Timestamp(datetime.now(timezone.utc).replace(tzinfo=None))
-    items = load_loop(store=store)
     items = items[(items["source"] != "survey") | items["wave"].isin(waves)]
     in_wave = items[(items["source"] == "survey") & (items["wave"] == wave)]
     zone = str(items["timezone"].mode().iloc[0]) if len(items) else "Europe/Helsinki"
@@ -159,9 +170,9 @@ def loop_setup(*, store: str | None, wave: str, waves: list[str], responses: pd.
                                     by=("part",), now=as_of)
     client = responses[responses["side"] == "client"] if "side" in responses else responses
     survey = items[items["source"] == "survey"]
-    linked = survey["respondent_id"].notna().any() if len(survey) else False
+    linked = bool(survey["respondent_id"].notna().any()) if len(survey) else False
     later = loop.later_nps_change(survey, client, timezone=zone) if linked else pd.DataFrame()
-    visits = _visits(load_touchpoints(store=store), items, responses=client, wave=wave, now=as_of, zone=zone)
+    visits = _visits(touchpoints, items, responses=client, wave=wave, now=as_of, zone=zone)
     return PortfolioLoop(as_of=as_of, timezone=zone, sla=_sla_text(in_wave["sla_hours"], language), k=k,
                          n_store=len(items), wave=summary, owners=owners, accounts=accounts, overdue_all=overdue_all,
                          visits=visits, later=later)
