@@ -40,11 +40,13 @@ def _items() -> pd.DataFrame:
 
 
 NO_VISITS = pd.DataFrame(columns=["touchpoint_id", "account_id", "visit_at", "answered_at", "score", "comment"])
+VISITS = pd.DataFrame({"touchpoint_id": ["T1", "T2"], "account_id": "A1", "visit_at": T, "answered_at": T,
+                       "score": [3, 10], "comment": None})
 NO_ANSWERS = pd.DataFrame(columns=["account_id", "respondent_id", "nps", "submitted_at", "side", "wave"])
 
 
-def _page(language="en", items=None, **kw) -> SimpleNamespace:
-    L = loop.build_loop(_items() if items is None else items, touchpoints=NO_VISITS, responses=NO_ANSWERS,
+def _page(language="en", items=None, visits=NO_VISITS, **kw) -> SimpleNamespace:
+    L = loop.build_loop(_items() if items is None else items, touchpoints=visits, responses=NO_ANSWERS,
                         wave="2026Q3", waves=["2026Q2", "2026Q3"], names={"A1": "Mäkelä Oy", "A2": "Åbo Ab"},
                         language=language, k=5, now=NOW, **kw)
     return SimpleNamespace(language=language, wave="2026Q3", loop=L)
@@ -107,7 +109,7 @@ def test_the_band_line_only_when_follow_ups_are_overdue():
 
 def test_no_follow_ups_at_all_is_one_sentence_and_no_error():
     for language in ("en", "fi"):
-        p = _page(language, items=_items().iloc[0:0])
+        p = _page(language, items=_items().iloc[0:0], visits=VISITS)
         text = page_text(_text(loop.loop_words(p)))
         assert "flamekit followup" in text and text.count(".") <= 3
         for f in (loop.owner_table, loop.overdue_accounts, loop.visits_table, loop.later_words,
@@ -143,7 +145,8 @@ def test_later_nps_leads_with_the_adjusted_row_and_always_says_it_is_not_an_expe
     assert say("followup.loop.caveat", language) in text
     assert not other_language_words(text, language)
     p.loop.later = _later(adjusted=(1.0, 0.4, 1.6))
-    assert ("interval excludes 0" if language == "en" else "ei sisällä nollaa") in page_text(_text(loop.later_words(p)))
+    clear = "interval excludes 0" if language == "en" else "ei sisällä nollaa"
+    assert clear in page_text(_text(loop.later_words(p)))
     p.loop.later = _later(n=(3, 170))  # too few followed up: counts only, still the caveat
     few = page_text(_text(loop.later_words(p)))
     assert "+0" not in few and say("followup.loop.caveat", language) in few

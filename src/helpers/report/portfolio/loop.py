@@ -36,9 +36,9 @@ from .display import Html, details, paragraphs, words_with_names
 if TYPE_CHECKING:
     from .setup import Portfolio
 
-__all__ = ["PortfolioLoop", "loop_setup", "build_loop", "loop_words", "owner_table", "overdue_accounts", "visits_table",
-           "later_words", "band_finding", "analysts_table", "analysts_notes", "overdue_details", "counts_only", "VISIT_MONTHS",
-           "OVERDUE_ACCOUNTS"]
+__all__ = ["PortfolioLoop", "loop_setup", "build_loop", "loop_words", "owner_table", "overdue_accounts",
+           "visits_table", "later_words", "band_finding", "analysts_table", "analysts_notes", "overdue_details",
+           "counts_only", "VISIT_MONTHS", "OVERDUE_ACCOUNTS"]
 
 #: Most months of visit-survey NPS the page shows (the latest, up to the wave).
 VISIT_MONTHS = 12
@@ -297,9 +297,10 @@ def overdue_accounts(p: Portfolio) -> Html:
 
 
 def visits_table(p: Portfolio):
-    """Visit-survey NPS per month (n, interval) beside the loop of that month's visit items."""
+    """Visit-survey NPS per month (n, interval) beside the loop of that month's visit items (none without a loop:
+    the section is then one sentence)."""
     lang, L = p.language, p.loop
-    if L is None or L.visits.empty:
+    if L is None or L.n_store == 0 or L.visits.empty:
         return Html("")
     v = L.visits.copy()
     v.loc[(v["n_items"] < L.k) | (v["n_due"] < L.k), "share_in_sla"] = np.nan  # counts only below k
@@ -317,7 +318,8 @@ def _month(period: str, language: str) -> str:
     from babel.dates import format_date
 
     d = pd.Period(period, freq="M").start_time.date()
-    return format_date(d, format="LLL y" if language == "en" else "L/y", locale="en_GB" if language == "en" else "fi_FI")
+    english = language == "en"
+    return format_date(d, format="LLL y" if english else "L/y", locale="en_GB" if english else "fi_FI")
 
 
 def _estimate(row, language: str) -> str:
@@ -376,7 +378,8 @@ def analysts_table(p: Portfolio):
     if L is None or L.later.empty:
         return Html("")
     t = L.later
-    data = t.assign(n_group=t["n"], estimate=t["estimate"].map(lambda e: say(f"portfolio_loop.estimate_name.{e}", lang)),
+    names = {e: say(f"portfolio_loop.estimate_name.{e}", lang) for e in t["estimate"]}
+    data = t.assign(n_group=t["n"], estimate=t["estimate"].map(names),
                     ci=[interval(lo, hi, lang, 2, sign=True) for lo, hi in zip(t["ci_low"], t["ci_high"])])
     table = people_table(data, language=lang, page="portfolio_loop", columns={
         "estimate": "text", "n_group": "count", "baseline": "number:2", "mean": "signed:2", "ci": "text", "p_val": "p"},
