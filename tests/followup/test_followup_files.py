@@ -140,3 +140,28 @@ def test_a_workbook_of_an_owner_who_left_the_queue_is_removed(tiny_store, tmp_pa
     assert re.search("jussin.asiakas@example.fi", " ".join(
         str(v) for r in load_workbook(out / "aino-mäkelä.xlsx").worksheets[0].iter_rows(values_only=True)
         for v in r))
+
+
+def test_the_html_list_shows_open_items_most_urgent_first_and_counts_the_rest(loop_sample):
+    """Contacted and resolved items stay in the workbooks and in the headings' counts, not in the page's tables."""
+    from helpers.data.followups import load_loop
+
+    page = (loop_sample["queue"] / "index.html").read_text(encoding="utf-8")
+    items = load_loop(store=loop_sample["store"])
+    listed = set(re.findall(r"FU-[0-9A-F]{12}", page))
+    closed = set(items.loc[items["contacted_at_utc"].notna(), "item_id"])
+    assert listed and not listed & closed
+    assert len(closed) > 0.3 * len(items)  # the sample's owners and service desk did follow up
+    headings = re.findall(r"<h2>.*?: ([\d,]+) to follow up, ([\d,]+) open, ([\d,]+) overdue</h2>", page)
+    assert sum(int(n.replace(",", "")) for n, _, _ in headings) == loop_sample["second"].counts["n_items"]
+    assert len(page.encode("utf-8")) < 500_000
+
+
+def test_the_html_list_keeps_the_most_urgent_when_an_owner_has_many(tiny_store, tmp_path, monkeypatch):
+    from helpers.followup import files
+
+    store = _rows(tiny_store)
+    monkeypatch.setattr(files, "HTML_ROWS", 1)
+    res = run_followup(store=store, out=tmp_path / "q", since="2026-09-01", now=NOW)
+    page = res.html.read_text(encoding="utf-8")
+    assert "The 1 most urgent of the" in page and "workbook has them all" in page

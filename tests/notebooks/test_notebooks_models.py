@@ -190,6 +190,73 @@ def test_portfolio_page_opens_with_the_band_and_keeps_statistics_for_the_appendi
     assert len(page.encode("utf-8")) < 1_500_000
 
 
+# portfolio: closing the loop
+LOOP_HEADING = {"en": ("Closing the loop", '<h2 id="Closing-the-loop"'),
+                "fi": ("Palautteeseen reagointi", '<h2 id="Palautteeseen-reagointi"')}
+
+
+@pytest.fixture(scope="module")
+def loop_pages(tmp_path_factory, sample_store) -> dict[str, str]:
+    """The portfolio page as the batch renders it, on a copy of the sample with the follow-up loop run as
+    `make demo` runs it (the queue since 2026Q2, the owners' outcomes back in), in each language."""
+    import shutil
+
+    import pandas as pd
+
+    from helpers.batch.run import render_notebook
+    from helpers.data.ingest import ingest
+    from helpers.followup import run_followup
+
+    out = tmp_path_factory.mktemp("portfolio-loop-pages")
+    store = out / "store.duckdb"
+    shutil.copy(sample_store, store)
+    run_followup(store=store, out=out / "queue", since="2026Q2", now=pd.Timestamp("2026-12-01 09:00"))
+    ingest(sample_store.parent / "exports" / "followup_outcomes.xlsx", kind="followups", store=store)
+    pages = {}
+    for language in ("en", "fi"):
+        res = render_notebook(NOTEBOOKS / "portfolio.ipynb", out / f"portfolio-{language}.html",
+                              parameters={"wave": "2026Q3", "store": str(store), "language": language},
+                              language=language)
+        pages[language] = Path(res.html).read_text(encoding="utf-8")
+    return pages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_portfolio_page_with_the_loop_in_one_language_aggregates_only(loop_pages, language):
+    from language import other_language_words, page_text
+
+    page = loop_pages[language]
+    assert other_language_words(page_text(page), language) == []
+    title, anchor = LOOP_HEADING[language]
+    other_title = LOOP_HEADING["fi" if language == "en" else "en"][0]
+    assert title in page and other_title not in page
+    appendix = page.index({"en": '<h2 id="For-analysts"', "fi": '<h2 id="Analyytikoille"'}[language])
+    section = page[page.index(anchor):appendix]
+    assert "fk-table" in section and ("<bdi>" in section)  # the owners' table, accounts by name
+    assert not re.search(r"OLS|Wilson|HC1|Welch", re.sub(r'src="data:[^"]*"', "", section))  # detail: appendix
+    assert re.search(r"OLS|PNS", page[appendix:]) and "Wilson" in page[appendix:]
+    assert not re.search(r"FU-[0-9A-F]{12}|TP-\d{6}|P-A\d{3}-\d{3}|C-20\d\dQ\d", page)  # no item, answer or person
+    from helpers.words import say
+
+    assert say("followup.loop.caveat", language) in page
+    band = page[page.index('class="fk-band'):page.index("<h2")]
+    assert band.count("<li>") == 5  # the overdue follow-ups earn their line
+    assert len(page.encode("utf-8")) < 1_500_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_portfolio_page_without_follow_ups_says_how_to_start(portfolio_pages, language):
+    page = portfolio_pages[language]
+    title, anchor = LOOP_HEADING[language]
+    section = page[page.index(anchor):page.index({"en": '<h2 id="For-analysts"',
+                                                  "fi": '<h2 id="Analyytikoille"'}[language])]
+    assert "flamekit followup" in section and "fk-table" not in section
+    band = page[page.index('class="fk-band'):page.index("<h2")]
+    assert band.count("<li>") == 4
+
+
 # drivers
 def _drivers_page(tmp_path: Path, store: str, language: str, **parameters) -> str:
     """The drivers page as the batch renders it: one language's cells, code hidden, exported to HTML."""
@@ -226,4 +293,3 @@ def test_drivers_page_speaks_one_language_and_answers_first(module_tmp, store_pa
     assert "output_stream" not in page and "<script" not in page.lower()
     if language == "fi":
         assert re.search(r"\d,\d", page_text(page[:appendix]))  # decimal comma in the body
-

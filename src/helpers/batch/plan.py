@@ -23,6 +23,9 @@ from .parameters import BATCH_PARAMETERS, _notebook_imports, check_parameters
 from .pool import _inspect_notebooks
 from .results import MANIFEST, ReportResult, _load_manifest, _task_key
 
+#: Overview pages that show the follow-up loop: their key follows the loop's state (:attr:`BatchPlan.loop`).
+LOOP_OVERVIEWS = ("portfolio",)
+
 __all__ = [
     "BatchPlan",
     "assign_parameters",
@@ -56,6 +59,13 @@ class BatchPlan:
         The batch's options.
     data_hash, code_hash : str
         What the reports' keys were computed from.
+    loop : dict
+        The follow-up loop's state (:func:`helpers.data.followups.loop_state`):
+        account id → hash, and ``""`` → the whole loop's.  It enters the key of
+        an account with follow-up items and of the overviews in
+        :data:`LOOP_OVERVIEWS`, so a queue run, new outcomes or an item
+        falling overdue render those again (the loop has no file of its own
+        in ``data_hash``).
     sources : dict
         Notebook path → (text, SHA-256), each file read once.
     tasks : list of dict
@@ -86,6 +96,7 @@ class BatchPlan:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     unchanged: dict[str, ReportResult] = field(default_factory=dict)
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loop: dict[str, str] = field(default_factory=dict)
 
     @property
     def to_run(self) -> list[dict[str, Any]]:
@@ -134,6 +145,7 @@ def plan_batch(
     ParameterError
         A further parameter the batch sets itself.
     """
+    from helpers.data.followups import loop_state
     from helpers.data.store import data_hash, default_store, load_accounts  # DuckDB and pandas: only when used
 
     wave = str(wave)
@@ -149,7 +161,7 @@ def plan_batch(
         extras=_overview_notebooks(extra_notebooks), parameters=_further_parameters(parameters),
         offered={"wave": wave, "waves": ",".join(all_waves), "store": str(store_path), "language": language},
         language=language, with_code=with_code, force=force,
-        data_hash=data_hash(store=store_path), code_hash=code_hash(),
+        data_hash=data_hash(store=store_path), code_hash=code_hash(), loop=loop_state(store=store_path),
     )
     plan.previous = {e.get("slug"): e for e in _load_manifest(out_dir / MANIFEST).get("reports", [])}
     plan.previous.update(read_records(out_dir))  # what each report's last rendering left, finished or not
@@ -334,6 +346,10 @@ def _report_tasks(plan: BatchPlan, *, ids: Iterable[str], names: Mapping[str, st
         t["notebook"] = str(Path(t["notebook"]).resolve())
         source, sha = plan.sources[t["notebook"]]
         key_values = {**plan.offered, "account_id": t["account_id"], **plan.parameters}
+        loop = plan.loop.get(t["account_id"] if t["kind"] == "account" else "") \
+            if t["kind"] in ("account", *LOOP_OVERVIEWS) else None
+        if loop:  # only reports that show the loop, and only when there is one: other keys stay as they were
+            key_values["loop"] = loop
         t.update(source=source, notebook_sha256=sha,
                  key=_task_key(sha, key_values, plan.data_hash, plan.code_hash, plan.with_code),
                  data_hash=plan.data_hash, out_dir=str(plan.out_dir), with_code=plan.with_code,

@@ -29,7 +29,7 @@ Outcome rules, stated plainly:
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
@@ -253,3 +253,37 @@ def load_outcomes(*, item: str | list[str] | None = None, store: str | Path | No
     where, params = _where({"item_id": _as_list(item)})
     return query("SELECT item_id, status, outcome_at_utc, note, source_file, ingested_at FROM followup_outcomes"
                  f"{where} ORDER BY item_id, outcome_at_utc, ingested_at", params, store=store)
+
+
+def loop_state(*, store: str | Path | None = None, now: datetime | None = None) -> dict[str, str]:
+    """A short hash of the loop's state, per account and for the whole store (key ``""``), for the batch's keys.
+
+    The pages' loop figures change without a new export: ``flamekit followup``
+    adds items, an outcomes file closes them, and time makes open items
+    overdue.  The hash covers each item's id, status, status time and first
+    contact, and whether it is overdue at ``now``, so a report whose loop
+    figures would differ is rendered again and one whose figures stand is kept.
+    Accounts without items are left out; a store without the loop's tables
+    gives ``{}``.
+    """
+    import duckdb
+
+    now = pd.Timestamp(now) if now is not None else pd.Timestamp(datetime.now(timezone.utc).replace(tzinfo=None))
+    try:
+        items = load_loop(store=store)
+    except (duckdb.Error, OSError):
+        return {}
+    if items.empty:
+        return {}
+    overdue = items["contacted_at_utc"].isna() & (pd.to_datetime(items["due_at_utc"]) < now)
+    columns = ["item_id", "status", "status_at_utc", "contacted_at_utc"]
+    rows = items.assign(overdue=overdue).sort_values("item_id")
+    text = [rows[c].astype(object).where(rows[c].notna(), "").map(str) for c in columns]  # missing: "" whatever
+    lines = pd.Series(["\x1f".join(r) for r in zip(*text, rows["overdue"].map(str))], index=rows.index)
+
+    def digest(x: pd.Series) -> str:
+        return hashlib.sha256("\n".join(x).encode()).hexdigest()[:16]
+
+    out = {str(a): digest(x) for a, x in lines.groupby(rows["account_id"].astype(str))}
+    out[""] = digest(lines)
+    return out

@@ -413,6 +413,9 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     for wave in waves:
         files["staff"].append(_write_qualtrics_staff_wave(out, sim, inst, wave=wave))
     tp = sim.touchpoints.copy()
+    # The visit-survey tool numbers its answers: the id the follow-up items and outcomes refer to.
+    tp.insert(0, "touchpoint_id", [f"TP-{i:06d}" for i in range(1, len(tp) + 1)])
+    visits = tp.copy()
     tp["visit_at"] = tp["visit_at"].dt.strftime("%Y-%m-%d %H:%M")
     tp["answered_at"] = tp["answered_at"].dt.strftime("%Y-%m-%d %H:%M")
     p = out / "touchpoints.csv"
@@ -420,7 +423,8 @@ def write_sample_exports(out: str | Path, *, seed: int = 2026, n_accounts: int =
     files["touchpoints"].append(p)
     last = sim.responses[(sim.responses["side"] == "client") & (sim.responses["wave"] == waves[-1])]
     broken = set(last["response_id"].iloc[[i for i in BROKEN_CLIENT_ROWS if i < len(last)]])
-    files["followups"].append(write_outcomes(out, sim.responses, waves=waves, skip=broken, rng=loop_rng))
+    files["followups"].append(write_outcomes(out, sim.responses, waves=waves, skip=broken, rng=loop_rng,
+                                             touchpoints=visits, visit_rng=np.random.default_rng(seed + 3)))
     (out / "waves.txt").write_text("\n".join(waves) + "\n", encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(sim.truth, indent=2, ensure_ascii=False), encoding="utf-8")
     return files

@@ -3,12 +3,13 @@
 Takes the simulated client answers (:func:`helpers.data.sample.simulate`) and
 hands on (1) the consent question and the name, e-mail and phone columns of
 the Finnish client export, and (2) ``followup_outcomes.xlsx``: the outcomes
-owners recorded for some of the last two waves' detractors, as the workbook's
+owners recorded for some of the last two waves' detractors (and the service
+desk for most visit-survey detractors), as the workbook's
 *Item*, *Status*, *Contacted at* and *Note* columns, with a few rows that the
 ingest must quarantine.
 
-Draws come from their own generator (``seed + 2``), so the survey answers and
-every planted effect stay exactly as they were.  Names are a function of the
+Draws come from their own generators (``seed + 2``; the visits' ``seed + 3``),
+so the survey answers and every planted effect stay exactly as they were.  Names are a function of the
 respondent id, so a respondent keeps their name from wave to wave.  The
 outcomes are drawn independently of later answers: the sample plants **no**
 effect of following up (:func:`helpers.stats.loop.later_nps_change` should find
@@ -74,8 +75,10 @@ def contact_columns(answers: pd.DataFrame, inst, rng: np.random.Generator) -> pd
 
 
 def write_outcomes(out: Path, responses: pd.DataFrame, *, waves: list[str], skip: set[str],
-                   rng: np.random.Generator) -> Path:
-    """``followup_outcomes.xlsx``: some of the last two waves' client detractors, partly filled in.
+                   rng: np.random.Generator, touchpoints: pd.DataFrame | None = None,
+                   visit_rng: np.random.Generator | None = None) -> Path:
+    """``followup_outcomes.xlsx``: some of the last two waves' client detractors, partly filled in, and most
+    visit-survey detractors since the start of the last-but-one wave.
 
     Parameters
     ----------
@@ -86,6 +89,10 @@ def write_outcomes(out: Path, responses: pd.DataFrame, *, waves: list[str], skip
         Waves oldest first; the last two are followed up.
     skip : set of str
         Response ids the ingest quarantines or supersedes (no item is made for them).
+    touchpoints : DataFrame, optional
+        The visit surveys (``touchpoint_id``, ``answered_at`` local, ``score``).
+    visit_rng : Generator, optional
+        The visits' own draws (the survey outcomes stay as they were).
 
     Notes
     -----
@@ -93,6 +100,9 @@ def write_outcomes(out: Path, responses: pd.DataFrame, *, waves: list[str], skip
     within two days, some later, a few not reached; some later resolved (a
     second row with the same item).  Four rows break a rule each: an unknown
     item, a status that is not one, a time in 2099, a time before the answer.
+
+    The service desk calls back visit detractors (:func:`visit_outcomes`):
+    about four in five get an outcome, most within the day.
     """
     d = responses[(responses["side"] == "client") & responses["wave"].isin(waves[-2:]) & (responses["nps"] <= 6)
                   & ~responses["response_id"].isin(skip)].sort_values("response_id")
@@ -122,7 +132,41 @@ def write_outcomes(out: Path, responses: pd.DataFrame, *, waves: list[str], skip
                  {"Item": item_id("survey", first["response_id"]), "Status": "resolved",
                   "Contacted at": pd.Timestamp("2099-01-01 10:00")},
                  {"Item": item_id("survey", first["response_id"]), "Status": "contacted", "Contacted at": before}]
+    if touchpoints is not None and len(touchpoints):
+        since = pd.Period(waves[-2] if len(waves) > 1 else waves[-1], freq="Q").start_time
+        rows += visit_outcomes(touchpoints, since=since, rng=visit_rng or np.random.default_rng(0))
     p = out / "followup_outcomes.xlsx"
     frame = pd.DataFrame(rows, columns=["Item", "Status", "Contacted at", "Note"])
     frame.to_excel(p, index=False, sheet_name="Queue")
     return p
+
+
+VISIT_NOTES = ["Soitettu, käynnin viivästys selvitetty.", "Called back: the nurse was replaced at short notice.",
+               "Uusi aika varattu.", "Sent an apology and a new booking link.", "Ei vastannut, viesti jätetty."]
+
+
+def visit_outcomes(touchpoints: pd.DataFrame, *, since: pd.Timestamp, rng: np.random.Generator) -> list[dict]:
+    """Outcome rows for the visit-survey detractors (0–6) answered since ``since``.
+
+    About 80% are followed up: most (75%) contacted within the day or the
+    next, some (15%) after the 48 hours, a few (10%) not reached; a third of
+    those reached are later resolved.  The rest are left open.  Drawn apart
+    from the survey outcomes and from any later answer: no effect is planted.
+    """
+    d = touchpoints[(touchpoints["score"] <= 6) & (pd.to_datetime(touchpoints["answered_at"]) >= since)]
+    d = d.sort_values("touchpoint_id")
+    rows = []
+    for r in d.itertuples():
+        if rng.random() >= 0.8:
+            continue
+        item, answered = item_id("touchpoint", r.touchpoint_id), pd.Timestamp(r.answered_at)
+        u = rng.random()
+        status = "no-answer" if u < 0.10 else "contacted"
+        hours = float(rng.uniform(50, 150) if u > 0.85 else rng.uniform(0.5, 36))
+        when = (answered + pd.Timedelta(hours=hours)).floor("min")
+        rows.append({"Item": item, "Status": status, "Contacted at": when,
+                     "Note": VISIT_NOTES[int(rng.integers(len(VISIT_NOTES)))]})
+        if status == "contacted" and rng.random() < 1 / 3:
+            rows.append({"Item": item, "Status": "resolved", "Contacted at": when + pd.Timedelta(days=int(
+                rng.integers(1, 6))), "Note": "Ratkaistu." if rng.random() < 0.5 else "Resolved."})
+    return rows

@@ -155,9 +155,15 @@ def _when(utc: pd.Series, zones: pd.Series, language: str) -> list[str]:
     return [fmt.MISSING if pd.isna(t) else f"{fmt.date(t, language)} {t:%H}{sep}{t:%M}" for t in local]
 
 
+#: Most open items per owner on the HTML list (the owner's workbook has every item).
+HTML_ROWS = 100
+
+
 def html_page(queue: pd.DataFrame, *, language: str, sla: str, timezone: str, made: datetime,
               summary: pd.DataFrame) -> str:
-    """The HTML list: a summary band, then one table per owner; no contacts; escaped and sanitised."""
+    """The HTML list: a summary band, then per owner their open items, most urgent first (at most
+    :data:`HTML_ROWS`; contacted and resolved ones are counted in the heading and kept in the workbook); no
+    contacts; escaped and sanitised."""
     from helpers.batch.html import sanitize_html
     from helpers.report.comments import clean_comment
 
@@ -172,12 +178,21 @@ def html_page(queue: pd.DataFrame, *, language: str, sla: str, timezone: str, ma
     if q.empty:
         parts.append(f"<p>{html.escape(say('followup.page.none', language))}</p>")
     for owner in owner_names(q):
-        mine = q[q["owner"] == owner] if owner is not None else q[q["owner"].isna()]
+        theirs = q[q["owner"] == owner] if owner is not None else q[q["owner"].isna()]
         title = owner if owner is not None else say("followup.page.no_owner", language)
-        heading = say("followup.page.owner_heading", language, owner="\x00", n=fmt.count(len(mine), language),
-                      overdue=fmt.count(int(mine["overdue"].sum()), language))
+        open_ = theirs[theirs["is_open"].astype(bool)]
+        heading = say("followup.page.owner_heading", language, owner="\x00", n=fmt.count(len(theirs), language),
+                      open=fmt.count(len(open_), language), overdue=fmt.count(int(theirs["overdue"].sum()), language))
         before, _, after = html.escape(heading).partition("\x00")
         parts.append(f"<h2>{before}<bdi>{html.escape(str(title))}</bdi>{after}</h2>")
+        mine = open_.head(HTML_ROWS)  # the page is for acting: open items, most urgent first; all in the workbook
+        if len(open_) > len(mine):
+            more = say("followup.page.more", language, shown=fmt.count(len(mine), language),
+                       open=fmt.count(len(open_), language))
+            parts.append(f"<p>{html.escape(more)}</p>")
+        if mine.empty:
+            parts.append(f"<p>{html.escape(say('followup.page.all_closed', language))}</p>")
+            continue
         show = pd.DataFrame({
             heads["item_id"]: mine["item_id"], heads["due"]: _when(mine["due_at_utc"], mine["timezone"], language),
             heads["overdue"]: mine["overdue_text"], heads["account"]: mine["account"].fillna(fmt.MISSING),

@@ -13,7 +13,7 @@ statistics, and left out of every reference value they could be recovered
 from (see :mod:`helpers.data.privacy`).
 """
 
-from . import appendix, sections
+from . import appendix, loop, sections
 from .attention import needs_attention, portfolio_list, reason_counts
 from .celebrations import celebrate
 from .plots import plot_gap_map, plot_heatmap, plot_nps_distribution, plot_nps_trend
@@ -25,7 +25,7 @@ from .summary import headline, movers, summary_band
 
 __all__ = [
     "MAX_ROWS", "MIN_OUTCOME_GROUP", "RULE", "SIGNS", "Portfolio", "PortfolioWarning", "accounts_at_risk",
-    "appendix", "baseline_verdict", "celebrate", "chart_accounts", "current_nps", "headline", "movers",
+    "appendix", "baseline_verdict", "loop", "celebrate", "chart_accounts", "current_nps", "headline", "movers",
     "needs_attention", "plot_gap_map", "plot_heatmap", "plot_nps_distribution", "plot_nps_trend", "portfolio_list",
     "portfolio_setup", "ranking_decision", "reason_counts", "risk_signals", "rule", "sections", "summary_band",
     "warning_signs",

@@ -20,6 +20,8 @@ import pandas as pd
 from helpers.data.instrument import Instrument, load_instrument
 from helpers.words import check_language
 
+from .loop import PortfolioLoop, loop_setup
+
 __all__ = ["Portfolio", "portfolio_setup"]
 
 
@@ -61,6 +63,8 @@ class Portfolio:
         per piece of evidence.
     n_client, n_staff : int
         Client and team answers in ``wave``.
+    loop : PortfolioLoop, optional
+        The follow-up loop of the wave (:func:`.loop.loop_setup`).
     """
 
     wave: str
@@ -94,6 +98,7 @@ class Portfolio:
     n_client: int = 0
     n_staff: int = 0
     names: dict[str, str] = field(default_factory=dict)
+    loop: PortfolioLoop | None = None
 
     def name(self, account_id: str) -> str:
         """The account's name (its id when the master has none)."""
@@ -185,6 +190,9 @@ def portfolio_setup(
                      "instrument": inst}
         cheers = celebrations.celebrate(**celebrate, by_account=True, top=5, at_risk=flagged)
         evidence = celebrations.celebrate(**celebrate)
+    names = _names(accounts)
+    loop = loop_setup(store=store, wave=wave, waves=waves, responses=responses, names=names, language=language,
+                      k=k_client)
     return Portfolio(
         wave=wave, previous=previous, waves=waves, language=language, instrument=inst, k_client=k_client,
         k_team=k_team, min_group_size=min_group_size, min_client_group_size=min_client_group_size, store=store,
@@ -193,7 +201,7 @@ def portfolio_setup(
         at_risk=at_risk, cv=cv, rank_by_model=rank_by_model, ranking_note=ranking_note, cheers=cheers,
         evidence=evidence, n_client=int((in_wave["side"] == "client").sum()),
         n_staff=int((in_wave["side"] == "staff").sum()),
-        names=_names(accounts))
+        names=names, loop=loop)
 
 
 def _names(accounts: pd.DataFrame) -> dict[str, str]:

@@ -19,6 +19,7 @@ from helpers.report.formatting import count, interval, points
 from helpers.stats.comparisons import require_waves, nps_trend
 from helpers.words import say
 
+from . import loop
 from .attention import needs_attention, reason_counts
 from .display import Html, band_with_findings, words_with_names
 from .risk import SIGNS
@@ -165,7 +166,7 @@ def summary_band(p: Portfolio) -> Html:
         change — an arrow only when the change's interval excludes 0 — and its
         interval and n; accounts needing attention; accounts with a clear
         blind spot; accounts to celebrate; answers) and findings that name
-        accounts (isolated as data).
+        accounts (isolated as data); a last one on the wave's overdue follow-ups when there are any.
     """
     lang = p.language
     attention = needs_attention(p.at_risk, p.signs, language=lang, previous=p.previous, instrument=p.instrument)
@@ -189,7 +190,7 @@ def summary_band(p: Portfolio) -> Html:
                              accounts=count(p.responses.loc[p.responses["wave"] == p.wave, "account_id"].nunique(),
                                             lang), team_view=count(team_view, lang), k=p.k_team))]
     findings = [_attention_finding(p, attention), _first_finding(p, attention), _movers_finding(p),
-                _celebrate_finding(p)]
+                _celebrate_finding(p), loop.band_finding(p)]
     return band_with_findings(SummaryBand(tiles=tiles), findings)
 
 
