@@ -725,8 +725,9 @@ def test_account_report_batch_end_to_end(sample_store, tmp_path):
     assert "<title>Pohjolan Energia (A001) · Partnership report · 2026Q3</title>" in page
     assert "<script" not in page.lower() and not EXTERNAL.search(page)
     images = [dict(a) for t, a in _tags(page) if t == "img"]
-    assert len(images) == 4 and all(i["src"].startswith("data:image/png;base64,") for i in images)
-    assert any(i.get("alt", "").startswith("flame chart") for i in images)  # the radar
+    # the 360° view (client and team per dimension) and the trend; charts embedded, never linked
+    assert len(images) == 2 and all(i["src"].startswith("data:image/png;base64,") for i in images)
+    assert [i.get("alt", "").split(":")[0] for i in images] == ["dot chart", "trend chart"]
     assert "&lt;script&gt;" in page and "ar.load_account" not in page
     assert '<nav class="fk-toc"' in page
     index = res.index.read_text(encoding="utf-8")
