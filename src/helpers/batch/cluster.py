@@ -226,20 +226,16 @@ def render_on_cluster(plan: Any, tasks: list[dict[str, Any]], *, run: Any) -> It
     done_here: queue.Queue[dict[str, Any]] = queue.Queue()
     overviews = threading.Thread(target=_render_here, args=(here, kwargs, done_here), daemon=True,
                                  name="flamekit-overviews")
-    futures: dict[Any, dict[str, Any]] = {}
     try:
         client.register_plugin(ReportPlugin(kwargs), name=PLUGIN)
         overviews.start()
-        futures = _submit(client, plan, there, shared_store=run.shared_store)
-        for res in _collect(futures):
+        for res in _render_all(client, plan, there, shared_store=run.shared_store):
             yield _counted(res, bar)
         overviews.join()
         while not done_here.empty():
             yield _counted(done_here.get(), bar)
     finally:
         bar.close()
-        with contextlib.suppress(Exception):
-            client.cancel(list(futures))
         with contextlib.suppress(Exception):
             client.unregister_worker_plugin(PLUGIN)  # the workers' kernels stop
         client.close()
@@ -264,43 +260,61 @@ def _render_here(tasks: list[dict[str, Any]], kwargs: Mapping[str, Any], done: q
             done.put(report_worker.render(t))
 
 
-def _submit(client: Any, plan: Any, tasks: list[dict[str, Any]], *,
-            shared_store: bool) -> dict[Any, dict[str, Any]]:
-    """Submit each task, in the plan's order, with its account's extract unless the store is shared;
-    future → task."""
+def _render_all(client: Any, plan: Any, tasks: list[dict[str, Any]], *,
+                shared_store: bool) -> Iterator[dict[str, Any]]:
+    """Submit the tasks in the plan's order, each with its account's extract unless the store is shared, and
+    yield the results as the workers finish them, their files written and recorded here.
+
+    A few more tasks than the cluster has threads are out at a time, so the
+    extracts are made as the workers need them and the results come back as
+    they are done.  A task that failed for good (its worker lost too often) is
+    a failed report.
+    """
     import uuid
 
-    extract = parts = None
+    from distributed import as_completed
+
+    parts = None
     if not shared_store and tasks:
         from .extract import account_extract, portfolio_parts
 
         parts = portfolio_parts(plan.store, plan.wave)
     batch = uuid.uuid4().hex[:8]
-    futures = {}
-    for t in tasks:
+    todo = iter(tasks)
+    futures: dict[Any, dict[str, Any]] = {}
+
+    def submit() -> Any:
+        t = next(todo, None)
+        if t is None:
+            return None
         record_started(plan.out_dir, t["slug"], t.get("key"))
-        if parts is not None:
-            extract = account_extract(parts, t["account_id"], store=plan.store,
-                                      waves=plan.offered["waves"].split(","))
+        extract = None if parts is None else account_extract(parts, t["account_id"], store=plan.store,
+                                                              waves=plan.offered["waves"].split(","))
         fut = client.submit(_render_task, t, extract, key=f"flamekit-{batch}-{t['slug']}", pure=False,
                             retries=RETRIES)
         futures[fut] = t
-    return futures
+        return fut
+
+    ahead = 2 * max(1, sum(client.nthreads().values())) + 2
+    pending = as_completed([f for f in (submit() for _ in range(ahead)) if f is not None])
+    try:
+        for fut in pending:
+            more = submit()
+            if more is not None:
+                pending.add(more)
+            yield _collect(fut, futures.pop(fut))
+    finally:
+        client.cancel(list(futures))
 
 
-def _collect(futures: Mapping[Any, dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Results as the workers finish them, their files written and recorded here; a task that failed for
-    good (its worker lost too often) is a failed report."""
-    from distributed import as_completed
-
-    for fut in as_completed(list(futures)):
-        task = futures[fut]
-        try:
-            res, files = fut.result()
-        except Exception as exc:
-            res, files = _failed(task, f"The Dask worker failed: {type(exc).__name__}: {exc}",
-                                 "".join(traceback.format_exception(exc))), {}
-        _write_files(res, files, out_dir=Path(task["out_dir"]))
-        if task.get("key"):
-            record_finished(task["out_dir"], res)
-        yield res
+def _collect(fut: Any, task: dict[str, Any]) -> dict[str, Any]:
+    """A finished task's result, its files written and recorded here."""
+    try:
+        res, files = fut.result()
+    except Exception as exc:
+        res, files = _failed(task, f"The Dask worker failed: {type(exc).__name__}: {exc}",
+                             "".join(traceback.format_exception(exc))), {}
+    _write_files(res, files, out_dir=Path(task["out_dir"]))
+    if task.get("key"):
+        record_finished(task["out_dir"], res)
+    return res
