@@ -28,7 +28,15 @@ naive loop's throughput, and its time per report per core is within 1.5× of
 plain Python running the notebook's cells.  It also checks that 1 and 2 jobs
 give byte-identical files and names the cells that differ when they do not.
 
-Not a test: ``.venv/bin/python bench/reports.py [--accounts 20] [--rounds 2]``.
+With ``--compare-dask`` it instead compares, on the same accounts and
+machine, the built-in pool with 2 jobs and a 2-worker Dask LocalCluster
+(``scheduler="local"``), once with account extracts and once with the store
+shared, each in a fresh process, in turn for ``--rounds`` rounds: reports per
+second, the ratio to the pool (target: the Dask path within 15 % of the
+pool's throughput) and whether the files are identical.  The sample store then
+has as many accounts as asked for (``--accounts 300``).
+
+Not a test: ``.venv/bin/python bench/reports.py [--accounts 20] [--rounds 2] [--compare-dask]``.
 """
 
 from __future__ import annotations
@@ -163,9 +171,10 @@ from helpers.batch import run_batch
 
 if __name__ == "__main__":
     store, wave, out, ids, jobs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5])
+    scheduler, shared = (sys.argv[6] or None, sys.argv[7] == "shared") if len(sys.argv) > 6 else (None, False)
     t0 = time.perf_counter()
     res = run_batch(wave, accounts=ids, jobs=jobs, store=store, out_root=out, extra_notebooks={}, force=True,
-                    progress=False)
+                    progress=False, scheduler=scheduler, shared_store=shared)
     seconds = time.perf_counter() - t0
     print(json.dumps({"seconds": seconds, "out_dir": str(res.out_dir),
                       "worker_s": sum(r.seconds or 0 for r in res.reports),
@@ -180,9 +189,10 @@ def run_script(script: str, *args: object, env: dict | None = None) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def batch(ids: list[str], store: Path, out: Path, jobs: int) -> dict:
-    """run_batch in a fresh process (its own fork server, workers and kernels); wall seconds of the call."""
-    return run_script(BATCH, store, WAVE, out, ",".join(ids), jobs)
+def batch(ids: list[str], store: Path, out: Path, jobs: int, scheduler: str = "", data: str = "") -> dict:
+    """run_batch in a fresh process (its own fork server or cluster, workers and kernels); wall seconds of the
+    call."""
+    return run_script(BATCH, store, WAVE, out, ",".join(ids), jobs, scheduler, data)
 
 
 def naive_loop(ids: list[str], store: Path, out: Path) -> float:
@@ -233,6 +243,8 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=20, help="sample accounts to render (default 20)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best counts (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print it")
+    parser.add_argument("--compare-dask", action="store_true",
+                        help="the pool against a 2-worker Dask LocalCluster (extracts, shared store) instead")
     args = parser.parse_args()
     if not NOTEBOOK.is_file():
         print(f"{NOTEBOOK} does not exist yet; nothing to benchmark.")
@@ -244,11 +256,14 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="flamekit-bench-reports-"))
     try:
         store = tmp / "flamekit.duckdb"
-        build_sample_store(store, out=tmp / "exports")
+        build_sample_store(store, out=tmp / "exports", n_accounts=max(60, args.accounts))
         ids = query("SELECT DISTINCT account_id FROM responses WHERE wave = ? ORDER BY account_id", [WAVE],
                     store=store)["account_id"].tolist()[: args.accounts]
         print(f"{len(ids)} accounts of the sample store, wave {WAVE}; {os.cpu_count()} CPUs; "
               f"load average before: {os.getloadavg()[0]:.2f}")
+        if args.compare_dask:
+            compare_dask(ids, store, tmp, rounds=args.rounds)
+            return 0
         runs = alternating_rounds(ids, store, tmp, rounds=args.rounds)
         timings = {key: min(r[key] for r in runs["rounds"]) for key in runs["rounds"][0]}
         timings["naive"] = naive_loop(ids, store, tmp / "naive")
@@ -264,6 +279,37 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def compare_dask(ids: list[str], store: Path, tmp: Path, *, rounds: int) -> None:
+    """The pool (2 jobs) and a 2-worker LocalCluster with extracts and with the shared store, in turn; the best
+    round of each, reports per second and the ratio to the pool."""
+    runs = {"pool": ("", ""), "dask, extracts": ("local", ""), "dask, shared store": ("local", "shared")}
+    best: dict[str, float] = {}
+    dirs: dict[str, Path] = {}
+    for k in range(rounds):
+        line = []
+        for name, (scheduler, data) in runs.items():
+            load = os.getloadavg()[0]
+            res = batch(ids, store, tmp / f"round{k}" / name.replace(", ", "-").replace(" ", "-"), 2, scheduler, data)
+            if res["failed"]:
+                print(f"  {name}: {len(res['failed'])} failed: {res['failed'][:3]}")
+            best[name] = min(best.get(name, float("inf")), res["seconds"])
+            dirs[name] = Path(res["out_dir"])
+            line.append(f"{name} {res['seconds']:.1f} s (load {load:.1f})")
+        print(f"  round {k + 1}: " + ", ".join(line))
+    n = len(ids)
+    print()
+    print(f"best of {rounds} round(s), {n} reports{'':4s}{'total s':>9s}{'reports/s':>11s}{'vs pool':>9s}")
+    for name in runs:
+        print(f"{name + ' (2 workers)':34s}{best[name]:9.1f}{n / best[name]:11.2f}{best['pool'] / best[name]:9.2f}")
+    print("  (target: each Dask path ≥ 0.85 of the pool's reports per second; wall time of run_batch in a fresh "
+          "process, cluster start-up and kernels included)")
+    for name in list(runs)[1:]:
+        same, notes = compare(dirs["pool"], dirs[name])
+        print(f"identical files, pool vs {name}: {same} of {same + len(notes)}")
+        for note in notes[:5]:
+            print(f"  differs: {note}")
 
 
 def alternating_rounds(ids: list[str], store: Path, tmp: Path, *, rounds: int) -> dict:

@@ -138,7 +138,8 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     try:
         result = run_batch(args.wave, accounts=args.accounts, jobs=args.jobs, language=args.lang,
                            with_code=args.with_code, force=args.force, store=args.store, out_root=args.out,
-                           timeout=args.timeout, progress=not args.quiet, pdf=args.pdf)
+                           timeout=args.timeout, progress=not args.quiet, pdf=args.pdf, scheduler=args.scheduler,
+                           shared_store=args.shared_store)
     except ReportError as exc:
         _say(f"error: {exc}", err=True)
         return 2
@@ -220,6 +221,13 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                    help="also print every page (reports and index) to an A4 PDF beside its HTML, with headless "
                         "Chromium (`make browser` installs it; $FLAMEKIT_CHROMIUM names another)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="render on a Dask cluster: a scheduler's address (tcp://host:8786; its workers' threads "
+                        "set how many reports run at once, --jobs is not used), or 'local' for a LocalCluster of "
+                        "--jobs worker processes on this machine (needs the 'cluster' extra)")
+    p.add_argument("--shared-store", action="store_true",
+                   help="with --scheduler: the workers read the store at the same path (a shared file system); "
+                        "otherwise each account's report gets only its own account's extract")
     p.set_defaults(func=_cmd_reports)
 
 

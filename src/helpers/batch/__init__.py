@@ -6,7 +6,9 @@ Takes the notebooks in ``notebooks/`` and a wave; plans one task per report
 :mod:`.pool`, :mod:`.kernel`), exports sanitised HTML (:mod:`.html`) and
 writes ``reports/<wave>/`` with an index and a manifest (:mod:`.run`,
 :mod:`.index`, :mod:`.results`); each finished report is recorded at once
-(:mod:`.journal`), so an interrupted batch resumes where it stopped.
+(:mod:`.journal`), so an interrupted batch resumes where it stopped.  On a
+Dask cluster (:mod:`.cluster`) the workers render and this process writes;
+each account's task carries only its account's extract (:mod:`.extract`).
 """
 
 from .errors import ParameterError, RenderError, ReportError

@@ -146,6 +146,8 @@ def run_batch(
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
     pdf: bool = False,
+    scheduler: str | None = None,
+    shared_store: bool = False,
 ) -> BatchResult:
     """Render every account's report for one wave, plus the overviews, an index and a manifest.
 
@@ -189,6 +191,17 @@ def run_batch(
     pdf : bool
         Also print every page — the reports and the index — to an A4 PDF
         beside its HTML, with headless Chromium (:mod:`helpers.batch.pdf`).
+    scheduler : str, optional
+        Render on a Dask cluster (:mod:`helpers.batch.cluster`, the optional
+        ``cluster`` extra): ``"local"`` starts a LocalCluster of ``jobs``
+        worker processes, an address (``"tcp://host:8786"``) uses a running
+        one, whose workers' threads set how many reports run at once
+        (``jobs`` is then not used).  Default: the built-in pool.
+    shared_store : bool
+        With a scheduler: the workers read the store at its path here (a
+        shared file system).  Otherwise each account's report gets only its
+        account's extract (:mod:`helpers.batch.extract`), and the overviews
+        are rendered on this machine.
 
     Returns
     -------
@@ -243,7 +256,7 @@ def run_batch(
     _check_options(language=language, timeout=timeout, jobs=jobs)
     chromium = _pdf_browser() if pdf else None
     run = BatchRun(jobs=int(jobs), timeout=timeout, kernel_name=kernel_name, progress=progress, pdf=bool(pdf),
-                   chromium=chromium)
+                   chromium=chromium, scheduler=scheduler or None, shared_store=shared_store)
     _start_fork_server()  # first: its imports run beside this process's import of the store (DuckDB)
     plan = plan_batch(wave, accounts=accounts, store=store, out_root=out_root, notebook=notebook,
                       extra_notebooks=extra_notebooks, parameters=parameters, language=language,
@@ -280,6 +293,10 @@ class BatchRun:
         Print every page to an A4 PDF too.
     chromium : str, optional
         The browser that prints them.
+    scheduler : str, optional
+        A Dask scheduler's address, or ``"local"``; None for the built-in pool.
+    shared_store : bool
+        The Dask workers read the store itself, not extracts.
     t_start, started
         ``time.perf_counter()`` and the UTC time when the batch started.
     """
@@ -290,6 +307,8 @@ class BatchRun:
     progress: bool
     pdf: bool = False
     chromium: str | None = None
+    scheduler: str | None = None
+    shared_store: bool = False
     t_start: float = field(default_factory=time.perf_counter)
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -324,19 +343,28 @@ def render_plan(plan: BatchPlan, *, run: BatchRun) -> dict[str, ReportResult]:
     """
     results = dict(plan.unchanged)
     to_run = plan.to_run
-    pool = _start_pool(plan, len(to_run), run=run) if to_run else None
+    pool = _start_pool(plan, len(to_run), run=run) if to_run and not run.scheduler else None
+    rendered = None
     try:
         assign_parameters(plan)
         plan.out_dir.mkdir(parents=True, exist_ok=True)
-        if pool is not None:
+        if to_run:
             to_run = _with_navigation(plan, to_run)
-            for res in pool.render(to_run, progress=run.progress, desc=f"reports {plan.wave}"):
+            if pool is not None:
+                rendered = pool.render(to_run, progress=run.progress, desc=f"reports {plan.wave}")
+            else:
+                from .cluster import render_on_cluster  # a Dask cluster (run.scheduler)
+
+                rendered = render_on_cluster(plan, to_run, run=run)
+            for res in rendered:
                 results[res["slug"]] = ReportResult.from_dict({**res, "action": "rendered"})
     except ReportError:
         if pool is not None:
             pool.close(terminate=True)  # nothing has run yet
         raise
     except BaseException:
+        if rendered is not None:
+            rendered.close()  # a cluster's reports not yet finished are cancelled, its client closed
         if pool is not None:
             pool.close(cancel=True)
         raise

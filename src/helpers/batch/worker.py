@@ -232,7 +232,9 @@ class ReportWorker:
             name, title (optional: else :func:`notebook_title`), with_code,
             language; anything else but source is passed through to the result.
             With a key (a batch's report), the report's progress is recorded
-            in ``out_dir/.done/`` (:mod:`.journal`) before and after.
+            in ``out_dir/.done/`` (:mod:`.journal`) before and after.  With
+            run_parameters, the notebook runs with those (e.g. another path
+            to the same data) and records ``parameters``.
 
         Returns
         -------
@@ -253,7 +255,7 @@ class ReportWorker:
         failed_path = out_dir / f"{slug}.failed.ipynb"
         notebook = Path(task["notebook"])
         language = task.get("language", "en")
-        result = {k: v for k, v in task.items() if k not in ("out_dir", "source")}
+        result = {k: v for k, v in task.items() if k not in ("out_dir", "source", "run_parameters")}
         result.update(status="failed", error=None, error_detail=None, html=None, ipynb=None, failed_ipynb=None,
                       headline=None, seconds_execute=None, seconds_export=None, worker_pid=os.getpid())
         progress: dict[str, Any] = {"cell": None}
@@ -263,10 +265,13 @@ class ReportWorker:
             record_started(out_dir, slug, task["key"])
         try:
             source = task.get("source")
-            nb = inject_parameters(self._parse(notebook.read_text(encoding="utf-8") if source is None else source),
-                                   task["parameters"], kernel_name=self.kernel_name)
+            parsed = self._parse(notebook.read_text(encoding="utf-8") if source is None else source)
+            nb = inject_parameters(parsed, task.get("run_parameters") or task["parameters"],
+                                   kernel_name=self.kernel_name)
             keep_language(nb, language)  # the other language's prose cells out, before anything runs
             self._run(self._execute(nb, notebook.parent.resolve(), progress))
+            if task.get("run_parameters"):
+                _record_parameters(nb, inject_parameters(parsed, task["parameters"], kernel_name=self.kernel_name))
             t1 = time.perf_counter()
             result["seconds_execute"] = round(t1 - t0, 3)
             stage = "export"
@@ -291,6 +296,9 @@ class ReportWorker:
             if nb is not None:
                 with contextlib.suppress(Exception):
                     _normalise_executed(nb)
+                    if task.get("run_parameters"):
+                        _record_parameters(nb, inject_parameters(parsed, task["parameters"],
+                                                                 kernel_name=self.kernel_name))
                     atomic_write(failed_path, nbformat.writes(nb))
                     result["failed_ipynb"] = str(failed_path)
         result["seconds"] = round(time.perf_counter() - t0, 3)
@@ -298,6 +306,16 @@ class ReportWorker:
         if task.get("key"):
             record_finished(out_dir, result)
         return result
+
+
+def _record_parameters(nb: Any, shown: Any) -> None:
+    """Give the executed ``nb`` the injected parameters of ``shown`` (the same notebook injected with the values
+    to record), as if it had run with them."""
+    def injected(cells: Any) -> Any:
+        return next(c for c in cells if "injected-parameters" in c.get("metadata", {}).get("tags", []))
+
+    injected(nb.cells)["source"] = injected(shown.cells)["source"]
+    nb.metadata["papermill"] = shown.metadata["papermill"]
 
 
 def _page_title(task: Mapping[str, Any], nb: Any) -> str:

@@ -506,8 +506,50 @@ def waves(*, store: str | Path | None = None) -> list[str]:
     ``Syksy 2025`` before ``Kevät 2026``.  Waves without any submission time fall
     back to :func:`natural_key` order of their labels, after the dated ones.
     """
-    df = query("SELECT wave, median(submitted_at) AS mid FROM responses GROUP BY wave", store=store)
+    with connect(store) as con:
+        if _is_extract(con):  # one account's rows cannot tell the portfolio's order: the extract carries it
+            return [w for (w,) in con.execute("SELECT wave FROM extract_waves ORDER BY position").fetchall()]
+        df = con.execute("SELECT wave, median(submitted_at) AS mid FROM responses GROUP BY wave").df()
     return sort_waves(df["wave"].tolist(), dated=dict(zip(df["wave"], df["mid"])))
+
+
+# ---------------------------------------------------------------------------
+# Account extracts
+# ---------------------------------------------------------------------------
+# An account extract (:mod:`helpers.batch.extract`) is a store file holding one account's rows, made for a
+# report rendered on a machine that has no copy of the store.  What the full store alone can tell — the order
+# of the waves and the other accounts' aggregates for the benchmark — it carries precomputed, in tables
+# that a full store never has (``extract_*``); :func:`waves` and :func:`extract_aggregates` read them.
+def _is_extract(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'extract_waves'").fetchone()[0])
+
+
+def extract_aggregates(setting: str, *, store: str | Path | None = None) -> pd.DataFrame | None:
+    """The portfolio aggregates an account extract carries for ``setting``; None for a full store.
+
+    Parameters
+    ----------
+    setting : str
+        What the aggregates were computed for (wave, side, instrument,
+        minimum items, confidence level), as
+        :func:`helpers.stats.benchmark.portfolio_aggregates` names it.
+    store : path, optional
+
+    Raises
+    ------
+    StoreError
+        The store is an extract without aggregates for ``setting``.
+    """
+    with connect(store) as con:
+        if not _is_extract(con):
+            return None
+        have = [s for (s,) in con.execute("SELECT setting FROM extract_settings ORDER BY setting").fetchall()]
+        if setting not in have:
+            raise StoreError(f"The store {_path(store)} is one account's extract; it carries the portfolio "
+                             f"aggregates for {', '.join(have) or 'nothing'}, not for {setting}. Render this "
+                             "report where the full store can be read (e.g. `flamekit reports --shared-store`).")
+        return con.execute("SELECT * EXCLUDE (setting, position) FROM extract_aggregates WHERE setting = ? "
+                           "ORDER BY position", [setting]).df()
 
 
 def natural_key(label: str) -> tuple:

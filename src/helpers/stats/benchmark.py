@@ -85,6 +85,10 @@ def portfolio_aggregates(
     """
     inst = load_instrument(instrument)
     need = inst.min_items if min_items is None else int(min_items)
+    carried = st.extract_aggregates(aggregates_setting(wave, side=side, instrument=inst, min_items=need, ci=ci),
+                                    store=store)
+    if carried is not None:  # an account extract: computed from the full store when it was made
+        return carried
     rows = _account_rows(wave, side=side, need=need, item_dimension=inst.item_dimension, store=store)
     is_nps = rows["measure"] == "nps"
     dims = rows.loc[~is_nps, ["account_id", "measure", "n", "value", "sd"]].reset_index(drop=True)
@@ -101,6 +105,16 @@ def portfolio_aggregates(
     out["n"] = out["n"].astype("int64")
     out = out.sort_values(["account_id", "measure"], key=lambda s: s.map(order) if s.name == "measure" else s)
     return out[AGGREGATE_COLUMNS].reset_index(drop=True)
+
+
+def aggregates_setting(wave: str, *, side: str, instrument: Instrument, min_items: int, ci: float) -> str:
+    """What a frame of :func:`portfolio_aggregates` was computed for, as one string (the key an account
+    extract files it under)."""
+    import hashlib
+    import json
+
+    items = hashlib.sha256(json.dumps(sorted(instrument.item_dimension.items())).encode()).hexdigest()[:12]
+    return f"wave {wave}, {side} side, items {items}, min_items {int(min_items)}, ci {float(ci):g}"
 
 
 def _account_rows(wave: str, *, side: str, need: int, item_dimension: dict[str, str], store) -> pd.DataFrame:
