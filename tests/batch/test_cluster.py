@@ -161,3 +161,26 @@ def test_a_worker_killed_mid_batch_loses_no_report(sample_store, tmp_path, monke
     again = {r.account_id: r for r in res.reports}
     assert all(again[a].ok and Path(again[a].html).is_file() for a in ("A001", "A002", "A003"))
     assert again["A002"].worker_pid != pid  # rendered again by another worker
+
+
+def test_an_extract_carries_the_account_s_follow_ups_without_notes(sample_store, tmp_path):
+    import shutil
+
+    from helpers.data.followups import load_loop, load_outcomes
+    from helpers.data.ingest import ingest
+    from helpers.followup import run_followup
+
+    store = tmp_path / "loop.duckdb"
+    shutil.copy(sample_store, store)
+    run_followup(store=store, out=tmp_path / "queue", since="2026Q2", now=pd.Timestamp("2026-12-01 09:00"))
+    ingest(sample_store.parent / "exports" / "followup_outcomes.xlsx", kind="followups", store=store)
+    full = load_loop(store=store)
+    account = full.loc[full["n_outcomes"] > 0, "account_id"].iloc[0]
+    path = _extract(store, tmp_path, account)
+
+    carried = load_loop(store=path)
+    assert set(carried["account_id"]) == {account}  # nothing of any other account's loop
+    mine = full[full["account_id"] == account].reset_index(drop=True)
+    pd.testing.assert_frame_equal(carried.drop(columns="respondent_id"), mine.drop(columns="respondent_id"))
+    outcomes = load_outcomes(store=path)
+    assert len(outcomes) and outcomes["note"].isna().all()  # the owners' notes stay home

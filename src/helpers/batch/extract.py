@@ -20,6 +20,9 @@ comes precomputed, as the full store would give it:
 * the names of the account owners (the provider's own staff), which every
   comment is scrubbed of.
 
+It also carries the account's follow-up items and their outcomes (without the
+owners' notes, which no page reads), for the report's follow-up section.
+
 A page rendered from its extract is byte for byte the page rendered from the
 full store (``tests/batch/test_cluster.py`` checks it).  A notebook that
 reads anything else from the store (another account, the touchpoints, a
@@ -83,7 +86,8 @@ def account_extract(parts: Mapping[str, Any], account_id: str, *, store: str | P
     Returns
     -------
     dict
-        Frames ``accounts``, ``responses``, ``answers``, ``ingests``,
+        Frames ``accounts``, ``responses``, ``answers``, ``followup_items``,
+        ``followup_outcomes``, ``ingests``,
         ``owners``, ``aggregates`` (with a ``setting`` column) and the lists
         ``settings`` and ``waves``: what :func:`write_extract` writes.
     """
@@ -98,9 +102,15 @@ def account_extract(parts: Mapping[str, Any], account_id: str, *, store: str | P
         answers = con.execute(f"SELECT a.* FROM answers a JOIN responses r USING (response_id) "
                               f"WHERE r.account_id = ? AND r.superseded_by IS NULL AND r.wave IN ({marks}) "
                               "ORDER BY a.response_id, a.item", [account_id, *waves]).df()
+        items = con.execute("SELECT * FROM followup_items WHERE account_id = ? ORDER BY item_id",
+                            [account_id]).df()
+        outcomes = con.execute("SELECT o.* REPLACE (NULL AS note) FROM followup_outcomes o "
+                               "JOIN followup_items i USING (item_id) WHERE i.account_id = ? "
+                               "ORDER BY o.item_id, o.outcome_at_utc, o.ingested_at", [account_id]).df()
     aggregates = pd.concat([_anonymous(agg, account_id).assign(setting=setting)
                             for setting, agg in parts["aggregates"].items()], ignore_index=True)
-    return {"accounts": accounts, "responses": responses, "answers": answers, "ingests": parts["ingests"],
+    return {"accounts": accounts, "responses": responses, "answers": answers, "followup_items": items,
+            "followup_outcomes": outcomes, "ingests": parts["ingests"],
             "owners": parts["owners"], "aggregates": aggregates, "settings": list(parts["aggregates"]),
             "waves": list(parts["waves"])}
 
@@ -136,6 +146,7 @@ def write_extract(extract: Mapping[str, Any], path: str | Path) -> Path:
         con.execute(SCHEMA)
         con.execute("ALTER TABLE accounts RENAME TO extract_account")
         for table, frame in (("extract_account", "accounts"), ("responses", "responses"), ("answers", "answers"),
+                             ("followup_items", "followup_items"), ("followup_outcomes", "followup_outcomes"),
                              ("ingests", "ingests")):
             con.register("frame", extract[frame])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
