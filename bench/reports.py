@@ -15,7 +15,7 @@ report of
   to one HTML file — the same analysis and formatting without a notebook or
   a kernel, in one warm process (import time not counted);
 * plain Python, data + raw tables: :func:`helpers.report.account.account_report_data`,
-  the same four charts and ``DataFrame.to_html`` of the raw section frames —
+  the page's two charts and ``DataFrame.to_html`` of the raw section frames —
   less work than the report (no formatted tables or texts), shown for
   reference.
 
@@ -89,8 +89,7 @@ for account_id in ids:
     view, gaps, trend = d["view_360"], d["gaps"], d["trend"]
     parts = [f"<h1>{html.escape(d['name'])} ({account_id}) {wave}</h1>",
              f"<p>{html.escape(str(d['headline'].get('summary', '')))}</p>",
-             png(ar.flame_chart(view, language="en")), png(ar.dot_plot(view, language="en")),
-             png(ar.gap_plot(gaps, language="en")),
+             png(ar.dot_plot(view, gaps=gaps, language="en")),
              png(ar.trend_plot(trend["dimensions"], nps=trend["nps"], language="en"))]
     for name, frame in frames(d):
         parts.append(f"<h2>{html.escape(name)}</h2>" + frame.to_html(escape=True))
@@ -102,15 +101,17 @@ print(json.dumps({"import_s": t_import, "loop_s": time.perf_counter() - t1}))
 
 
 SAME_CELLS = r"""
-import base64, html, io, json, sys, time
+import ast, base64, html, io, json, sys, time
 t0 = time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
+import nbformat
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
-from helpers.report import account as ar
-store, wave, out, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
+from helpers.batch.language import keep_language
+from helpers.report import account as ar  # the notebook's one import, counted as import time
+store, wave, out, ids, notebook = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(","), sys.argv[5]
 t_import = time.perf_counter() - t0
-language, k, k_comments = "en", 5, 10
+language = "en"
 
 
 def render(obj):
@@ -128,36 +129,32 @@ def render(obj):
     return html.escape(repr(obj))
 
 
+def compiled_cells(path):
+    # the notebook's code cells after its parameters cell, in the page's language, each split into its statements
+    # and the last expression (whose value the notebook displays)
+    nb = keep_language(nbformat.read(path, as_version=4), language)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        tree = ast.parse(cell.source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        cells.append((compile(tree, "<cell>", "exec"),
+                      compile(ast.Expression(last.value), "<cell>", "eval") if last is not None else None))
+    return cells
+
+
+cells = compiled_cells(notebook)
 t1 = time.perf_counter()
 for account_id in ids:
-    # the account_report notebook's code cells, one statement group per cell, in order
+    # the parameters as the batch gives them; then the notebook's code cells, one after another, in one namespace
+    ns = {"account_id": account_id, "wave": wave, "store": store, "language": language, "min_group_size": 5,
+          "min_client_group_size": 5, "min_comment_group_size": 10}
     parts = []
-    account = ar.load_account(account_id, wave, store=store, language=language, min_group_size=k,
-                              min_comment_group_size=k_comments)
-    parts.append(render(ar.title_markdown(account)))
-    gaps = ar.gaps_section(account)
-    voice = ar.comments_section(account)
-    headline = ar.headline(account, gaps=gaps, voice=voice)
-    parts.append(render(ar.headline_markdown(headline, language=language)))
-    parts.append(render(ar.headline_json(headline)))
-    view = ar.view_360(account)
-    parts.append(render(ar.figure(ar.flame_chart(view, language=language, min_group_size=k), "flame", language)))
-    parts.append(render(ar.figure(ar.dot_plot(view, language=language, min_group_size=k), "dots", language)))
-    parts.append(render(ar.view_table(view, language=language)))
-    parts.append(render(ar.groups_table(ar.client_groups(account), language=language)))
-    parts.append(render(ar.figure(ar.gap_plot(gaps, language=language, min_group_size=k), "gaps", language)))
-    parts.append(render(ar.gaps_table(gaps, language=language)))
-    trend = ar.trend_section(account)
-    parts.append(render(ar.figure(ar.trend_plot(trend["dimensions"], nps=trend["nps"], language=language),
-                                  "trend", language)))
-    parts.append(render(ar.nps_table(trend["nps"], language=language)))
-    bench = ar.benchmark_section(account)
-    parts.append(render(ar.benchmark_table(bench, language=language)))
-    parts.append(render(ar.notes_markdown(ar.benchmark_notes(bench, language=language, min_group_size=k))))
-    for which in ("celebrate", "improve", "detractors", "team"):
-        parts.append(render(ar.comment_list(voice, which, language=language, wave=wave)))
-    parts.append(render(ar.next_meeting_markdown(ar.next_meeting(account, gaps=gaps), language=language)))
-    parts.append(render(ar.methods_markdown(ar.methods_note(account))))
+    for body, last in cells:
+        exec(body, ns)
+        if last is not None:
+            parts.append(render(eval(last, ns)))
     with open(f"{out}/{account_id}.html", "w", encoding="utf-8") as f:
         f.write("<!DOCTYPE html><meta charset='utf-8'><title>report</title>" + "".join(parts))
 print(json.dumps({"import_s": t_import, "loop_s": time.perf_counter() - t1}))
@@ -213,7 +210,7 @@ def naive_loop(ids: list[str], store: Path, out: Path) -> float:
 def plain_python(ids: list[str], store: Path, out: Path, script: str = PLAIN) -> dict:
     """Run a plain-Python variant in a fresh process; its import time and loop time."""
     out.mkdir(parents=True, exist_ok=True)
-    return run_script(script, store, WAVE, out, ",".join(ids), env=dict(os.environ, MPLBACKEND="Agg"))
+    return run_script(script, store, WAVE, out, ",".join(ids), NOTEBOOK, env=dict(os.environ, MPLBACKEND="Agg"))
 
 
 def compare(a: Path, b: Path) -> tuple[int, list[str]]:
