@@ -6,7 +6,6 @@ Chromium; without it the tests are skipped locally and fail on CI (``CI=true``).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -21,9 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "report_fixture.ipynb"
 OVERVIEW = Path(__file__).parents[1] / "fixtures" / "overview_fixture.ipynb"
 ACCOUNT_REPORT = ROOT / "notebooks" / "account_report.ipynb"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAVE = "2026Q3"
 # Already in the sample data (a client of A001 in 2026Q3):
 SAMPLE_PAYLOAD = 'Hyvä palvelu <script>alert("x")</script> – kiitos!'
@@ -66,21 +62,6 @@ INSPECT = """() => {
     title: document.title,
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = f"headless Chromium not found at {CHROMIUM}; `make browser` installs Debian's chromium"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: the browser test must run)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ installs Chromium; without it the tests are skipped locally and fail on CI
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -21,9 +20,6 @@ from helpers.words import LANGUAGES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAVE = "2026Q3"
 TODAY = date(2026, 10, 1)
 # Each tries to run code (a dialog, or a flag on the window) or to break out of its place in the page.
@@ -38,21 +34,6 @@ HOSTILE = [
     "&amp; &lt; ${alert(5)}",
 ]
 VISIBLE_ROWS = "[...document.querySelectorAll('#fk-accounts tbody tr')].filter(tr => !tr.hidden).length"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = f"headless Chromium not found at {CHROMIUM}; `make browser` installs Debian's chromium"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: the browser test must run)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 class Visit:

@@ -17,7 +17,6 @@ and fail on CI (``CI=true``), like the other browser tests.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -28,9 +27,6 @@ from language import other_language_words, page_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAVE = "2026Q3"
 WIDTHS = (1280, 390)
 SCREEN_HEIGHT = 900
@@ -52,21 +48,6 @@ LOOK = """() => {
     links: [...document.querySelectorAll('nav a[href], .fk-links a[href]')].map(a => a.getAttribute('href')),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = f"headless Chromium not found at {CHROMIUM}; `make browser` installs Debian's chromium"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: the browser test must run)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .files import atomic_write
+
 __all__ = ["CHROMIUM_NAMES", "DEFAULT_TIMEOUT", "PdfError", "Printer", "find_chromium", "print_pdf", "print_pdfs"]
 
 #: Where to look for the browser, after ``$FLAMEKIT_CHROMIUM``.
@@ -254,22 +256,9 @@ class Printer:
             raise PdfError(f"{page.name}: unexpected reply from Chromium ({exc})") from None
         if not data.startswith(b"%PDF-"):
             raise PdfError(f"Chromium returned something other than a PDF for {page.name}")
-        return _write(out, data)
+        return atomic_write(out, data)
 
 
-def _write(path: Path, data: bytes) -> Path:
-    """``data`` to ``path`` under a temporary name, then renamed."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def print_pdf(page: str | Path, pdf: str | Path | None = None, *, chromium: str | None = None,

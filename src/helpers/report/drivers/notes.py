@@ -70,7 +70,7 @@ _RULES: list[tuple[re.Pattern, str, tuple[str, ...], tuple[str, ...]]] = [(re.co
      ("1", "2"), ()),
     (rf"^Only {_N} accounts: standard errors that allow for respondents of one account being alike need about {_N} "
      r"or more", "few_clusters", ("1", "2"), ()),
-    (rf"^(?P<what>\w+) has the same value for every respondent: nothing to explain\.$", "flat_outcome", (),
+    (r"^(?P<what>\w+) has the same value for every respondent: nothing to explain\.$", "flat_outcome", (),
      ("what",)),
     (rf"^Only {_N} complete responses: too few for a driver analysis\.$", "too_few_drivers", ("1",), ()),
     (rf"^Only {_N} accounts to resample: the bootstrap intervals are rough\.$", "few_resample", ("1",), ()),

@@ -16,26 +16,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from helpers.report.fragment import Html
 from helpers.words import say
 
 __all__ = ["Html", "as_html", "band", "bdi", "code", "heading", "join_names", "lab_style", "paragraph", "say_html",
            "words"]
-
-
-class Html:
-    """An HTML fragment that shows as itself in JupyterLab and in an exported page."""
-
-    def __init__(self, fragment: str):
-        self.fragment = fragment
-
-    def _repr_html_(self) -> str:
-        return self.fragment
-
-    def __str__(self) -> str:
-        return self.fragment
-
-    def __add__(self, other: Html) -> Html:
-        return Html(self.fragment + other.fragment)
 
 
 def bdi(value: Any) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from helpers.report.formatting import PeopleTable, count, format_value, interval, number, people_table, points

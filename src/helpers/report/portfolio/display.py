@@ -16,27 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from helpers.report.band import SummaryBand
+from helpers.report.fragment import Html
 from helpers.words import say
 
 __all__ = ["Html", "words_with_names", "names_html", "paragraphs", "details", "band_with_findings", "chart_image"]
-
-
-class Html:
-    """An HTML fragment already escaped where it holds data; shows as HTML (``_repr_html_``)."""
-
-    def __init__(self, fragment: str):
-        self.fragment = fragment
-
-    def _repr_html_(self) -> str:
-        return self.fragment
-
-    def __str__(self) -> str:
-        return self.fragment
-
-    def __repr__(self) -> str:  # a plain-text view without markup, e.g. under papermill's text output
-        import re
-
-        return html.unescape(re.sub(r"<[^>]+>", "", self.fragment))
 
 
 def names_html(names: Iterable[str], *, separator: str = ", ") -> str:
