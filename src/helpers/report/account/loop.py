@@ -320,17 +320,22 @@ def loop_table(loop: AccountLoop, *, language: str = "en"):
         rows.append(loop.visits.assign(group=say("account_loop.group.visits", lang,
                                                  months=months_text(loop.months, lang))))
     t = pd.concat(rows, ignore_index=True)
-    data = t.assign(
-        share=[MISSING if pd.isna(x) else percent(x, lang) for x in t["share_in_sla"]],
-        ci=[percent_interval(lo, hi, lang) for lo, hi in zip(t["ci_low"], t["ci_high"])],
-        median=[_hours(h, lang) for h in t["median_hours_to_contact"]])
+    data = t.assign(share=[_share_cell(r, lang) for _, r in t.iterrows()],
+                    median=[_hours(h, lang) for h in t["median_hours_to_contact"]])
     table = people_table(data, language=lang, page="account_loop", verbatim=["group"], columns={
         "group": "text", "n_items": "count", "n_open": "count", "n_overdue": "count", "n_due": "count",
-        "n_in_sla": "count", "share": "text", "ci": "text", "median": "text", "n_timed": "count"},
+        "n_in_sla": "count", "share": "text", "median": "text", "n_timed": "count"},
         caption=say("account_loop.analysts_caption", lang, sla=_sla(loop.sla_hours, lang), k=loop.k,
                     date=as_of_date(loop.as_of, loop.timezone, lang)))
-    table.numeric.extend(say(f"account_loop.header.{c}", lang) for c in ("share", "ci", "median"))
+    table.numeric.extend(say(f"account_loop.header.{c}", lang) for c in ("share", "median"))
     return table
+
+
+def _share_cell(row: pd.Series, language: str) -> str:
+    """A table cell: "18% (5% to 48%)", or "–" when the share may not be shown."""
+    if pd.isna(row["share_in_sla"]):
+        return MISSING
+    return f"{percent(row['share_in_sla'], language)} ({percent_interval(row['ci_low'], row['ci_high'], language)})"
 
 
 def loop_notes(loop: AccountLoop, *, language: str = "en"):
