@@ -120,3 +120,19 @@ def test_no_other_accounts_data_and_comments_marked_as_data(pages):
     assert set(re.findall(r"\bA\d{3}\b", re.sub(r"<[^>]+>", " ", text))) == {"A001"}
     assert 'class="fk-text fk-data" dir="auto"' in page  # comments are the respondents' words
     assert "&lt;script&gt;alert" in page and "<script" not in page.lower()
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_without_follow_ups_the_section_is_one_sentence(pages, language):
+    """The sample has no follow-up run: the section says how to start, the appendix and the JSON show nothing."""
+    page, nb = pages[("A001", language)]
+    main = page[page.index("<main"):]
+    heading = {"en": '<h2 id="Follow-ups"', "fi": '<h2 id="Yhteydenotot-palautteeseen"'}[language]
+    nxt = {"en": '<h2 id="For-the-next-meeting"', "fi": '<h2 id="Seuraavaan-tapaamiseen"'}[language]
+    section = main[main.index(heading):main.index(nxt)]
+    assert "flamekit followup" in section and "<table" not in section
+    assert re.sub(r"<[^>]+>", "", say("account_loop.none", language).replace("`", "")) in \
+        re.sub(r"<[^>]+>", "", section)
+    head = [o["data"]["application/json"] for c in nb.cells if "headline" in c.metadata.get("tags", [])
+            for o in c.outputs if "application/json" in o.get("data", {})]
+    assert head[0]["followups_overdue"] is None

@@ -605,7 +605,8 @@ def test_headline_json_only_json_and_nan_as_null(a001):
     assert list(payload) == ["account_id", "wave", "n_client", "n_staff", "nps", "nps_ci_low", "nps_ci_high",
                              "name", "previous_wave", "nps_change", "nps_change_ci_low", "nps_change_ci_high",
                              "nps_change_clear", "blind_spots", "possible_blind_spots", "hidden_strengths",
-                             "few_answers", "client_score", "team_score", "withheld"]
+                             "few_answers", "client_score", "team_score", "followups_overdue", "withheld"]
+    assert payload["followups_overdue"] is None  # no loop given: not shown
     empty = display.headline_json({**a001["headline"], "nps": float("nan"), "nps_ci_low": np.nan})
     assert empty.data["nps"] is None and empty.data["nps_ci_low"] is None
     json.dumps(empty.data, allow_nan=False)

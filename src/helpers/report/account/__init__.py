@@ -11,6 +11,7 @@ The flow is::
     overall_scores(account)                          # .overall: each side's mean over the five dimensions
     headline(account, ...)                           # .summary: counts, NPS + CI, change, named gaps, notes
     next_meeting(account)                            # .meeting: focus areas and strengths
+    loop_section(account)                            # .loop: the wave's follow-ups (items, in time, overdue)
     summary_band(account, ...)                       # .band: the tiles, three findings and the focus
     view_360(account), trend_section(account)        # .sections: client vs team per dimension, waves
     client_groups(account), benchmark_section(...)   # .sections: for the analysts' appendix
@@ -22,7 +23,8 @@ and the interval in the numbers (:func:`dot_plot`, :func:`perception_table`,
 effect sizes, agreement, the benchmark and group tables sit in the appendix
 "For analysts" (:mod:`.tables`).  :mod:`.display` shows sentences and
 comments, :mod:`.plots` draws the charts; every word comes from the
-catalogue (``helpers.words``: ``account``, ``account_band``, ``account_plots``).
+catalogue (``helpers.words``: ``account``, ``account_band``, ``account_plots``,
+``account_loop``).
 
 **Privacy lives in the data.**  Every builder returns results the report
 may not publish already blanked, with ``suppressed`` flags and reasons: team
@@ -61,6 +63,7 @@ from .display import (
     voice_summary,
 )
 from .load import AccountData, load_account, wave_order
+from .loop import AccountLoop, loop_markdown, loop_notes, loop_section, loop_table
 from .meeting import equivalence_margin, next_meeting
 from .methods import methods_note
 from .overall import overall_scores
@@ -72,10 +75,11 @@ from .tables import (benchmark_table, gaps_table, groups_table, nps_changes_tabl
                      view_table)
 
 __all__ = [
-    "AccountData", "account_report_data", "agreement_notes", "appendix_heading", "benchmark_notes",
+    "AccountData", "AccountLoop", "account_report_data", "agreement_notes", "appendix_heading", "benchmark_notes",
     "benchmark_section", "benchmark_table", "client_groups", "comment_list", "comments_section", "dot_plot",
     "equivalence_margin", "figure", "figure_notes", "flame_chart", "gap_plot", "gaps_section", "gaps_table",
-    "groups_table", "headline", "headline_json", "load_account", "methods_markdown", "methods_note",
+    "groups_table", "headline", "headline_json", "load_account", "loop_markdown", "loop_notes", "loop_section",
+    "loop_table", "methods_markdown", "methods_note",
     "next_meeting", "next_meeting_markdown", "notes_markdown", "nps_changes_table", "nps_table",
     "overall_scores", "perception_gaps", "perception_table", "privacy_notes", "summary_band", "title_markdown", "trend_plot",
     "trend_section", "view_360", "view_table", "voice_summary", "wave_order",

@@ -23,6 +23,7 @@ from helpers.stats import benchmark as bm
 from helpers.words import say
 
 from .load import AccountData
+from .loop import AccountLoop
 from .tables import perception_table
 from .texts import TEXT, _md, _t
 
@@ -59,9 +60,12 @@ class HeadlineJSON:
     nps_change, nps_change_ci_low, nps_change_ci_high, nps_change_clear (bool: the change's interval
     excludes 0), blind_spots (ids of the clear blind spots), possible_blind_spots, hidden_strengths (ids of
     the clear hidden strengths), few_answers (bool: fewer client answers than a client figure needs),
-    client_score, team_score (the overall means) and ``withheld``: what the report held back, figure by
-    figure, as counts and reasons (:meth:`helpers.data.disclosure.Audit.summary`).  A value the report may
-    not publish is null (NaN becomes null), as is a change without a published previous wave.
+    client_score, team_score (the overall means), followups_overdue (the follow-ups of the wave's client
+    answers open and past due when the page was made, :attr:`.loop.AccountLoop.overdue`; null when the
+    report does not show the loop: held back with the client NPS, or no follow-up recorded) and
+    ``withheld``: what the report held back, figure by figure, as counts and reasons
+    (:meth:`helpers.data.disclosure.Audit.summary`).  A value the report may not publish is null (NaN
+    becomes null), as is a change without a published previous wave.
     """
 
     #: JSON key → the headline's key.
@@ -73,9 +77,11 @@ class HeadlineJSON:
             "hidden_strengths": "hidden_strengths", "few_answers": "few_answers", "client_score": "client_score",
             "team_score": "team_score"}
 
-    def __init__(self, head: dict[str, Any], withheld: list[dict[str, Any]] | None = None):
+    def __init__(self, head: dict[str, Any], withheld: list[dict[str, Any]] | None = None, *,
+                 followups_overdue: int | None = None):
         self.data = {key: _plain(head.get(source)) for key, source in self.KEYS.items()}
         self.data["nps_change_clear"] = bool(head.get("change_clear")) and self.data["nps_change"] is not None
+        self.data["followups_overdue"] = None if followups_overdue is None else int(followups_overdue)
         self.data["withheld"] = list(head.get("withheld", []) if withheld is None else withheld)
 
     def _ipython_display_(self) -> None:
@@ -97,13 +103,17 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def headline_json(head: dict[str, Any], account: AccountData | None = None) -> HeadlineJSON:
+def headline_json(head: dict[str, Any], account: AccountData | None = None, *,
+                  loop: AccountLoop | None = None) -> HeadlineJSON:
     """The headline as an ``application/json`` display (see :class:`HeadlineJSON`).
 
     Given the ``account``, ``withheld`` is its audit as it stands now: call
-    this last, after every section, so the audit counts all of them.
+    this last, after every section, so the audit counts all of them.  Given
+    the ``loop`` (:func:`.loop.loop_section`), ``followups_overdue`` is its
+    overdue count (null when the report does not show the loop).
     """
-    return HeadlineJSON(head, None if account is None else account.audit.summary())
+    return HeadlineJSON(head, None if account is None else account.audit.summary(),
+                        followups_overdue=None if loop is None else loop.overdue)
 
 
 def notes_markdown(notes: list[str]):

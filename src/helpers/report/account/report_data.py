@@ -12,6 +12,7 @@ from helpers.data.privacy import MIN_COMMENT_GROUP_SIZE, MIN_GROUP_SIZE, assert_
 
 from .summary import headline
 from .load import load_account
+from .loop import loop_section
 from .meeting import next_meeting
 from .methods import methods_note
 from .overall import overall_scores
@@ -49,8 +50,9 @@ def account_report_data(
     dict
         account_id, wave, language, name, headline (dict), view_360,
         overall (each side's overall score), client_groups, gaps, trend (dict of frames), benchmark, comments
-        (dict), detractors, next_meeting (dict), notes (list of str, the
-        headline's notes), methods (dict), withheld (what the report held
+        (dict), detractors, next_meeting (dict), followups (the wave's
+        follow-up loop, :class:`helpers.report.account.loop.AccountLoop`),
+        notes (list of str, the headline's notes), methods (dict), withheld (what the report held
         back: counts and reasons per figure).  Nothing of any other account:
         every frame is checked with :func:`helpers.data.privacy.assert_single_account`.
 
@@ -84,6 +86,7 @@ def account_report_data(
         "comments": voice,
         "detractors": voice["detractors"],
         "next_meeting": next_meeting(account, gaps=gaps),
+        "followups": loop_section(account),
         "notes": head["notes"],
         "methods": methods_note(account),
     }

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from helpers.report.formatting import MISSING, count, date, interval, number, people_table, percent
+from helpers.report.formatting import MISSING, count, interval, number, people_table, percent
+from helpers.report.loop_common import RATES, as_of_date, counts_only
+from helpers.report.loop_common import percent_interval as _percent_interval
 from helpers.words import say
 
 from .display import Html, details, paragraphs, words_with_names
@@ -44,8 +46,6 @@ __all__ = ["PortfolioLoop", "loop_setup", "build_loop", "loop_words", "owner_tab
 VISIT_MONTHS = 12
 #: Most accounts named in the list of the most overdue items.
 OVERDUE_ACCOUNTS = 5
-#: Columns of a group's statistics that need at least the threshold of items behind them.
-RATES = ("share_in_sla", "ci_low", "ci_high", "median_hours_to_contact")
 
 
 @dataclass
@@ -89,26 +89,6 @@ class PortfolioLoop:
     overdue_all: pd.DataFrame
     visits: pd.DataFrame
     later: pd.DataFrame
-
-
-def counts_only(summary: pd.DataFrame, *, k: int) -> pd.DataFrame:
-    """``summary`` with the share, its interval and the median blanked in groups of fewer than ``k`` items.
-
-    A share needs ``k`` items whose SLA can be judged (``n_due``) and a
-    median ``k`` timed contacts (``n_timed``) too; the counts always stay.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"n_items": [3, 9], "n_due": [3, 9], "n_timed": [2, 6], "share_in_sla": [1.0, 0.5],
-    ...                   "ci_low": [0.4, 0.2], "ci_high": [1.0, 0.8], "median_hours_to_contact": [5.0, 20.0]})
-    >>> counts_only(s, k=5)[["n_items", "share_in_sla", "median_hours_to_contact"]].values.tolist()
-    [[3.0, nan, nan], [9.0, 0.5, 20.0]]
-    """
-    out = summary.copy()
-    small = out["n_items"] < k
-    out.loc[small | (out["n_due"] < k), ["share_in_sla", "ci_low", "ci_high"]] = np.nan
-    out.loc[small | (out["n_timed"] < k), "median_hours_to_contact"] = np.nan
-    return out
 
 
 def _sla_text(hours: pd.Series, language: str) -> str:
@@ -205,22 +185,12 @@ def _share(row, language: str) -> str:
                ci=_percent_interval(row["ci_low"], row["ci_high"], language))
 
 
-def _percent_interval(lo: float, hi: float, language: str) -> str:
-    if pd.isna(lo) or pd.isna(hi):
-        return MISSING
-    a, b = percent(lo, language), percent(hi, language)
-    return f"{a}…{b}" if language == "fi" else f"{a} to {b}"
-
-
 def _hours(h: float, language: str) -> str:
     return MISSING if pd.isna(h) else say("portfolio_loop.hours", language, hours=number(h, language, 1))
 
 
 def _as_of(L: PortfolioLoop, language: str) -> str:
-    from helpers.data.clock import to_local
-
-    local = to_local(pd.Series([L.as_of]), L.timezone).iloc[0]
-    return date(local, language)
+    return as_of_date(L.as_of, L.timezone, language)
 
 
 # ---------------------------------------------------------------------------
