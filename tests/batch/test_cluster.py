@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -28,6 +29,10 @@ def _same(a, b, where=""):
     """Nested report data equal: frames with assert_frame_equal, the rest with ==."""
     if isinstance(a, pd.DataFrame):
         pd.testing.assert_frame_equal(a, b, obj=where)
+    elif dataclasses.is_dataclass(a):  # field by field; "as of" is the moment each was computed
+        for f in dataclasses.fields(a):
+            if f.name != "as_of":
+                _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
     elif isinstance(a, dict):
         assert a.keys() == b.keys(), where
         for k in a:
@@ -166,7 +171,7 @@ def test_a_worker_killed_mid_batch_loses_no_report(sample_store, tmp_path, monke
 def test_an_extract_carries_the_account_s_follow_ups_without_notes(sample_store, tmp_path):
     import shutil
 
-    from helpers.data.followups import load_loop, load_outcomes
+    from helpers.data.followups import load_loop, load_outcomes, queue_counts
     from helpers.data.ingest import ingest
     from helpers.followup import run_followup
 
@@ -184,3 +189,11 @@ def test_an_extract_carries_the_account_s_follow_ups_without_notes(sample_store,
     pd.testing.assert_frame_equal(carried.drop(columns="respondent_id"), mine.drop(columns="respondent_id"))
     outcomes = load_outcomes(store=path)
     assert len(outcomes) and outcomes["note"].isna().all()  # the owners' notes stay home
+    # the whole queue's size as the full store tells it, for "not reached this wave yet" vs "none at all"
+    assert queue_counts(WAVE, store=path) == queue_counts(WAVE, store=store) != (len(carried), len(carried))
+    # and the account's report says the same of its loop from its extract
+    from helpers.report.account import account_report_data
+    from helpers.report.account.loop import loop_words
+
+    words = [loop_words(account_report_data(account, WAVE, store=where)["followups"]) for where in (path, store)]
+    assert words[0] == words[1] and words[0]

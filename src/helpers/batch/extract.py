@@ -21,7 +21,9 @@ comes precomputed, as the full store would give it:
   comment is scrubbed of.
 
 It also carries the account's follow-up items and their outcomes (without the
-owners' notes, which no page reads), for the report's follow-up section.
+owners' notes, which no page reads), and how many items the whole queue holds
+(all and of the wave: :func:`helpers.data.followups.queue_counts`), for the
+report's follow-up section.
 
 A page rendered from its extract is byte for byte the page rendered from the
 full store (``tests/batch/test_cluster.py`` checks it).  A notebook that
@@ -50,11 +52,13 @@ def portfolio_parts(store: str | Path, wave: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``waves`` (list, oldest first), ``ingests`` (file hashes), ``owners``
+        ``waves`` (list, oldest first), ``ingests`` (file hashes), ``queue``
+        (the follow-up queue's counts), ``owners``
         (names), ``aggregates`` (setting → :func:`portfolio_aggregates` frame
         with the real account ids; :func:`account_extract` replaces them).
     """
     from helpers.data import store as st
+    from helpers.data.followups import queue_counts
     from helpers.data.instrument import load_instrument
     from helpers.report.account.load import CI
     from helpers.stats import benchmark as bm
@@ -64,7 +68,9 @@ def portfolio_parts(store: str | Path, wave: str) -> dict[str, Any]:
     with st.connect(store) as con:
         ingests = con.execute("SELECT file_sha256 FROM ingests").df()
         owners = con.execute("SELECT DISTINCT owner FROM accounts WHERE owner IS NOT NULL").df()
+    n, n_wave = queue_counts(wave, store=store)
     return {"waves": st.waves(store=store), "ingests": ingests, "owners": owners,
+            "queue": pd.DataFrame({"wave": [wave], "n": [n], "n_wave": [n_wave]}),
             "aggregates": {setting: bm.portfolio_aggregates(wave, store=store, side="client", instrument=inst,
                                                             ci=CI)}}
 
@@ -110,7 +116,7 @@ def account_extract(parts: Mapping[str, Any], account_id: str, *, store: str | P
     aggregates = pd.concat([_anonymous(agg, account_id).assign(setting=setting)
                             for setting, agg in parts["aggregates"].items()], ignore_index=True)
     return {"accounts": accounts, "responses": responses, "answers": answers, "followup_items": items,
-            "followup_outcomes": outcomes, "ingests": parts["ingests"],
+            "followup_outcomes": outcomes, "ingests": parts["ingests"], "queue": parts["queue"],
             "owners": parts["owners"], "aggregates": aggregates, "settings": list(parts["aggregates"]),
             "waves": list(parts["waves"])}
 
@@ -151,7 +157,7 @@ def write_extract(extract: Mapping[str, Any], path: str | Path) -> Path:
             con.register("frame", extract[frame])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
             con.unregister("frame")
-        for table in ("owners", "aggregates"):
+        for table in ("owners", "aggregates", "queue"):
             con.register("frame", extract[table])
             con.execute(f"CREATE TABLE extract_{table} AS SELECT * FROM frame")
             con.unregister("frame")

@@ -248,6 +248,25 @@ def load_loop(*, account: str | list[str] | None = None, wave: str | list[str] |
         f"{where} ORDER BY i.due_at_utc, i.item_id", params, store=store)
 
 
+def queue_counts(wave: str, *, store: str | Path | None = None) -> tuple[int, int]:
+    """How many follow-up items the store holds, and how many of them come from ``wave``'s answers.
+
+    Tells a report "no follow-ups recorded at all" from "the queue has not
+    reached this wave yet" without reading any account's items.  An account
+    extract (:mod:`helpers.batch.extract`) carries these two counts from the
+    full store, as it was made.
+    """
+    from .store import connect, is_extract
+
+    with connect(store) as con:
+        if is_extract(con):
+            row = con.execute("SELECT n, n_wave FROM extract_queue WHERE wave = ?", [wave]).fetchone()
+        else:
+            row = con.execute("SELECT count(*), count(*) FILTER (WHERE wave = ?) FROM followup_items",
+                              [wave]).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 def load_outcomes(*, item: str | list[str] | None = None, store: str | Path | None = None) -> pd.DataFrame:
     """Every recorded outcome: item_id, status, outcome_at_utc, note, source_file, ingested_at (oldest first)."""
     where, params = _where({"item_id": _as_list(item)})

@@ -507,7 +507,7 @@ def waves(*, store: str | Path | None = None) -> list[str]:
     back to :func:`natural_key` order of their labels, after the dated ones.
     """
     with connect(store) as con:
-        if _is_extract(con):  # one account's rows cannot tell the portfolio's order: the extract carries it
+        if is_extract(con):  # one account's rows cannot tell the portfolio's order: the extract carries it
             return [w for (w,) in con.execute("SELECT wave FROM extract_waves ORDER BY position").fetchall()]
         df = con.execute("SELECT wave, median(submitted_at) AS mid FROM responses GROUP BY wave").df()
     return sort_waves(df["wave"].tolist(), dated=dict(zip(df["wave"], df["mid"])))
@@ -520,7 +520,8 @@ def waves(*, store: str | Path | None = None) -> list[str]:
 # report rendered on a machine that has no copy of the store.  What the full store alone can tell — the order
 # of the waves and the other accounts' aggregates for the benchmark — it carries precomputed, in tables
 # that a full store never has (``extract_*``); :func:`waves` and :func:`extract_aggregates` read them.
-def _is_extract(con: duckdb.DuckDBPyConnection) -> bool:
+def is_extract(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the open store is one account's extract (:mod:`helpers.batch.extract`)."""
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'extract_waves'").fetchone()[0])
 
 
@@ -541,7 +542,7 @@ def extract_aggregates(setting: str, *, store: str | Path | None = None) -> pd.D
         The store is an extract without aggregates for ``setting``.
     """
     with connect(store) as con:
-        if not _is_extract(con):
+        if not is_extract(con):
             return None
         have = [s for (s,) in con.execute("SELECT setting FROM extract_settings ORDER BY setting").fetchall()]
         if setting not in have:

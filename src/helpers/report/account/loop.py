@@ -118,8 +118,7 @@ def loop_section(account: AccountData, *, now: datetime | None = None) -> Accoun
     """
     import duckdb
 
-    from helpers.data import store as st
-    from helpers.data.followups import load_loop
+    from helpers.data.followups import load_loop, queue_counts
 
     from .summary import _answer_counts, _nps_hidden_reason
 
@@ -128,13 +127,12 @@ def loop_section(account: AccountData, *, now: datetime | None = None) -> Accoun
     months = wave_months(account.in_wave(account.responses)["submitted_at"])
     k = account.figure_min("client")
     try:
-        stored = st.query("SELECT count(*) AS n, count(*) FILTER (WHERE wave = ?) AS n_wave FROM followup_items",
-                          [account.wave], store=account.store)
+        n_store, n_wave = queue_counts(account.wave, store=account.store)
         items = load_loop(account=account.account_id, store=account.store) if withheld is None else None
     except (duckdb.Error, OSError):
         return AccountLoop(state=NO_LOOP, wave=account.wave, k=k, as_of=_now(now), months=months)
     return build_account_loop(items, wave=account.wave, months=months, k=k, withheld=withheld,
-                              n_store=int(stored["n"].iloc[0]), wave_queued=bool(stored["n_wave"].iloc[0]), now=now)
+                              n_store=n_store, wave_queued=bool(n_wave), now=now)
 
 
 def wave_months(submitted_at: pd.Series) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.report.formatting import MISSING, count, interval, number, people_table, percent
-from helpers.report.loop_common import RATES, as_of_date, counts_only
+from helpers.report.loop_common import as_of_date, counts_only
 from helpers.report.loop_common import percent_interval as _percent_interval
 from helpers.words import say
 
