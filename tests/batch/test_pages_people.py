@@ -10,7 +10,7 @@ For each page in English and in Finnish, at 1280 px and at 390 px wide:
 * the links to the index and the portfolio open those pages.
 
 A screenshot of each page's summary band is written under the run's reports
-folder (``<wave>/screens/<page>-<language>-<width>.png``).  Runs headless
+folder (``reports/<wave>/screens/<page>-<language>-<width>.png``).  Runs headless
 Debian Chromium through Playwright; without it the tests are skipped locally
 and fail on CI (``CI=true``), like the other browser tests.
 """
@@ -57,7 +57,7 @@ def pages(sample_store, tmp_path_factory) -> dict[str, dict[str, Path]]:
     for language in LANGUAGES:
         root = tmp_path_factory.mktemp(f"pages-{language}")
         batch = run.run_batch(WAVE, accounts=["A001", "A002"], jobs=2, language=language, store=sample_store,
-                              out_root=root, progress=False)
+                              out_root=root / "reports", progress=False)
         failed = [(r.slug, r.error) for r in batch.reports if not r.ok]
         assert not failed, failed
         by_kind = {r.kind if r.kind != "account" else f"account-{r.account_id}": Path(r.html)
