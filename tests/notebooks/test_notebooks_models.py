@@ -191,6 +191,13 @@ def test_portfolio_page_opens_with_the_band_and_keeps_statistics_for_the_appendi
 
 
 # portfolio: closing the loop
+def _band(page: str) -> str:
+    """The page's summary band: from its start to the contents line (or the first section)."""
+    start = page.index('class="fk-band')
+    ends = [page.find(m, start) for m in ('<nav class="fk-toc"', "<h2")]
+    return page[start:min(e for e in ends if e >= 0)]
+
+
 LOOP_HEADING = {"en": ("Closing the loop", '<h2 id="Closing-the-loop"'),
                 "fi": ("Palautteeseen reagointi", '<h2 id="Palautteeseen-reagointi"')}
 
@@ -240,7 +247,7 @@ def test_portfolio_page_with_the_loop_in_one_language_aggregates_only(loop_pages
     from helpers.words import say
 
     assert say("followup.loop.caveat", language) in page
-    band = page[page.index('class="fk-band'):page.index("<h2")]
+    band = _band(page)
     assert band.count("<li>") == 5  # the overdue follow-ups earn their line
     assert len(page.encode("utf-8")) < 1_500_000
 
@@ -253,7 +260,7 @@ def test_portfolio_page_without_follow_ups_says_how_to_start(portfolio_pages, la
     section = page[page.index(anchor):page.index({"en": '<h2 id="For-analysts"',
                                                   "fi": '<h2 id="Analyytikoille"'}[language])]
     assert "flamekit followup" in section and "fk-table" not in section
-    band = page[page.index('class="fk-band'):page.index("<h2")]
+    band = _band(page)
     assert band.count("<li>") == 4
 
 
