@@ -132,3 +132,19 @@ def test_followup_help_documents_the_exit_codes(capsys):
         main(["followup", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "0 when nothing is overdue, 3 when some open item is past due" in text
+
+
+def test_reports_takes_account_ids_separated_by_commas_or_spaces(tmp_path, monkeypatch):
+    import helpers.batch
+
+    seen = []
+
+    def fake_run_batch(wave, *, accounts, **options):
+        seen.append(accounts)
+        raise helpers.batch.ReportError("stop here")
+
+    monkeypatch.setattr(helpers.batch, "run_batch", fake_run_batch)
+    store = ["--store", str(tmp_path / "s.duckdb"), "reports", "--wave", "2026Q3", "--quiet", "--accounts"]
+    main([*store, "A001,A036"])
+    main([*store, "A001", "A036,"])
+    assert seen == [["A001", "A036"], ["A001", "A036"]]

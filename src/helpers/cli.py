@@ -136,7 +136,8 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     from helpers.batch import ReportError, run_batch
 
     try:
-        result = run_batch(args.wave, accounts=args.accounts, jobs=args.jobs, language=args.lang,
+        accounts = [a for given in args.accounts for a in given.split(",") if a] if args.accounts else None
+        result = run_batch(args.wave, accounts=accounts, jobs=args.jobs, language=args.lang,
                            with_code=args.with_code, force=args.force, store=args.store, out_root=args.out,
                            timeout=args.timeout, progress=not args.quiet, pdf=args.pdf, scheduler=args.scheduler,
                            shared_store=args.shared_store)
@@ -208,8 +209,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                                    "cannot start (missing store, wave without answers, unknown account, bad "
                                    "option, --pdf without Chromium) and nothing ran.")
     p.add_argument("--wave", required=True, help="survey wave, e.g. 2026Q3")
-    p.add_argument("--accounts", nargs="+", metavar="ID", help="only these account ids (default: every account "
-                                                                "with answers in the wave)")
+    p.add_argument("--accounts", nargs="+", metavar="ID", help="only these account ids, separated by spaces or commas "
+                                                                "(default: every account with answers in the wave)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes, one kernel each (default 1)")
     p.add_argument("--lang", choices=list(LANGUAGES), default="en", help="report language (default en)")
     p.add_argument("--with-code", action="store_true", help="keep the code in the HTML (analyst variant)")
